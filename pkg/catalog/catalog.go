@@ -1,0 +1,238 @@
+// Package catalog is the one table of hookstream's event types: for every
+// event it names the CloudEvents type, the NATS subject, the stream that
+// stores it, the JSON Schema of its data and an example body.
+//
+// The gateway, the consumers, the schema tests, the README and the AsyncAPI
+// document all read this table; nothing else may invent a type or a subject.
+//
+// # Names to subjects
+//
+// A provider's event name becomes subject tokens by one rule, [Tokens]:
+// the separators '.', '/' and ':' split tokens, a lower-to-upper case change
+// inside a token becomes '_' (Snipcart's "trackingNumber" → "tracking_number"),
+// and everything is lower-cased. Any other character than ASCII letters,
+// digits, '_' and '-', an empty token, more than [MaxTokens] tokens or a name
+// longer than [MaxNameLen] is refused with [ErrInvalidName], so '*', '>',
+// spaces and dots can never reach a subject.
+//
+// # Events that are not in the table
+//
+// A provider may add an event before this table knows it. Such an event is
+// authenticated like any other and, when its name passes [Tokens], stored
+// under the same rule (subject webhooks.<provider>.<tokens>, type
+// com.<provider>.webhook.<tokens>) with [EventType.Known] false; the gateway
+// logs and counts it. Nothing legitimate is dropped, and nothing unknown is
+// dressed up as known.
+package catalog
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Stream names.
+const (
+	StreamWebhooks = "WEBHOOKS"
+)
+
+// Providers, as used in routes, subjects, types and the ce-provider extension.
+const (
+	ShipStation = "shipstation"
+	Snipcart    = "snipcart"
+	Shopline    = "shopline"
+)
+
+// Limits on provider event names.
+const (
+	MaxNameLen = 128
+	MaxTokens  = 8
+)
+
+// ErrInvalidName is returned for an event name that cannot safely become
+// subject tokens.
+var ErrInvalidName = errors.New("catalog: invalid event name")
+
+// EventType is one row of the catalog.
+type EventType struct {
+	// Type is the CloudEvents type, reverse-DNS:
+	// com.shipstation.webhook.order_notify.
+	Type string
+	// Subject is the NATS subject events of this type are published on.
+	Subject string
+	// Stream is the JetStream stream whose subjects cover Subject.
+	Stream string
+	// Provider is the provider the event comes from.
+	Provider string
+	// Event is the provider's own name for it: ORDER_NOTIFY,
+	// order.trackingNumber.changed, fulfillment_order/update.
+	Event string
+	// Schema is the JSON Schema of the event data, relative to schemas/.
+	Schema string
+	// Example is an example body, relative to schemas/.
+	Example string
+	// Known is false for an event resolved by rule that the table lacks.
+	Known bool
+}
+
+// Tokens turns a provider's event name into lower-case subject tokens by the
+// rule in the package comment. It returns ErrInvalidName (wrapped, with the
+// reason) for a name the rule refuses.
+func Tokens(name string) ([]string, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidName)
+	}
+	if len(name) > MaxNameLen {
+		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidName, MaxNameLen)
+	}
+	var (
+		tokens []string
+		b      strings.Builder
+		prev   byte
+	)
+	flush := func() error {
+		if b.Len() == 0 {
+			return fmt.Errorf("%w: empty token in %q", ErrInvalidName, name)
+		}
+		tokens = append(tokens, b.String())
+		b.Reset()
+		prev = 0
+		return nil
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '.' || c == '/' || c == ':':
+			if err := flush(); err != nil {
+				return nil, err
+			}
+			continue
+		case c >= 'A' && c <= 'Z':
+			if prev >= 'a' && prev <= 'z' {
+				b.WriteByte('_')
+			}
+			b.WriteByte(c + ('a' - 'A'))
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '_', c == '-':
+			b.WriteByte(c)
+		default:
+			return nil, fmt.Errorf("%w: character %q at %d", ErrInvalidName, c, i)
+		}
+		prev = c
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	if len(tokens) > MaxTokens {
+		return nil, fmt.Errorf("%w: more than %d tokens", ErrInvalidName, MaxTokens)
+	}
+	return tokens, nil
+}
+
+// webhookRow builds a known row for a raw webhook.
+func webhookRow(provider, event, schema string) EventType {
+	et, err := byRule(provider, event)
+	if err != nil {
+		panic(err) // the table is static: a bad row is a programming error
+	}
+	et.Known = true
+	et.Schema = "webhooks/" + schema
+	et.Example = "examples/" + provider + "/" + strings.TrimPrefix(et.Subject, "webhooks."+provider+".") + ".json"
+	return et
+}
+
+func byRule(provider, event string) (EventType, error) {
+	tokens, err := Tokens(event)
+	if err != nil {
+		return EventType{}, err
+	}
+	name := strings.Join(tokens, ".")
+	return EventType{
+		Type:     "com." + provider + ".webhook." + name,
+		Subject:  "webhooks." + provider + "." + name,
+		Stream:   StreamWebhooks,
+		Provider: provider,
+		Event:    event,
+	}, nil
+}
+
+var (
+	table  = buildTable()
+	byType = indexByType(table)
+)
+
+func indexByType(rows []EventType) map[string]int {
+	m := make(map[string]int, len(rows))
+	for i, et := range rows {
+		if _, dup := m[et.Type]; dup {
+			panic("catalog: duplicate type " + et.Type)
+		}
+		m[et.Type] = i
+	}
+	return m
+}
+
+func buildTable() []EventType {
+	var rows []EventType
+	add := func(provider, schema string, events ...string) {
+		for _, e := range events {
+			rows = append(rows, webhookRow(provider, e, schema))
+		}
+	}
+	add(ShipStation, "shipstation-v1.schema.json",
+		"ORDER_NOTIFY", "ITEM_ORDER_NOTIFY", "SHIP_NOTIFY", "ITEM_SHIP_NOTIFY",
+		"FULFILLMENT_SHIPPED", "FULFILLMENT_REJECTED")
+	add(ShipStation, "shipstation-v2.schema.json",
+		"BATCH_PROCESSED_V2", "TRACK_EVENT_V2", "FULFILLMENT_SHIPPED_V2",
+		"FULFILLMENT_REJECTED_V2", "ORDER_SOURCE_REFRESH_COMPLETE_V2",
+		"SALES_ORDERS_IMPORTED_V2", "REPORT_COMPLETE_V2")
+	add(Snipcart, "snipcart-order.schema.json",
+		"order.completed", "order.status.changed", "order.paymentStatus.changed",
+		"order.trackingNumber.changed")
+	add(Snipcart, "snipcart-refund.schema.json", "order.refund.created")
+	add(Snipcart, "snipcart-notification.schema.json", "order.notification.created")
+	add(Snipcart, "snipcart-subscription.schema.json",
+		"v3/subscription.created", "v3/subscription.cancelled", "v3/subscription.paused",
+		"v3/subscription.resumed", "v3/subscription.invoice.created",
+		"subscription.created", "subscription.cancelled", "subscription.paused",
+		"subscription.resumed", "subscription.invoice.created")
+	add(Shopline, "shopline-fulfillment-order.schema.json",
+		"fulfillment_order/create", "fulfillment_order/update", "fulfillment_order/on_hold",
+		"fulfillment_order/released", "fulfillment_order/submitted",
+		"fulfillment_order/accepted", "fulfillment_order/rejected",
+		"fulfillment_order/cancellation_request_submitted",
+		"fulfillment_order/cancellation_request_rejected")
+	add(Shopline, "shopline-fulfillment.schema.json", "fulfillments/create", "fulfillments/update")
+	add(Shopline, "shopline-order.schema.json",
+		"orders/create", "orders/updated", "orders/edited", "orders/paid",
+		"orders/fulfilled", "orders/partially_fulfilled", "orders/cancelled", "orders/delete")
+	return rows
+}
+
+// All returns every row of the table, in table order. The slice is a copy.
+func All() []EventType { return slices.Clone(table) }
+
+// Webhook resolves a provider's event name to its event type: the table's
+// row when there is one, else a row derived by rule with Known false. It
+// returns an error wrapping ErrInvalidName when the name cannot become
+// subject tokens.
+func Webhook(provider, event string) (EventType, error) {
+	et, err := byRule(provider, event)
+	if err != nil {
+		return EventType{}, err
+	}
+	if known, ok := ByType(et.Type); ok {
+		known.Event = event
+		return known, nil
+	}
+	return et, nil
+}
+
+// ByType returns the table's row for a CloudEvents type.
+func ByType(ceType string) (EventType, bool) {
+	i, ok := byType[ceType]
+	if !ok {
+		return EventType{}, false
+	}
+	return table[i], true
+}

@@ -1,0 +1,93 @@
+// Package jsx provisions hookstream's JetStream streams and (in later
+// parts) runs its durable consumers.
+//
+// Stream definitions live here, once. Services apply them idempotently at
+// start-up with [Ensure]; `hookstream streams` prints them as JSON that
+// `nats stream add --config` accepts.
+package jsx
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+)
+
+// Defaults for the WEBHOOKS stream.
+const (
+	// DefaultDuplicateWindow is how long JetStream remembers a Nats-Msg-Id.
+	//
+	// One hour covers the retries that matter for the gateway: a provider
+	// that timed out waiting for our answer and sends the same delivery again
+	// within minutes. The window costs server memory in proportion to
+	// rate × window (one id per message), so it is not stretched to cover
+	// SHOPLINE's 48 hours of retries; a later duplicate is stored again and
+	// the consumers' versioned, idempotent state changes make it a no-op.
+	DefaultDuplicateWindow = time.Hour
+	// DefaultWebhooksMaxAge keeps raw webhooks a week, for replay.
+	DefaultWebhooksMaxAge = 7 * 24 * time.Hour
+)
+
+// StreamOptions tunes the limits of a stream; zero values take defaults.
+type StreamOptions struct {
+	// Replicas is the number of copies in a cluster (1, or 3 in production).
+	Replicas int
+	// MaxAge is how long messages are kept.
+	MaxAge time.Duration
+	// MaxBytes caps the stream's size; when it is reached, publishes are
+	// refused (Discard: new) and the gateway answers 503, so the provider
+	// retries instead of an old message being dropped. 0 means no cap.
+	MaxBytes int64
+	// DuplicateWindow is the de-duplication window.
+	DuplicateWindow time.Duration
+}
+
+// WebhooksStream returns the definition of the WEBHOOKS stream: verified raw
+// webhooks as CloudEvents, file-backed, never discarding old messages to
+// make room.
+func WebhooksStream(o StreamOptions) jetstream.StreamConfig {
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.MaxAge <= 0 {
+		o.MaxAge = DefaultWebhooksMaxAge
+	}
+	if o.DuplicateWindow <= 0 {
+		o.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = -1
+	}
+	return jetstream.StreamConfig{
+		Name:        catalog.StreamWebhooks,
+		Description: "Verified provider webhooks as CloudEvents (binary mode); data is the provider's body unchanged.",
+		Subjects:    []string{"webhooks.>"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Discard:     jetstream.DiscardNew,
+		MaxAge:      o.MaxAge,
+		MaxBytes:    o.MaxBytes,
+		MaxMsgs:     -1,
+		Duplicates:  o.DuplicateWindow,
+		Replicas:    o.Replicas,
+	}
+}
+
+// StreamManager is the part of jetstream.JetStream that Ensure needs.
+type StreamManager interface {
+	CreateOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error)
+}
+
+// Ensure creates or updates each stream so that it matches its definition.
+// It is safe to call from every replica of every service at start-up.
+func Ensure(ctx context.Context, js StreamManager, streams ...jetstream.StreamConfig) error {
+	for _, cfg := range streams {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("jsx: ensure stream %s: %w", cfg.Name, err)
+		}
+	}
+	return nil
+}

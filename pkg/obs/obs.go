@@ -1,0 +1,93 @@
+// Package obs is hookstream's observability: the zap logger every service
+// is given, the Prometheus registry its metrics live in, and the /healthz
+// and /readyz handlers.
+package obs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// NewLogger returns a JSON logger at level ("debug", "info", "warn",
+// "error"); with development true it logs human-readable console lines.
+func NewLogger(level string, development bool) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("obs: log level: %w", err)
+	}
+	cfg := zap.NewProductionConfig()
+	if development {
+		cfg = zap.NewDevelopmentConfig()
+		cfg.DisableStacktrace = true
+	}
+	cfg.Level = zap.NewAtomicLevelAt(lvl)
+	cfg.Sampling = nil // a webhook log line is rare and precious; never drop it
+	return cfg.Build()
+}
+
+// NewRegistry returns a Prometheus registry with the Go runtime and process
+// collectors, for one service's metrics.
+func NewRegistry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return r
+}
+
+// MetricsHandler serves the registry in the Prometheus exposition format.
+func MetricsHandler(r *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(r, promhttp.HandlerOpts{Registry: r})
+}
+
+// Check is one readiness condition; it returns nil when satisfied.
+type Check func(ctx context.Context) error
+
+// Health serves /healthz (the process answers) and /readyz (every check
+// passes within Timeout).
+type Health struct {
+	// Checks are all run by /readyz; every failure is reported by name.
+	Checks map[string]Check
+	// Timeout bounds all checks together; default 2s.
+	Timeout time.Duration
+}
+
+// Live answers 200 while the process can answer at all.
+func (h *Health) Live(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Ready answers 200 when every check passes and 503 naming the failures
+// otherwise.
+func (h *Health) Ready(w http.ResponseWriter, r *http.Request) {
+	timeout := h.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	failed := map[string]string{}
+	for name, check := range h.Checks {
+		if err := check(ctx); err != nil {
+			failed[name] = err.Error()
+		}
+	}
+	if len(failed) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failed": failed})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

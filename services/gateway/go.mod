@@ -1,0 +1,7 @@
+module github.com/hookstream/hookstream/services/gateway
+
+go 1.26.0
+
+require github.com/hookstream/hookstream/pkg v0.0.0
+
+replace github.com/hookstream/hookstream/pkg => ../../pkg
