@@ -8,7 +8,9 @@
 // # Names to subjects
 //
 // A provider's event name becomes subject tokens by one rule, [Tokens]:
-// the separators '.', '/' and ':' split tokens, a lower-to-upper case change
+// the separators '.', '/' and ':' split tokens (but only the ones the
+// provider uses: a dot in a SHOPLINE topic or any separator in a ShipStation
+// resource type is refused, see [Webhook]), a lower-to-upper case change
 // inside a token becomes '_' (Snipcart's "trackingNumber" → "tracking_number"),
 // and everything is lower-cased. Any other character than ASCII letters,
 // digits, '_' and '-', an empty token, more than [MaxTokens] tokens or a name
@@ -217,6 +219,9 @@ func All() []EventType { return slices.Clone(table) }
 // returns an error wrapping ErrInvalidName when the name cannot become
 // subject tokens.
 func Webhook(provider, event string) (EventType, error) {
+	if i := strings.IndexAny(event, foreignSeparators[provider]); i >= 0 {
+		return EventType{}, fmt.Errorf("%w: %s does not use %q in event names", ErrInvalidName, provider, event[i])
+	}
 	et, err := byRule(provider, event)
 	if err != nil {
 		return EventType{}, err
@@ -226,6 +231,15 @@ func Webhook(provider, event string) (EventType, error) {
 		return known, nil
 	}
 	return et, nil
+}
+
+// foreignSeparators are the separators a provider never uses: ShipStation's
+// resource types are single words (ORDER_NOTIFY), SHOPLINE's topics use '/'
+// only (fulfillment_order/update), Snipcart uses all three
+// (v3/subscription.created, customauth:customer_updated).
+var foreignSeparators = map[string]string{
+	ShipStation: "./:",
+	Shopline:    ".:",
 }
 
 // ByType returns the table's row for a CloudEvents type.

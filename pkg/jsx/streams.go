@@ -63,7 +63,7 @@ func WebhooksStream(o StreamOptions) jetstream.StreamConfig {
 	}
 	return jetstream.StreamConfig{
 		Name:        catalog.StreamWebhooks,
-		Description: "Verified provider webhooks as CloudEvents (binary mode); data is the provider's body unchanged.",
+		Description: "Verified provider webhooks as CloudEvents; data is the body unchanged",
 		Subjects:    []string{"webhooks.>"},
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,

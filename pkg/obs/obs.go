@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/hookstream/hookstream/pkg/envconf"
 )
 
 // NewLogger returns a JSON logger at level ("debug", "info", "warn",
@@ -91,3 +93,25 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// LogConfig is how a service logs: LOG_LEVEL (default info) and LOG_FORMAT
+// (json, the default, or console).
+type LogConfig struct {
+	Level  string
+	Format string
+}
+
+// LoadLogConfig reads LOG_LEVEL and LOG_FORMAT.
+func LoadLogConfig(l *envconf.Loader) LogConfig {
+	c := LogConfig{Level: l.String("LOG_LEVEL", "info"), Format: l.String("LOG_FORMAT", "json")}
+	if _, err := zapcore.ParseLevel(c.Level); err != nil {
+		l.Fail("LOG_LEVEL", "want debug, info, warn or error, got %q", c.Level)
+	}
+	if c.Format != "json" && c.Format != "console" {
+		l.Fail("LOG_FORMAT", "want json or console, got %q", c.Format)
+	}
+	return c
+}
+
+// Logger builds the logger c describes.
+func (c LogConfig) Logger() (*zap.Logger, error) { return NewLogger(c.Level, c.Format == "console") }

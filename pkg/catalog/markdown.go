@@ -1,0 +1,20 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Markdown renders the table for the README: one line per event type with
+// the provider's name, the subject, the CloudEvents type and the schema.
+// A test keeps the README's copy identical to this output.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| provider | provider's event | subject | CloudEvents type | schema |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	for _, et := range table {
+		fmt.Fprintf(&b, "| %s | `%s` | `%s` | `%s` | [%s](schemas/%s) |\n",
+			et.Provider, et.Event, et.Subject, et.Type, strings.TrimPrefix(et.Schema, "webhooks/"), et.Schema)
+	}
+	return b.String()
+}

@@ -1,0 +1,73 @@
+package jsx
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/envconf"
+)
+
+// ConnConfig says how a service connects to NATS.
+type ConnConfig struct {
+	// URL is the server list (NATS_URL, default nats://127.0.0.1:4222).
+	URL string
+	// CredsFile is a NATS credentials file for the service's user
+	// (NATS_CREDS, optional).
+	CredsFile string
+	// User and Password authenticate with user/password instead
+	// (NATS_USER, NATS_PASSWORD[_FILE], optional).
+	User, Password string
+}
+
+// LoadConnConfig reads the NATS connection variables.
+func LoadConnConfig(l *envconf.Loader) ConnConfig {
+	c := ConnConfig{
+		URL:       l.String("NATS_URL", nats.DefaultURL),
+		CredsFile: l.String("NATS_CREDS", ""),
+		User:      l.String("NATS_USER", ""),
+		Password:  l.Secret("NATS_PASSWORD"),
+	}
+	if c.CredsFile != "" && c.User != "" {
+		l.Fail("NATS_CREDS", "set either NATS_CREDS or NATS_USER, not both")
+	}
+	return c
+}
+
+// String renders the connection settings with the password redacted.
+func (c ConnConfig) String() string {
+	return fmt.Sprintf("NATS_URL=%s NATS_CREDS=%s NATS_USER=%s NATS_PASSWORD=%s",
+		c.URL, c.CredsFile, c.User, envconf.Redact(c.Password))
+}
+
+// Connect connects to NATS as name. It does not fail when the server is not
+// up yet, and it reconnects forever: a service keeps answering (503, not
+// ready) while NATS is away and recovers when it is back. Connection changes
+// are logged.
+func Connect(cfg ConnConfig, name string, log *zap.Logger, extra ...nats.Option) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", zap.Error(err))
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("nats reconnected", zap.String("url", nc.ConnectedUrlRedacted()))
+		}),
+	}
+	switch {
+	case cfg.CredsFile != "":
+		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	}
+	nc, err := nats.Connect(cfg.URL, append(opts, extra...)...)
+	if err != nil {
+		return nil, fmt.Errorf("jsx: connect to %s: %w", cfg.URL, err)
+	}
+	return nc, nil
+}

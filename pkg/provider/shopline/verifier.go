@@ -1,0 +1,192 @@
+// Package shopline verifies SHOPLINE (myshopline.com) webhooks.
+//
+// SHOPLINE signs the raw body with HMAC-SHA256 and the app secret, in the
+// X-Shopline-Hmac-Sha256 header. Its official Go SDK compares lower-case
+// hex while its documentation shows base64, so [Verifier] accepts either
+// (hex in any case, standard base64 with padding), against each configured
+// secret so that a secret can be rotated without losing webhooks.
+//
+// The signature is checked before anything else in the request is looked
+// at; only then are the other X-Shopline-* headers and the body checked.
+package shopline
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/provider"
+)
+
+// Header names. All are required on a webhook request; they are read
+// case-insensitively.
+const (
+	// HeaderTopic is the event name, e.g. fulfillment_order/update; it
+	// becomes Webhook.Event. At most 128 bytes; the gateway's catalog
+	// decides whether its characters are safe.
+	HeaderTopic = "X-Shopline-Topic"
+	// HeaderHmac is the HMAC-SHA256 of the raw body with the app secret,
+	// hex (any case) or standard base64.
+	HeaderHmac = "X-Shopline-Hmac-Sha256"
+	// HeaderShopDomain is the shop's host name, e.g.
+	// shophub.myshopline.com; extension shopdomain, lower-cased.
+	HeaderShopDomain = "X-Shopline-Shop-Domain"
+	// HeaderShopID is the shop's decimal id; it names the source
+	// (/shopline/shops/<id>) and extension shopid.
+	HeaderShopID = "X-Shopline-Shop-Id"
+	// HeaderMerchantID is the merchant's decimal id; extension merchantid.
+	HeaderMerchantID = "X-Shopline-Merchant-Id"
+	// HeaderAPIVersion is the payload's API version, e.g. v20210901;
+	// extension apiversion.
+	HeaderAPIVersion = "X-Shopline-API-Version"
+	// HeaderWebhookID identifies a delivery and stays the same when
+	// SHOPLINE resends it; the webhook's ID is "shopline-" + this.
+	HeaderWebhookID = "X-Shopline-Webhook-Id"
+)
+
+// Config configures a Verifier.
+type Config struct {
+	// Secrets are the app secrets a webhook may be signed with. A request
+	// is genuine when its signature matches any of them, so during a
+	// rotation both the old and the new secret are configured. Empty and
+	// blank entries are ignored; at least one other is required.
+	Secrets []string
+}
+
+// ParseSecrets splits a comma-separated list of secrets (as in an
+// environment variable), trimming spaces and dropping empty entries.
+func ParseSecrets(commaSeparated string) []string {
+	var secrets []string
+	for s := range strings.SplitSeq(commaSeparated, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			secrets = append(secrets, s)
+		}
+	}
+	return secrets
+}
+
+// Verifier verifies SHOPLINE webhook requests. It implements
+// provider.Verifier, makes no network call and is safe for concurrent use.
+// Create one with NewVerifier.
+type Verifier struct {
+	secrets [][]byte
+}
+
+var _ provider.Verifier = (*Verifier)(nil)
+
+// NewVerifier returns a Verifier for cfg. It returns an error when cfg has
+// no usable secret.
+func NewVerifier(cfg Config) (*Verifier, error) {
+	v := &Verifier{}
+	for _, s := range cfg.Secrets {
+		if strings.TrimSpace(s) != "" {
+			v.secrets = append(v.secrets, []byte(s))
+		}
+	}
+	if len(v.secrets) == 0 {
+		return nil, errors.New("shopline: at least one app secret is required")
+	}
+	return v, nil
+}
+
+// Sign returns the standard base64 of the HMAC-SHA256 of body with secret,
+// the form SHOPLINE's documentation shows in X-Shopline-Hmac-Sha256.
+func Sign(secret string, body []byte) string {
+	return base64.StdEncoding.EncodeToString(mac([]byte(secret), body))
+}
+
+// SignHex returns the lower-case hex of the HMAC-SHA256 of body with
+// secret, the form SHOPLINE's Go SDK compares.
+func SignHex(secret string, body []byte) string {
+	return hex.EncodeToString(mac([]byte(secret), body))
+}
+
+func mac(secret, body []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Verify authenticates a SHOPLINE webhook request and checks its envelope.
+//
+// A missing or non-matching X-Shopline-Hmac-Sha256 is ErrUnauthenticated,
+// whatever else is wrong. An authentic request is ErrMalformed when a
+// required header is missing or implausible, or when the body is not a JSON
+// object. The webhook's ID is "shopline-" + X-Shopline-Webhook-Id, which
+// SHOPLINE keeps when it resends.
+func (v *Verifier) Verify(_ context.Context, r *http.Request, body []byte) (provider.Webhook, error) {
+	if err := v.authenticate(r.Header.Get(HeaderHmac), body); err != nil {
+		return provider.Webhook{}, err
+	}
+	h, err := readHeaders(r.Header)
+	if err != nil {
+		return provider.Webhook{}, err
+	}
+	about, err := readBody(h.topic, body)
+	if err != nil {
+		return provider.Webhook{}, err
+	}
+	return provider.Webhook{
+		Provider: catalog.Shopline,
+		Event:    h.topic,
+		ID:       catalog.Shopline + "-" + h.webhookID,
+		Source:   "/" + catalog.Shopline + "/shops/" + h.shopID,
+		Subject:  about.subject,
+		Time:     about.updatedAt,
+		Extensions: map[string]string{
+			"shopid":     h.shopID,
+			"merchantid": h.merchantID,
+			"shopdomain": h.shopDomain,
+			"apiversion": h.apiVersion,
+		},
+		Body: body,
+	}, nil
+}
+
+// authenticate checks signature, hex or base64, against every secret. Every
+// secret is tried even after a match, so the time taken does not tell
+// which secret matched.
+func (v *Verifier) authenticate(signature string, body []byte) error {
+	if signature == "" {
+		return provider.Errorf(provider.ErrUnauthenticated, "missing %s header", HeaderHmac)
+	}
+	got, ok := decodeMAC(signature)
+	if !ok {
+		return provider.Errorf(provider.ErrUnauthenticated, "%s is not the hex or base64 of a SHA-256 HMAC", HeaderHmac)
+	}
+	match := false
+	for _, secret := range v.secrets {
+		if hmac.Equal(got, mac(secret, body)) {
+			match = true
+		}
+	}
+	if !match {
+		return provider.Errorf(provider.ErrUnauthenticated, "signature does not match")
+	}
+	return nil
+}
+
+// decodeMAC decodes a 32-byte MAC given as hex (64 characters, any case) or
+// standard base64 (44 characters, padded). The length tells which: the two
+// cannot be confused.
+func decodeMAC(s string) ([]byte, bool) {
+	var (
+		b   []byte
+		err error
+	)
+	switch len(s) {
+	case hex.EncodedLen(sha256.Size):
+		b, err = hex.DecodeString(s)
+	case base64.StdEncoding.EncodedLen(sha256.Size):
+		b, err = base64.StdEncoding.Strict().DecodeString(s)
+	default:
+		return nil, false
+	}
+	return b, err == nil && len(b) == sha256.Size
+}
