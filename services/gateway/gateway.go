@@ -1,0 +1,218 @@
+// Package gateway is hookstream's webhook gateway: it authenticates
+// webhooks from ShipStation, Snipcart and SHOPLINE, checks that they are
+// well formed, wraps each raw body unchanged in a CloudEvent and publishes
+// it to the WEBHOOKS stream. It answers 2xx only after JetStream has
+// acknowledged the message, and 503 with Retry-After when it cannot be
+// stored, so the provider retries and nothing it was told is stored is lost.
+//
+// The gateway is thin on purpose: it never calls a provider API on the
+// request path, except Snipcart's request-token check, which must happen on
+// receipt.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/obs"
+	"github.com/hookstream/hookstream/pkg/provider"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
+	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+)
+
+// Gateway serves the webhook routes and publishes to JetStream. Build it
+// with New, serve Handler, or call Run.
+type Gateway struct {
+	cfg     Config
+	log     *zap.Logger
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	routes  []*route
+	metrics *metrics
+	health  *obs.Health
+	mux     *http.ServeMux
+}
+
+// route is one webhook endpoint.
+type route struct {
+	path     string
+	label    string // metrics and logs: shipstation, shipstation_v2, snipcart, shopline
+	verifier provider.Verifier
+	// unset names the variable to set when verifier is nil.
+	unset string
+}
+
+// NATSOptions are the options the gateway's NATS connection should be made
+// with: no reconnect buffer, so that while NATS is away a publish fails at
+// once and the provider gets a prompt 503 instead of a request that hangs
+// until the publish timeout.
+func NATSOptions() []nats.Option {
+	return []nats.Option{nats.ReconnectBufSize(-1)}
+}
+
+// New builds a gateway publishing on nc. It does not touch the network:
+// Run provisions the stream and listens.
+func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: jetstream: %w", err)
+	}
+	routes, err := buildRoutes(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{
+		cfg:     cfg,
+		log:     log,
+		nc:      nc,
+		js:      js,
+		routes:  routes,
+		metrics: newMetrics(routes),
+	}
+	g.health = &obs.Health{Checks: map[string]obs.Check{
+		"nats":   g.checkConnected,
+		"stream": g.checkStream,
+	}}
+	g.mux = http.NewServeMux()
+	for _, rt := range routes {
+		g.mux.Handle(rt.path, g.webhookHandler(rt))
+	}
+	g.mux.HandleFunc("GET /healthz", g.health.Live)
+	g.mux.HandleFunc("GET /readyz", g.health.Ready)
+	g.mux.Handle("GET /metrics", obs.MetricsHandler(g.metrics.registry))
+	g.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such route; webhooks go to /webhooks/{shipstation,shipstation/v2,snipcart,shopline}")
+	})
+	return g, nil
+}
+
+func buildRoutes(cfg Config) ([]*route, error) {
+	v1 := &route{path: "/webhooks/shipstation", label: "shipstation", unset: "SHIPSTATION_WEBHOOK_TOKEN"}
+	v2 := &route{path: "/webhooks/shipstation/v2", label: "shipstation_v2", unset: "SHIPSTATION_V2_JWKS_URL"}
+	sc := &route{path: "/webhooks/snipcart", label: "snipcart", unset: "SNIPCART_SECRET_KEY"}
+	sl := &route{path: "/webhooks/shopline", label: "shopline", unset: "SHOPLINE_APP_SECRET"}
+	var err error
+	if cfg.ShipStationToken != "" {
+		if v1.verifier, err = shipstation.NewV1Verifier(shipstation.V1Config{
+			Token: cfg.ShipStationToken,
+			Resources: shipstation.ResourcePolicy{
+				Hosts:     cfg.ShipStationResourceHosts,
+				AllowHTTP: cfg.ShipStationResourceAllowHTTP,
+			},
+		}); err != nil {
+			return nil, fmt.Errorf("gateway: shipstation: %w", err)
+		}
+	}
+	if cfg.ShipStationV2JWKSURL != "" {
+		if v2.verifier, err = shipstation.NewV2Verifier(shipstation.V2Config{JWKSURL: cfg.ShipStationV2JWKSURL}); err != nil {
+			return nil, fmt.Errorf("gateway: shipstation v2: %w", err)
+		}
+	}
+	if cfg.SnipcartSecretKey != "" {
+		if sc.verifier, err = snipcart.NewVerifier(snipcart.Config{SecretKey: cfg.SnipcartSecretKey, APIURL: cfg.SnipcartAPIURL}); err != nil {
+			return nil, fmt.Errorf("gateway: snipcart: %w", err)
+		}
+	}
+	if len(cfg.ShoplineAppSecrets) > 0 {
+		if sl.verifier, err = shopline.NewVerifier(shopline.Config{Secrets: cfg.ShoplineAppSecrets}); err != nil {
+			return nil, fmt.Errorf("gateway: shopline: %w", err)
+		}
+	}
+	return []*route{v1, v2, sc, sl}, nil
+}
+
+// Handler returns the gateway's HTTP handler: the webhook routes,
+// /healthz, /readyz and /metrics.
+func (g *Gateway) Handler() http.Handler { return g.mux }
+
+// EnsureStreams creates or updates the WEBHOOKS stream.
+func (g *Gateway) EnsureStreams(ctx context.Context) error {
+	return jsx.Ensure(ctx, g.js, jsx.WebhooksStream(g.cfg.Webhooks))
+}
+
+// Run provisions the stream (retrying while NATS is unreachable), serves
+// HTTP on cfg.Addr, and shuts down gracefully when ctx is cancelled: it
+// stops accepting connections and lets in-flight requests finish their
+// publish. It returns nil after a clean shutdown.
+func (g *Gateway) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", g.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("gateway: listen: %w", err)
+	}
+	return g.Serve(ctx, ln)
+}
+
+// Serve is Run on a listener the caller opened.
+func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
+	go g.provision(ctx)
+	srv := &http.Server{
+		Handler:           g.mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      g.cfg.PublishTimeout + 15*time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(g.log.Named("http")),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	g.log.Info("gateway listening", zap.String("addr", ln.Addr().String()))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("gateway: serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout+10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("gateway: shutdown: %w", err)
+	}
+	g.log.Info("gateway stopped")
+	return nil
+}
+
+// provision applies the stream definition until it succeeds or ctx ends.
+// Until then /readyz says so and publishes answer 503.
+func (g *Gateway) provision(ctx context.Context) {
+	for {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := g.EnsureStreams(attempt)
+		cancel()
+		if err == nil {
+			g.log.Info("stream ready", zap.String("stream", catalog.StreamWebhooks))
+			return
+		}
+		g.log.Warn("stream not provisioned yet", zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (g *Gateway) checkConnected(context.Context) error {
+	if s := g.nc.Status(); s != nats.CONNECTED {
+		return fmt.Errorf("nats connection is %s", s)
+	}
+	return nil
+}
+
+func (g *Gateway) checkStream(ctx context.Context) error {
+	_, err := g.js.Stream(ctx, catalog.StreamWebhooks)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("stream %s does not exist yet", catalog.StreamWebhooks)
+	}
+	return err
+}

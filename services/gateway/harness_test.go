@@ -1,0 +1,224 @@
+package gateway_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
+	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/services/gateway"
+)
+
+const (
+	testShipStationToken = "test-shipstation-token"
+	testSnipcartKey      = "test-snipcart-key"
+	testShoplineSecret   = "test-shopline-secret"
+	testMaxBody          = 64 << 10
+)
+
+// harness is a gateway on a real embedded JetStream server, with sandbox
+// provider APIs on loopback.
+type harness struct {
+	t        *testing.T
+	ns       *natstest.Server
+	js       jetstream.JetStream
+	gw       *gateway.Gateway
+	srv      *httptest.Server
+	snipcart *sandbox.Snipcart
+	v2       *sandbox.ShipStationV2
+}
+
+// newHarness starts everything; env overrides or removes ("" value)
+// gateway variables.
+func newHarness(t *testing.T, env map[string]string) *harness {
+	t.Helper()
+	h := &harness{t: t, ns: natstest.Run(t), snipcart: sandbox.NewSnipcart(testSnipcartKey)}
+	h.js = h.ns.JetStream()
+	snipcartAPI := httptest.NewServer(h.snipcart)
+	t.Cleanup(snipcartAPI.Close)
+	var err error
+	if h.v2, err = sandbox.NewShipStationV2(); err != nil {
+		t.Fatal(err)
+	}
+	v2API := httptest.NewServer(h.v2)
+	t.Cleanup(v2API.Close)
+
+	vars := map[string]string{
+		"SHIPSTATION_WEBHOOK_TOKEN": testShipStationToken,
+		"SHIPSTATION_V2_JWKS_URL":   v2API.URL + "/jwks",
+		"SNIPCART_SECRET_KEY":       testSnipcartKey,
+		"SNIPCART_API_URL":          snipcartAPI.URL,
+		"SHOPLINE_APP_SECRET":       "old-secret, " + testShoplineSecret,
+		"GATEWAY_MAX_BODY_BYTES":    "65536",
+		"GATEWAY_PUBLISH_TIMEOUT":   "1s",
+		"GATEWAY_VERIFY_TIMEOUT":    "500ms",
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := gateway.Load(envconf.Map(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The gateway's own connection, with the options cmd/gateway uses.
+	gnc, err := nats.Connect(h.ns.ClientURL(), append(gateway.NATSOptions(),
+		nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(gnc.Close)
+	if h.gw, err = gateway.New(cfg, gnc, zaptest.NewLogger(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.gw.EnsureStreams(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.srv = httptest.NewServer(h.gw.Handler())
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// request is one HTTP request to the gateway.
+type request struct {
+	method string
+	path   string // with query
+	header http.Header
+	body   []byte
+}
+
+// answer is the gateway's response.
+type answer struct {
+	code   int
+	header http.Header
+	body   map[string]any
+}
+
+func (h *harness) do(r request) answer {
+	h.t.Helper()
+	if r.method == "" {
+		r.method = http.MethodPost
+	}
+	req, err := http.NewRequest(r.method, h.srv.URL+r.path, bytes.NewReader(r.body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	resp, err := h.srv.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	a := answer{code: resp.StatusCode, header: resp.Header}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		h.t.Errorf("%s %s: Content-Type %q, want application/json (body %s)", r.method, r.path, ct, raw)
+	}
+	if err := json.Unmarshal(raw, &a.body); err != nil {
+		h.t.Errorf("%s %s: answer is not JSON: %q", r.method, r.path, raw)
+	}
+	return a
+}
+
+// signed returns the request the provider would send for a catalog event
+// with body.
+func (h *harness) signed(et catalog.EventType, body []byte, headers map[string]string) request {
+	h.t.Helper()
+	r := request{path: "/webhooks/" + et.Provider, body: body, header: http.Header{"Content-Type": {"application/json"}}}
+	for k, v := range headers {
+		r.header.Set(k, v)
+	}
+	switch {
+	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Event, "_V2"):
+		r.path = "/webhooks/shipstation/v2"
+		signed, err := h.v2.Headers(body)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for k, v := range signed {
+			r.header.Set(k, v)
+		}
+	case et.Provider == catalog.ShipStation:
+		r.path += "?token=" + testShipStationToken
+	case et.Provider == catalog.Snipcart:
+		r.header.Set(snipcart.HeaderRequestToken, h.snipcart.Issue())
+	case et.Provider == catalog.Shopline:
+		r.header.Set(shopline.HeaderTopic, et.Event)
+		r.header.Set(shopline.HeaderHmac, shopline.Sign(testShoplineSecret, body))
+	}
+	return r
+}
+
+func (h *harness) stream() jetstream.Stream {
+	h.t.Helper()
+	s, err := h.js.Stream(context.Background(), catalog.StreamWebhooks)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+// stored is the number of messages in WEBHOOKS.
+func (h *harness) stored() uint64 {
+	h.t.Helper()
+	info, err := h.stream().Info(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// onSubject is the number of messages on one subject.
+func (h *harness) onSubject(subject string) uint64 {
+	h.t.Helper()
+	info, err := h.stream().Info(context.Background(), jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return info.State.Subjects[subject]
+}
+
+// last returns the last message on subject.
+func (h *harness) last(subject string) *jetstream.RawStreamMsg {
+	h.t.Helper()
+	m, err := h.stream().GetLastMsgForSubject(context.Background(), subject)
+	if err != nil {
+		h.t.Fatalf("no message on %s: %v", subject, err)
+	}
+	return m
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func wantCode(t *testing.T, a answer, code int) {
+	t.Helper()
+	if a.code != code {
+		t.Fatalf("status %d, want %d; body %v", a.code, code, a.body)
+	}
+}

@@ -1,0 +1,59 @@
+package gateway
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookstream/hookstream/pkg/obs"
+)
+
+// metrics are the gateway's Prometheus series.
+type metrics struct {
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	duration     *prometheus.HistogramVec
+	publish      prometheus.Histogram
+	duplicates   *prometheus.CounterVec
+	uncatalogued *prometheus.CounterVec
+}
+
+func newMetrics(routes []*route) *metrics {
+	m := &metrics{
+		registry: obs.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookstream_gateway_requests_total",
+			Help: "Webhook requests by route and HTTP status.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hookstream_gateway_request_duration_seconds",
+			Help:    "Time from request to answer, by route.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"route"}),
+		publish: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hookstream_gateway_publish_duration_seconds",
+			Help:    "Time waiting for JetStream's PubAck.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookstream_gateway_duplicates_total",
+			Help: "Webhooks JetStream already had (provider retries), answered 200 and not stored again.",
+		}, []string{"route"}),
+		uncatalogued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookstream_gateway_uncatalogued_total",
+			Help: "Authenticated webhooks whose event is not in the catalog, stored by rule.",
+		}, []string{"provider", "subject"}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, m.publish, m.duplicates, m.uncatalogued)
+	for _, rt := range routes { // series exist from the start, so rates work
+		m.requests.WithLabelValues(rt.label, "200")
+		m.duration.WithLabelValues(rt.label)
+	}
+	return m
+}
+
+func (m *metrics) observe(route string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
