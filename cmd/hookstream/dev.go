@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/obs"
+	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/services/gateway"
+)
+
+// Development secrets. They are printed at start-up and are worthless
+// anywhere else: never set them on a real deployment.
+const (
+	devShipStationToken = "dev-shipstation-token"
+	devSnipcartKey      = "dev-snipcart-secret-key"
+	devShoplineSecret   = "dev-shopline-app-secret"
+)
+
+// Default addresses of `hookstream dev`, which `hookstream send` uses too.
+const (
+	defaultGatewayURL = "http://127.0.0.1:8080"
+	defaultSandboxURL = "http://127.0.0.1:8090"
+)
+
+// devOptions are the flags of `hookstream dev`.
+type devOptions struct {
+	dataDir     string
+	natsPort    int
+	gatewayAddr string
+	sandboxAddr string
+	logLevel    string
+}
+
+func runDev(ctx context.Context, args []string, stdout io.Writer) error {
+	var o devOptions
+	fs := newFlags("dev", "[flags]", stdout)
+	fs.StringVar(&o.dataDir, "data", ".data", "JetStream store directory")
+	fs.IntVar(&o.natsPort, "nats-port", 4222, "port on 127.0.0.1 where the embedded NATS server listens for the nats CLI")
+	fs.StringVar(&o.gatewayAddr, "addr", ":8080", "gateway listen address")
+	fs.StringVar(&o.sandboxAddr, "sandbox-addr", "127.0.0.1:8090", "sandbox provider APIs listen address (loopback)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log, err := obs.NewLogger(o.logLevel, true)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	env, err := startDev(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer env.stop()
+	env.printBanner(stdout)
+	<-ctx.Done()
+	log.Info("shutting down")
+	return env.wait()
+}
+
+// devEnv is a running `hookstream dev`: embedded NATS, sandbox APIs, gateway.
+type devEnv struct {
+	ns         *server.Server
+	nc         *nats.Conn
+	sandbox    *http.Server
+	sandboxURL string
+	gatewayURL string
+	wg         sync.WaitGroup
+	errs       chan error
+	opts       devOptions
+}
+
+// startDev starts every part and returns once all of them listen.
+func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, err error) {
+	env := &devEnv{errs: make(chan error, 4), opts: o}
+	defer func() {
+		if err != nil {
+			env.stop()
+		}
+	}()
+	if env.ns, err = startEmbeddedNATS(o.dataDir, o.natsPort); err != nil {
+		return nil, err
+	}
+	if env.nc, err = nats.Connect("", append(gateway.NATSOptions(), nats.InProcessServer(env.ns), nats.Name("hookstream-dev"))...); err != nil {
+		return nil, fmt.Errorf("connect in-process: %w", err)
+	}
+
+	sandboxLn, err := net.Listen("tcp", o.sandboxAddr)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox listen: %w", err)
+	}
+	env.sandboxURL = "http://" + sandboxLn.Addr().String()
+	sb, err := sandbox.NewDev(devSnipcartKey)
+	if err != nil {
+		return nil, err
+	}
+	env.sandbox = &http.Server{Handler: sb, ReadHeaderTimeout: 5 * time.Second}
+	env.goServe(func() error { return ignoreClosed(env.sandbox.Serve(sandboxLn)) })
+
+	cfg, err := gateway.Load(envconf.Map(map[string]string{
+		"GATEWAY_ADDR":                    o.gatewayAddr,
+		"SHIPSTATION_WEBHOOK_TOKEN":       devShipStationToken,
+		"SHIPSTATION_RESOURCE_HOSTS":      `^(ssapi\d*\.shipstation\.com(:443)?|127\.0\.0\.1:\d+)$`,
+		"SHIPSTATION_RESOURCE_ALLOW_HTTP": "true",
+		"SHIPSTATION_V2_JWKS_URL":         env.sandboxURL + sandbox.ShipStationV2JWKSPath,
+		"SNIPCART_SECRET_KEY":             devSnipcartKey,
+		"SNIPCART_API_URL":                env.sandboxURL + sandbox.SnipcartPrefix,
+		"SHOPLINE_APP_SECRET":             devShoplineSecret,
+	}))
+	if err != nil {
+		return nil, err
+	}
+	gw, err := gateway.New(cfg, env.nc, log.Named("gateway"))
+	if err != nil {
+		return nil, err
+	}
+	if err := gw.EnsureStreams(ctx); err != nil {
+		return nil, err
+	}
+	gwLn, err := net.Listen("tcp", o.gatewayAddr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway listen: %w", err)
+	}
+	env.gatewayURL = "http://" + loopbackAddr(gwLn.Addr())
+	env.goServe(func() error { return gw.Serve(ctx, gwLn) })
+	return env, nil
+}
+
+// startEmbeddedNATS starts JetStream with its store under dir, listening on
+// 127.0.0.1:port for the nats CLI (port 0 picks a free one).
+func startEmbeddedNATS(dir string, port int) (*server.Server, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	ns, err := server.NewServer(&server.Options{
+		ServerName: "hookstream-dev",
+		Host:       "127.0.0.1",
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   abs,
+		NoSigs:     true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("embedded nats did not start (is port " + strconv.Itoa(port) + " in use?)")
+	}
+	return ns, nil
+}
+
+func (env *devEnv) goServe(serve func() error) {
+	env.wg.Add(1)
+	go func() {
+		defer env.wg.Done()
+		if err := serve(); err != nil {
+			env.errs <- err
+		}
+	}()
+}
+
+// wait waits for the servers after ctx was cancelled and reports the first
+// error any of them returned.
+func (env *devEnv) wait() error {
+	env.wg.Wait()
+	select {
+	case err := <-env.errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// stop shuts everything down in order: HTTP, the NATS connection, the
+// embedded server. It is safe to call more than once.
+func (env *devEnv) stop() {
+	if env.sandbox != nil {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = env.sandbox.Shutdown(shutdown)
+		cancel()
+	}
+	if env.nc != nil {
+		_ = env.nc.Drain()
+	}
+	if env.ns != nil {
+		env.ns.Shutdown()
+		env.ns.WaitForShutdown()
+	}
+}
+
+func (env *devEnv) printBanner(w io.Writer) {
+	natsURL := env.ns.ClientURL()
+	fmt.Fprintf(w, `
+hookstream dev — everything in one process. SANDBOX: development secrets, no real provider is called.
+
+  gateway       %[1]s   (POST /webhooks/{shipstation,shipstation/v2,snipcart,shopline})
+  nats          %[2]s   (embedded JetStream, store %[3]s)
+  sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS)
+
+  dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
+                SNIPCART_SECRET_KEY=%[6]s
+                SHOPLINE_APP_SECRET=%[7]s
+
+Try, in another terminal:
+  go run ./cmd/hookstream send shipstation ORDER_NOTIFY
+  go run ./cmd/hookstream send snipcart order.completed
+  go run ./cmd/hookstream send shopline fulfillment_order/update
+  go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream ls
+  go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream view WEBHOOKS
+  go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'webhooks.>'
+
+Ctrl-C stops everything.
+`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret)
+}
+
+// loopbackAddr turns a wildcard listen address into one a client can dial.
+func loopbackAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
+	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/schemas"
+)
+
+// sendOptions are the flags of `hookstream send`.
+type sendOptions struct {
+	gatewayURL     string
+	sandboxURL     string
+	file           string
+	shipstationTok string
+	shoplineSecret string
+}
+
+func runSend(ctx context.Context, args []string, stdout io.Writer) error {
+	var o sendOptions
+	fs := newFlags("send", "[flags] <provider> <event>", stdout)
+	fs.StringVar(&o.gatewayURL, "url", defaultGatewayURL, "gateway base URL")
+	fs.StringVar(&o.sandboxURL, "sandbox", defaultSandboxURL, "sandbox provider APIs (Snipcart request tokens, ShipStation V2 signing)")
+	fs.StringVar(&o.file, "file", "", "send this body instead of the catalog's example")
+	fs.StringVar(&o.shipstationTok, "shipstation-token", devShipStationToken, "ShipStation V1 webhook token")
+	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
+	fs.Usage = func() {
+		fmt.Fprintln(stdout, "usage: hookstream send [flags] <provider> <event>\n\nflags:")
+		fs.PrintDefaults()
+		fmt.Fprintln(stdout, "\nevents (provider event):")
+		for _, et := range catalog.All() {
+			fmt.Fprintf(stdout, "  %-12s %s\n", et.Provider, et.Event)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return errors.New("send needs a provider and an event")
+	}
+	et, err := catalog.Webhook(fs.Arg(0), fs.Arg(1))
+	if err != nil {
+		return err
+	}
+	if !et.Known {
+		return fmt.Errorf("%s %s is not in the catalog; run `hookstream send -h` for the list", fs.Arg(0), fs.Arg(1))
+	}
+	body, headers, err := schemas.Example(et)
+	if err != nil {
+		return err
+	}
+	if o.file != "" {
+		if body, err = os.ReadFile(o.file); err != nil {
+			return err
+		}
+	}
+	req, err := o.signedRequest(ctx, et, body, headers)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("post to gateway: %w", err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	fmt.Fprintf(stdout, "%s %s → %s\n%s", et.Provider, et.Event, resp.Status, answer)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("gateway answered %s", resp.Status)
+	}
+	return nil
+}
+
+// signedRequest builds the request the provider would send for et.
+func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, body []byte, headers map[string]string) (*http.Request, error) {
+	base := strings.TrimRight(o.gatewayURL, "/")
+	target := base + "/webhooks/" + et.Provider
+	h := http.Header{"Content-Type": {"application/json"}}
+	for k, v := range headers {
+		h.Set(k, v)
+	}
+	switch {
+	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Event, "_V2"):
+		target = base + "/webhooks/shipstation/v2"
+		var signed map[string]string
+		if err := o.sandboxCall(ctx, sandbox.ShipStationV2SignPath, body, &signed); err != nil {
+			return nil, err
+		}
+		for k, v := range signed {
+			h.Set(k, v)
+		}
+	case et.Provider == catalog.ShipStation:
+		target += "?token=" + url.QueryEscape(o.shipstationTok)
+	case et.Provider == catalog.Snipcart:
+		var issued struct{ Token string }
+		if err := o.sandboxCall(ctx, sandbox.SnipcartIssuePath, nil, &issued); err != nil {
+			return nil, err
+		}
+		h.Set(snipcart.HeaderRequestToken, issued.Token)
+	case et.Provider == catalog.Shopline:
+		h.Set(shopline.HeaderHmac, shopline.Sign(o.shoplineSecret, body))
+		h.Set(shopline.HeaderTopic, et.Event)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header = h
+	return req, nil
+}
+
+// sandboxCall posts body to a sandbox endpoint and decodes its JSON answer.
+func (o sendOptions) sandboxCall(ctx context.Context, path string, body []byte, into any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(o.sandboxURL, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("sandbox (is `hookstream dev` running?): %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("sandbox %s answered %s", path, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(into)
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# gateway.sh — measures the hookstream gateway against JetStream itself.
+#
+# On one nats-server (file store, default sync interval) it runs, with the
+# same number of concurrent clients:
+#   1. hookstream bench → the real gateway (authenticated ShipStation V1
+#      webhooks, each unique, CloudEvent, Nats-Msg-Id, 200 after PubAck);
+#   2. hookstream bench → a naive gateway (net/http + publish, nothing else);
+#   3. nats bench js pub sync --dedup (JetStream's own synchronous publish,
+#      with message ids, as the baseline).
+# and prints req/s, p50/p99, errors, the gateway's peak RSS, and the ratios.
+#
+#   CLIENTS=64 DURATION=10s ROUNDS=3 deploy/bench/gateway.sh
+#
+# Only loopback addresses are used. Everything it starts is stopped on exit.
+set -euo pipefail
+
+CLIENTS=${CLIENTS:-64}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-1}
+SIZE=${SIZE:-170B}
+NATS_PORT=${NATS_PORT:-4333}
+GW_PORT=${GW_PORT:-8188}
+NAIVE_PORT=${NAIVE_PORT:-8189}
+TOKEN=bench-token
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building into $work/bin ..." >&2
+mkdir -p "$work/bin"
+(cd "$root/pkg" && go build -o "$work/bin/nats-server" github.com/nats-io/nats-server/v2)
+(cd "$root" && go build -o "$work/bin/gateway" ./services/gateway/cmd/gateway)
+(cd "$root" && go build -o "$work/bin/hookstream" ./cmd/hookstream)
+(cd "$work" && GOFLAGS= GOBIN="$work/bin" go install github.com/nats-io/natscli/nats@v0.5.1)
+PATH="$work/bin:$PATH"
+
+nats_url="nats://127.0.0.1:$NATS_PORT"
+nats-server -js -sd "$work/store" -a 127.0.0.1 -p "$NATS_PORT" >"$work/nats.log" 2>&1 &
+pids+=($!)
+
+NATS_URL=$nats_url GATEWAY_ADDR=127.0.0.1:$GW_PORT SHIPSTATION_WEBHOOK_TOKEN=$TOKEN LOG_LEVEL=warn \
+	gateway >"$work/gateway.log" 2>&1 &
+gw_pid=$!
+pids+=($gw_pid)
+
+hookstream naive-gateway -addr "127.0.0.1:$NAIVE_PORT" -nats "$nats_url" >"$work/naive.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 100); do
+	curl -fs "http://127.0.0.1:$GW_PORT/readyz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+curl -fs "http://127.0.0.1:$GW_PORT/readyz" >/dev/null || { echo "gateway not ready:"; cat "$work/gateway.log"; exit 1; }
+
+# nats bench sends a fixed count: aim for about DURATION at ~40k msg/s.
+secs=${DURATION%s}
+msgs=${MSGS:-$((secs * 40000))}
+
+printf '\n%-6s %-14s %10s %10s %10s %8s\n' round variant "msg/s" p50 p99 errors
+for round in $(seq "$ROUNDS"); do
+	gw=$(hookstream bench -json -url "http://127.0.0.1:$GW_PORT/webhooks/shipstation" -token "$TOKEN" -clients "$CLIENTS" -duration "$DURATION")
+	naive=$(hookstream bench -json -url "http://127.0.0.1:$NAIVE_PORT/" -token "" -clients "$CLIENTS" -duration "$DURATION")
+	nats bench js pub sync bench.sync --clients "$CLIENTS" --msgs "$msgs" --size "$SIZE" --create --storage file \
+		--dedup --purge --no-progress --csv "$work/nats-$round.csv" >"$work/nats-bench-$round.log" 2>&1
+	for pair in "gateway:$gw" "naive:$naive"; do
+		name=${pair%%:*}; json=${pair#*:}
+		echo "$json" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%-6s %-14s %10.0f %10s %10s %8d" % (sys.argv[1], sys.argv[2], r["requests_per_sec"], "%.2fms" % (r["p50_ns"]/1e6), "%.2fms" % (r["p99_ns"]/1e6), r["errors"]))' "$round" "$name"
+		echo "$json" >"$work/$name-$round.json"
+	done
+	python3 - "$work/nats-$round.csv" "$round" <<'PY'
+import csv, statistics, sys
+# One row per client; the run's rate is the sum of the clients' rates.
+rows = list(csv.DictReader(l.lstrip("#") for l in open(sys.argv[1])))
+rate = sum(float(r["MsgsPerSec"]) for r in rows)
+p50 = statistics.median(float(r["P50LatencyMicroSecs"]) for r in rows) / 1000
+p99 = max(float(r["P99LatencyMicroSecs"]) for r in rows) / 1000
+print("%-6s %-14s %10.0f %10s %10s %8s" % (sys.argv[2], "nats-js-sync", rate, "%.2fms" % p50, "%.2fms" % p99, "-"))
+open(sys.argv[1] + ".rate", "w").write(str(rate))
+PY
+done
+
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
+python3 - "$work" "$ROUNDS" "$rss" "$CLIENTS" "$DURATION" <<'PY'
+import json, statistics, sys
+work, rounds, rss_kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+med = lambda xs: statistics.median(xs)
+gw = [json.load(open(f"{work}/gateway-{r}.json")) for r in range(1, rounds + 1)]
+naive = [json.load(open(f"{work}/naive-{r}.json")) for r in range(1, rounds + 1)]
+js = [float(open(f"{work}/nats-{r}.csv.rate").read()) for r in range(1, rounds + 1)]
+g, n, j = med([x["requests_per_sec"] for x in gw]), med([x["requests_per_sec"] for x in naive]), med(js)
+print()
+print(f"clients {sys.argv[4]}, {sys.argv[5]} per variant, median of {rounds} round(s)")
+print(f"gateway          {g:10.0f} req/s  p50 {med([x['p50_ns'] for x in gw])/1e6:.2f} ms  p99 {med([x['p99_ns'] for x in gw])/1e6:.2f} ms  errors {sum(x['errors'] for x in gw)}")
+print(f"naive gateway    {n:10.0f} req/s")
+print(f"nats js pub sync {j:10.0f} msg/s")
+print(f"gateway / nats js pub sync = {g/j:.2f}   gateway / naive = {g/n:.2f}")
+print(f"gateway peak RSS {rss_kib/1024:.1f} MiB")
+PY
