@@ -164,7 +164,7 @@ func runNaiveGateway(ctx context.Context, args []string, stdout io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	nc, err := nats.Connect(*natsURL)
+	nc, err := nats.Connect(*natsURL, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
 	if err != nil {
 		return err
 	}

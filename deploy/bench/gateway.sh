@@ -54,11 +54,11 @@ pids+=($gw_pid)
 hookstream naive-gateway -addr "127.0.0.1:$NAIVE_PORT" -nats "$nats_url" >"$work/naive.log" 2>&1 &
 pids+=($!)
 
-for _ in $(seq 100); do
-	curl -fs "http://127.0.0.1:$GW_PORT/readyz" >/dev/null 2>&1 && break
-	sleep 0.1
+ready() { curl -fs -o /dev/null "$1" || [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$1")" = 200 ]; }
+for url in "http://127.0.0.1:$GW_PORT/readyz" "http://127.0.0.1:$NAIVE_PORT/"; do
+	for _ in $(seq 100); do ready "$url" && break; sleep 0.1; done
+	ready "$url" || { echo "not ready: $url"; cat "$work"/*.log; exit 1; }
 done
-curl -fs "http://127.0.0.1:$GW_PORT/readyz" >/dev/null || { echo "gateway not ready:"; cat "$work/gateway.log"; exit 1; }
 
 # nats bench sends a fixed count: aim for about DURATION at ~40k msg/s.
 secs=${DURATION%s}
@@ -68,7 +68,7 @@ printf '\n%-6s %-14s %10s %10s %10s %8s\n' round variant "msg/s" p50 p99 errors
 for round in $(seq "$ROUNDS"); do
 	gw=$(hookstream bench -json -url "http://127.0.0.1:$GW_PORT/webhooks/shipstation" -token "$TOKEN" -clients "$CLIENTS" -duration "$DURATION")
 	naive=$(hookstream bench -json -url "http://127.0.0.1:$NAIVE_PORT/" -token "" -clients "$CLIENTS" -duration "$DURATION")
-	nats bench js pub sync bench.sync --clients "$CLIENTS" --msgs "$msgs" --size "$SIZE" --create --storage file \
+	nats -s "$nats_url" bench js pub sync bench.sync --clients "$CLIENTS" --msgs "$msgs" --size "$SIZE" --create --storage file \
 		--dedup --purge --no-progress --csv "$work/nats-$round.csv" >"$work/nats-bench-$round.log" 2>&1
 	for pair in "gateway:$gw" "naive:$naive"; do
 		name=${pair%%:*}; json=${pair#*:}

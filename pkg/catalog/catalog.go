@@ -144,6 +144,9 @@ func webhookRow(provider, event, schema string) EventType {
 }
 
 func byRule(provider, event string) (EventType, error) {
+	if provider != ShipStation && provider != Snipcart && provider != Shopline {
+		return EventType{}, fmt.Errorf("%w: unknown provider %q", ErrInvalidName, provider)
+	}
 	tokens, err := Tokens(event)
 	if err != nil {
 		return EventType{}, err

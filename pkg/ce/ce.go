@@ -12,6 +12,7 @@ package ce
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/url"
 	"strings"
 
@@ -49,7 +50,7 @@ func ToMsg(subject string, e *event.Event) (*nats.Msg, error) {
 	if err := WriteHeader(m.Header, e); err != nil {
 		return nil, err
 	}
-	m.Header[HeaderMsgID] = []string{e.ID()}
+	m.Header[HeaderMsgID] = m.Header[HeaderPrefix+"id"] // encoded, so byte for byte the same
 	return m, nil
 }
 
@@ -84,14 +85,17 @@ func WriteHeader(h nats.Header, e *event.Event) error {
 // Data, or a jetstream.Msg's Headers() and Data()). Binary and structured
 // messages are both accepted; ErrNotEvent is returned for anything else.
 func FromMsg(h nats.Header, data []byte) (*event.Event, error) {
-	if ct := h.Get(HeaderContentType); strings.HasPrefix(ct, event.ApplicationCloudEventsJSON) {
+	if mt, _, err := mime.ParseMediaType(header(h, HeaderContentType)); err == nil && mt == event.ApplicationCloudEventsJSON {
 		e := event.New()
 		if err := format.JSON.Unmarshal(data, &e); err != nil {
 			return nil, fmt.Errorf("ce: structured event: %w", err)
 		}
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("ce: invalid event: %w", err)
+		}
 		return &e, nil
 	}
-	sv := h.Get(versions.PrefixedSpecVersionName())
+	sv := header(h, versions.PrefixedSpecVersionName())
 	if sv == "" {
 		return nil, ErrNotEvent
 	}
@@ -124,6 +128,20 @@ func FromMsg(h nats.Header, data []byte) (*event.Event, error) {
 		return nil, fmt.Errorf("ce: invalid event: %w", err)
 	}
 	return &e, nil
+}
+
+// header returns the first value of key in h, whatever the case of its
+// name: nats.Header's Get is case-sensitive, and writers differ.
+func header(h nats.Header, key string) string {
+	if v := h.Get(key); v != "" {
+		return v
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, key) {
+			return vs[0]
+		}
+	}
+	return ""
 }
 
 // Encode percent-encodes a header value by the HTTP binding's rule: space,
