@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/services/gateway"
@@ -65,11 +66,10 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer env.stop()
 	env.printBanner(stdout)
 	<-ctx.Done()
 	log.Info("shutting down")
-	return env.wait()
+	return env.stop()
 }
 
 // devEnv is a running `hookstream dev`: embedded NATS, sandbox APIs, gateway.
@@ -82,14 +82,18 @@ type devEnv struct {
 	wg         sync.WaitGroup
 	errs       chan error
 	opts       devOptions
+	cancel     context.CancelFunc
 }
 
 // startDev starts every part and returns once all of them listen.
 func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, err error) {
 	env := &devEnv{errs: make(chan error, 4), opts: o}
+	ctx, cancel := context.WithCancel(ctx)
+	env.cancel = cancel
 	defer func() {
 		if err != nil {
-			env.stop()
+			cancel()
+			_ = env.stop()
 		}
 	}()
 	if env.ns, err = startEmbeddedNATS(o.dataDir, o.natsPort); err != nil {
@@ -179,32 +183,28 @@ func (env *devEnv) goServe(serve func() error) {
 	}()
 }
 
-// wait waits for the servers after ctx was cancelled and reports the first
-// error any of them returned.
-func (env *devEnv) wait() error {
-	env.wg.Wait()
-	select {
-	case err := <-env.errs:
-		return err
-	default:
-		return nil
-	}
-}
-
-// stop shuts everything down in order: HTTP, the NATS connection, the
-// embedded server. It is safe to call more than once.
-func (env *devEnv) stop() {
+// stop shuts everything down in order: HTTP (the gateway stops when the
+// context given to startDev is cancelled), the NATS connection, the embedded
+// server. It reports the first error a server returned.
+func (env *devEnv) stop() error {
 	if env.sandbox != nil {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = env.sandbox.Shutdown(shutdown)
 		cancel()
 	}
+	env.wg.Wait()
 	if env.nc != nil {
-		_ = env.nc.Drain()
+		_ = jsx.Drain(env.nc, 5*time.Second)
 	}
 	if env.ns != nil {
 		env.ns.Shutdown()
 		env.ns.WaitForShutdown()
+	}
+	select {
+	case err := <-env.errs:
+		return err
+	default:
+		return nil
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"mime"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/binding/format"
 	"github.com/cloudevents/sdk-go/v2/binding/spec"
@@ -56,6 +57,9 @@ func ToMsg(subject string, e *event.Event) (*nats.Msg, error) {
 
 // WriteHeader writes e's attributes and extensions into h as ce-* headers.
 func WriteHeader(h nats.Header, e *event.Event) error {
+	if ec, ok := e.Context.(*event.EventContextV1); ok {
+		return writeV1(h, ec)
+	}
 	v := versions.Version(e.SpecVersion())
 	if v == nil {
 		return fmt.Errorf("ce: unsupported specversion %q", e.SpecVersion())
@@ -72,6 +76,37 @@ func WriteHeader(h nats.Header, e *event.Event) error {
 		h[attr.PrefixedName()] = []string{Encode(s)}
 	}
 	for name, value := range e.Extensions() {
+		s, err := types.Format(value)
+		if err != nil {
+			return fmt.Errorf("ce: extension %s: %w", name, err)
+		}
+		h[HeaderPrefix+strings.ToLower(name)] = []string{Encode(s)}
+	}
+	return nil
+}
+
+// writeV1 is WriteHeader for CloudEvents 1.0, the version hookstream
+// writes: it sets the attributes directly instead of walking the generic
+// attribute table, which matters on the gateway's request path.
+func writeV1(h nats.Header, ec *event.EventContextV1) error {
+	set := func(name, value string) { h[HeaderPrefix+name] = []string{Encode(value)} }
+	set("specversion", event.CloudEventsVersionV1)
+	set("id", ec.ID)
+	set("source", ec.Source.String())
+	set("type", ec.Type)
+	if ec.DataContentType != nil {
+		set("datacontenttype", *ec.DataContentType)
+	}
+	if ec.DataSchema != nil {
+		set("dataschema", ec.DataSchema.String())
+	}
+	if ec.Subject != nil {
+		set("subject", *ec.Subject)
+	}
+	if ec.Time != nil {
+		set("time", ec.Time.Time.UTC().Format(time.RFC3339Nano))
+	}
+	for name, value := range ec.Extensions {
 		s, err := types.Format(value)
 		if err != nil {
 			return fmt.Errorf("ce: extension %s: %w", name, err)

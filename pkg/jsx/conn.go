@@ -71,3 +71,24 @@ func Connect(cfg ConnConfig, name string, log *zap.Logger, extra ...nats.Option)
 	}
 	return nc, nil
 }
+
+// Drain drains nc (in-flight publishes and subscriptions finish) and waits
+// until it is closed or timeout passes. nats.Conn.Drain alone returns at
+// once, so a process that exits right after it may cut the drain short.
+func Drain(nc *nats.Conn, timeout time.Duration) error {
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		if nc.IsClosed() {
+			return nil
+		}
+		return fmt.Errorf("jsx: drain: %w", err)
+	}
+	select {
+	case <-closed:
+		return nil
+	case <-time.After(timeout):
+		nc.Close()
+		return fmt.Errorf("jsx: drain did not finish within %s", timeout)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -73,11 +74,13 @@ type Verifier interface {
 // provider name and the first 128 bits of the SHA-256 of the parts, each
 // length-prefixed so that ("ab","c") and ("a","bc") differ.
 func HashID(provider string, parts ...string) string {
-	h := sha256.New()
+	buf := make([]byte, 0, 256)
 	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
+		buf = strconv.AppendInt(buf, int64(len(p)), 10)
+		buf = append(append(append(buf, ':'), p...), ';')
 	}
-	return provider + "-" + hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(buf)
+	return provider + "-" + hex.EncodeToString(sum[:16])
 }
 
 // Errorf returns an error in category cat with a caller-safe reason.

@@ -115,12 +115,19 @@ func buildRoutes(cfg Config) ([]*route, error) {
 		}
 	}
 	if cfg.ShipStationV2JWKSURL != "" {
-		if v2.verifier, err = shipstation.NewV2Verifier(shipstation.V2Config{JWKSURL: cfg.ShipStationV2JWKSURL}); err != nil {
+		if v2.verifier, err = shipstation.NewV2Verifier(shipstation.V2Config{
+			JWKSURL:    cfg.ShipStationV2JWKSURL,
+			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout},
+		}); err != nil {
 			return nil, fmt.Errorf("gateway: shipstation v2: %w", err)
 		}
 	}
 	if cfg.SnipcartSecretKey != "" {
-		if sc.verifier, err = snipcart.NewVerifier(snipcart.Config{SecretKey: cfg.SnipcartSecretKey, APIURL: cfg.SnipcartAPIURL}); err != nil {
+		if sc.verifier, err = snipcart.NewVerifier(snipcart.Config{
+			SecretKey:  cfg.SnipcartSecretKey,
+			APIURL:     cfg.SnipcartAPIURL,
+			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout},
+		}); err != nil {
 			return nil, fmt.Errorf("gateway: snipcart: %w", err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -222,3 +223,5 @@ func wantCode(t *testing.T, a answer, code int) {
 		t.Fatalf("status %d, want %d; body %v", a.code, code, a.body)
 	}
 }
+
+func nopLogger() *zap.Logger { return zap.NewNop() }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -40,7 +41,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	defer nc.Drain()
+	defer func() {
+		if err := jsx.Drain(nc, 10*time.Second); err != nil {
+			log.Warn("nats drain", zap.Error(err))
+		}
+	}()
 	g, err := gateway.New(cfg, nc, log)
 	if err != nil {
 		return err

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+)
+
+// TestMain lets the test binary run as the hookstream command, so tests
+// about processes start a real one: HOOKSTREAM_TEST_MAIN=1 <test binary> dev …
+func TestMain(m *testing.M) {
+	if os.Getenv("HOOKSTREAM_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func startTestDev(t *testing.T) *devEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	env, err := startDev(ctx, devOptions{
+		dataDir:     t.TempDir(),
+		natsPort:    0,
+		gatewayAddr: "127.0.0.1:0",
+		sandboxAddr: "127.0.0.1:0",
+	}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := env.stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return env
+}
+
+// `hookstream send` posts every catalog event, correctly authenticated, to
+// `hookstream dev`, and each one ends in the WEBHOOKS stream.
+func TestSendEveryCatalogEventToDev(t *testing.T) {
+	env := startTestDev(t)
+	for _, et := range catalog.All() {
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, et.Provider, et.Event}, &out)
+		if err != nil || !strings.Contains(out.String(), "200 OK") {
+			t.Errorf("send %s %s: %v\n%s", et.Provider, et.Event, err, out.String())
+		}
+	}
+	nc, err := nats.Connect(env.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(context.Background(), catalog.StreamWebhooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := info.State.Msgs, uint64(len(catalog.All())); got != want {
+		t.Errorf("%d messages stored, want %d (one per catalog event)", got, want)
+	}
+}
+
+func TestSendRefusesWhatItCannotSign(t *testing.T) {
+	env := startTestDev(t)
+	for name, args := range map[string][]string{
+		"unknown event":    {"shopline", "products/create"},
+		"unknown provider": {"shopify", "orders/create"},
+		"missing event":    {"shopline"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), append([]string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL}, args...), io.Discard)
+			if err == nil {
+				t.Errorf("send %v succeeded", args)
+			}
+		})
+	}
+	// A wrong secret is the gateway's to refuse: send reports the 401.
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-shopline-secret", "wrong", "shopline", "orders/create"}, &out)
+	if err == nil || !strings.Contains(out.String(), "401") {
+		t.Errorf("send with a wrong secret: %v\n%s", err, out.String())
+	}
+}
+
+// The real binary, started as `hookstream dev`, serves and exits cleanly on
+// SIGTERM: HTTP stopped, NATS drained, embedded server shut down.
+func TestDevProcessStopsOnSignal(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "dev", "-data", t.TempDir(), "-nats-port", "0",
+		"-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-log-level", "warn")
+	cmd.Env = append(os.Environ(), "HOOKSTREAM_TEST_MAIN=1")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	gatewayLine := regexp.MustCompile(`gateway\s+(http://\S+)`)
+	lines := bufio.NewScanner(stdout)
+	var gatewayURL string
+	for lines.Scan() {
+		if m := gatewayLine.FindStringSubmatch(lines.Text()); m != nil {
+			gatewayURL = m[1]
+			break
+		}
+	}
+	if gatewayURL == "" {
+		t.Fatal("dev printed no gateway address")
+	}
+	go io.Copy(io.Discard, stdout)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"send", "-url", gatewayURL, "shipstation", "ORDER_NOTIFY"}, &out); err != nil {
+		t.Fatalf("send to the dev process: %v\n%s", err, out.String())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("dev exited with %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("dev did not exit within 20s of SIGTERM")
+	}
+}
+
+// The README's test command is the one .ci/run runs, and its subject table
+// is the catalog's. Run with -update to rewrite the table.
+func TestReadmeMatchesCatalogAndCI(t *testing.T) {
+	root := filepath.Join("..", "..")
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testCmd := regexp.MustCompile(`(?m)^go test .*$`).Find(ci)
+	if testCmd == nil || !bytes.Contains(readme, testCmd) {
+		t.Errorf("README does not show .ci/run's test command %q", testCmd)
+	}
+	const begin, end = "<!-- catalog:begin -->\n", "<!-- catalog:end -->"
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("README lacks the %q … %q markers", begin, end)
+	}
+	want := catalog.Markdown()
+	if got := string(readme[i+len(begin) : j]); got != want {
+		if *update {
+			updated := string(readme[:i+len(begin)]) + want + string(readme[j:])
+			if err := os.WriteFile(filepath.Join(root, "README.md"), []byte(updated), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("README's event table differs from catalog.Markdown(); run go test ./cmd/hookstream -run Readme -update")
+	}
+}
