@@ -225,3 +225,5 @@ func wantCode(t *testing.T, a answer, code int) {
 }
 
 func nopLogger() *zap.Logger { return zap.NewNop() }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
