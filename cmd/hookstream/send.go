@@ -41,7 +41,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "usage: hookstream send [flags] <provider> <event>\n\nflags:")
 		fs.PrintDefaults()
 		fmt.Fprintln(stdout, "\nevents (provider event):")
-		for _, et := range catalog.All() {
+		for _, et := range catalog.Webhooks() {
 			fmt.Fprintf(stdout, "  %-12s %s\n", et.Provider, et.Event)
 		}
 	}

@@ -37,6 +37,17 @@ import (
 // Stream names.
 const (
 	StreamWebhooks = "WEBHOOKS"
+	StreamOrders   = "ORDERS"
+)
+
+// TypePrefix prefixes the CloudEvents types of hookstream's own canonical
+// events (raw webhooks keep the provider's domain).
+const TypePrefix = "dev.hookstream."
+
+// Canonical events, as the last subject token.
+const (
+	// OrderUpserted is a canonical order, created or changed.
+	OrderUpserted = "upserted"
 )
 
 // Providers, as used in routes, subjects, types and the ce-provider extension.
@@ -77,6 +88,10 @@ type EventType struct {
 	// Known is false for an event resolved by rule that the table lacks.
 	Known bool
 }
+
+// Canonical reports whether the row is one of hookstream's own events
+// rather than a provider's webhook.
+func (et EventType) Canonical() bool { return et.Stream != StreamWebhooks }
 
 // Tokens turns a provider's event name into lower-case subject tokens by the
 // rule in the package comment. It returns ErrInvalidName (wrapped, with the
@@ -162,17 +177,24 @@ func byRule(provider, event string) (EventType, error) {
 }
 
 var (
-	table  = buildTable()
-	byType = indexByType(table)
+	table     = buildTable()
+	byType    = index(table, func(et EventType) string { return et.Type }, false)
+	bySubject = index(table, func(et EventType) string { return et.Subject }, true)
 )
 
-func indexByType(rows []EventType) map[string]int {
+// index maps key(row) to the row's position (the first, when several
+// canonical rows share a type). A repeated subject is a programming error.
+func index(rows []EventType, key func(EventType) string, unique bool) map[string]int {
 	m := make(map[string]int, len(rows))
 	for i, et := range rows {
-		if _, dup := m[et.Type]; dup {
-			panic("catalog: duplicate type " + et.Type)
+		k := key(et)
+		if _, dup := m[k]; dup {
+			if unique || !et.Canonical() {
+				panic("catalog: duplicate " + k)
+			}
+			continue
 		}
-		m[et.Type] = i
+		m[k] = i
 	}
 	return m
 }
@@ -211,11 +233,33 @@ func buildTable() []EventType {
 	add(Shopline, "shopline-order.schema.json",
 		"orders/create", "orders/updated", "orders/edited", "orders/paid",
 		"orders/fulfilled", "orders/partially_fulfilled", "orders/cancelled", "orders/delete")
+	for _, p := range []string{ShipStation, Snipcart} {
+		rows = append(rows, canonicalRow(StreamOrders, "orders", p, OrderUpserted, "order.upserted", "canonical/order.schema.json"))
+	}
 	return rows
+}
+
+// canonicalRow builds a row for one of hookstream's own events:
+// <root>.<provider>.<event> with type dev.hookstream.<typ>.
+func canonicalRow(stream, root, provider, event, typ, schema string) EventType {
+	return EventType{
+		Type:     TypePrefix + typ,
+		Subject:  root + "." + provider + "." + event,
+		Stream:   stream,
+		Provider: provider,
+		Event:    event,
+		Schema:   schema,
+		Known:    true,
+	}
 }
 
 // All returns every row of the table, in table order. The slice is a copy.
 func All() []EventType { return slices.Clone(table) }
+
+// Webhooks returns the rows of raw provider webhooks (stream WEBHOOKS).
+func Webhooks() []EventType {
+	return slices.DeleteFunc(All(), EventType.Canonical)
+}
 
 // Webhook resolves a provider's event name to its event type: the table's
 // row when there is one, else a row derived by rule with Known false. It
@@ -245,7 +289,26 @@ var foreignSeparators = map[string]string{
 	Shopline:    ".:",
 }
 
-// ByType returns the table's row for a CloudEvents type.
+// BySubject returns the table's row for a subject.
+func BySubject(subject string) (EventType, bool) {
+	i, ok := bySubject[subject]
+	if !ok {
+		return EventType{}, false
+	}
+	return table[i], true
+}
+
+// Order returns the row for a canonical order event of provider, such as
+// orders.shipstation.upserted.
+func Order(provider, event string) (EventType, error) {
+	et, ok := BySubject("orders." + provider + "." + event)
+	if !ok {
+		return EventType{}, fmt.Errorf("catalog: no order event %s for %s", event, provider)
+	}
+	return et, nil
+}
+
+// ByType returns the table's (first) row for a CloudEvents type.
 func ByType(ceType string) (EventType, bool) {
 	i, ok := byType[ceType]
 	if !ok {

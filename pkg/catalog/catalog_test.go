@@ -96,7 +96,7 @@ func TestTokensRefused(t *testing.T) {
 // exactly that row.
 func TestWebhookKnown(t *testing.T) {
 	t.Parallel()
-	for _, row := range catalog.All() {
+	for _, row := range catalog.Webhooks() {
 		got, err := catalog.Webhook(row.Provider, row.Event)
 		if err != nil {
 			t.Errorf("Webhook(%q, %q): %v", row.Provider, row.Event, err)
@@ -184,6 +184,7 @@ func TestTable(t *testing.T) {
 	t.Parallel()
 	streams := map[string][]string{
 		catalog.StreamWebhooks: jsx.WebhooksStream(jsx.StreamOptions{}).Subjects,
+		catalog.StreamOrders:   jsx.OrdersStream(jsx.StreamOptions{}).Subjects,
 	}
 	rows := catalog.All()
 	if len(rows) == 0 {
@@ -195,7 +196,7 @@ func TestTable(t *testing.T) {
 		if !row.Known {
 			t.Errorf("%s: table rows are Known", row.Type)
 		}
-		if types[row.Type] {
+		if types[row.Type] && !row.Canonical() {
 			t.Errorf("duplicate type %s", row.Type)
 		}
 		types[row.Type] = true
@@ -217,6 +218,10 @@ func TestTable(t *testing.T) {
 				t.Errorf("%s: subject token %q of %s is not [a-z0-9_-]+", row.Type, tok, row.Subject)
 			}
 		}
+		if row.Canonical() {
+			checkCanonicalRow(t, row, tokens)
+			continue
+		}
 		if len(tokens) < 3 || tokens[0] != "webhooks" || tokens[1] != row.Provider {
 			t.Errorf("%s: subject %s is not webhooks.<provider>.<event tokens>", row.Type, row.Subject)
 		}
@@ -236,10 +241,35 @@ func TestTable(t *testing.T) {
 	}
 }
 
+// checkCanonicalRow checks one of hookstream's own events: subject
+// <root>.<provider>.<event>, type under catalog.TypePrefix, a canonical
+// schema.
+func checkCanonicalRow(t *testing.T, row catalog.EventType, tokens []string) {
+	t.Helper()
+	if len(tokens) != 3 || tokens[1] != row.Provider || tokens[2] != row.Event {
+		t.Errorf("%s: subject %s is not <root>.%s.%s", row.Type, row.Subject, row.Provider, row.Event)
+	}
+	if !strings.HasPrefix(row.Type, catalog.TypePrefix) {
+		t.Errorf("%s: canonical type lacks the %s prefix", row.Type, catalog.TypePrefix)
+	}
+	if !strings.HasPrefix(row.Schema, "canonical/") || !strings.HasSuffix(row.Schema, ".schema.json") {
+		t.Errorf("%s: schema %q is not canonical/*.schema.json", row.Type, row.Schema)
+	}
+	if got, ok := catalog.BySubject(row.Subject); !ok || got != row {
+		t.Errorf("BySubject(%q) = %+v, %v", row.Subject, got, ok)
+	}
+}
+
 func TestByType(t *testing.T) {
 	t.Parallel()
 	for _, row := range catalog.All() {
 		got, ok := catalog.ByType(row.Type)
+		if row.Canonical() {
+			if !ok || got.Type != row.Type {
+				t.Errorf("ByType(%q) = %+v, %v", row.Type, got, ok)
+			}
+			continue
+		}
 		if !ok || got != row {
 			t.Errorf("ByType(%q) = %+v, %v; want the row", row.Type, got, ok)
 		}

@@ -10,11 +10,11 @@ import (
 // A test keeps the README's copy identical to this output.
 func Markdown() string {
 	var b strings.Builder
-	b.WriteString("| provider | provider's event | subject | CloudEvents type | schema |\n")
-	b.WriteString("|---|---|---|---|---|\n")
+	b.WriteString("| stream | provider | event | subject | CloudEvents type | schema |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, et := range table {
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | `%s` | [%s](schemas/%s) |\n",
-			et.Provider, et.Event, et.Subject, et.Type, strings.TrimPrefix(et.Schema, "webhooks/"), et.Schema)
+		fmt.Fprintf(&b, "| %s | %s | `%s` | `%s` | `%s` | [%s](schemas/%s) |\n",
+			et.Stream, et.Provider, et.Event, et.Subject, et.Type, et.Schema[strings.LastIndex(et.Schema, "/")+1:], et.Schema)
 	}
 	return b.String()
 }

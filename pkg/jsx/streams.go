@@ -29,6 +29,9 @@ const (
 	DefaultDuplicateWindow = time.Hour
 	// DefaultWebhooksMaxAge keeps raw webhooks a week, for replay.
 	DefaultWebhooksMaxAge = 7 * 24 * time.Hour
+	// DefaultCanonicalMaxAge keeps canonical events 30 days; their latest
+	// state also lives in a KV bucket.
+	DefaultCanonicalMaxAge = 30 * 24 * time.Hour
 )
 
 // StreamOptions tunes the limits of a stream; zero values take defaults.
@@ -74,6 +77,23 @@ func WebhooksStream(o StreamOptions) jetstream.StreamConfig {
 		Duplicates:  o.DuplicateWindow,
 		Replicas:    o.Replicas,
 	}
+}
+
+// OrdersStream returns the definition of the ORDERS stream: canonical
+// orders published by the order-enricher. Like WEBHOOKS it refuses new
+// messages when full rather than dropping old ones.
+func OrdersStream(o StreamOptions) jetstream.StreamConfig {
+	return canonicalStream(catalog.StreamOrders, "orders.>", "Canonical orders (dev.hookstream.order.*) from the order-enricher", o)
+}
+
+// canonicalStream is the shape every stream of canonical events shares.
+func canonicalStream(name, subjects, description string, o StreamOptions) jetstream.StreamConfig {
+	cfg := WebhooksStream(o)
+	cfg.Name, cfg.Subjects, cfg.Description = name, []string{subjects}, description
+	if o.MaxAge <= 0 {
+		cfg.MaxAge = DefaultCanonicalMaxAge
+	}
+	return cfg
 }
 
 // StreamManager is the part of jetstream.JetStream that Ensure needs.

@@ -20,7 +20,7 @@ import (
 // 200 and stores nothing new.
 func TestEveryCatalogEventIsStoredOnce(t *testing.T) {
 	h := newHarness(t, nil)
-	for _, et := range catalog.All() {
+	for _, et := range catalog.Webhooks() {
 		t.Run(et.Provider+"/"+et.Event, func(t *testing.T) {
 			h.t = t
 			body, headers, err := schemas.Example(et)
