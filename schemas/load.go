@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 
@@ -24,6 +25,11 @@ const BaseURL = "https://hookstream.dev/schemas/"
 
 // SchemaDir is the directory of FS that holds the JSON Schemas.
 const SchemaDir = "webhooks"
+
+// schemaDirs are the directories of FS whose schema files Compile registers
+// and accepts: the provider webhooks' and hookstream's own canonical events'
+// (canonical/order.schema.json).
+var schemaDirs = []string{SchemaDir, "canonical"}
 
 // headersSuffix names the optional file of provider headers that goes with an
 // example body: examples/p/x.json → examples/p/x.headers.json.
@@ -95,17 +101,17 @@ var compiled struct {
 // Compile returns the JSON Schema at p, a path in FS such as a catalog row's
 // Schema ("webhooks/shipstation-v1.schema.json"), compiled with format
 // assertions on (uri, date-time, email are checked, not just annotated).
-// Every schema file under SchemaDir is registered first, so $refs between
-// them work. The result is cached: every call with the same path returns the
-// same *jsonschema.Schema, which is safe for concurrent use.
+// Every schema file under SchemaDir and canonical/ is registered first, so
+// $refs between them work. The result is cached: every call with the same
+// path returns the same *jsonschema.Schema, which is safe for concurrent use.
 //
 // Validate documents decoded with jsonschema.UnmarshalJSON (or a
 // json.Decoder with UseNumber): the validator expects json.Number for
 // numbers. A path that is not a schema file in FS gives an error wrapping
 // fs.ErrNotExist.
 func Compile(p string) (*jsonschema.Schema, error) {
-	if !fs.ValidPath(p) || path.Dir(p) != SchemaDir || !strings.HasSuffix(p, ".json") {
-		return nil, fmt.Errorf("schemas: %q is not a schema path under %s/: %w", p, SchemaDir, fs.ErrNotExist)
+	if !fs.ValidPath(p) || !slices.Contains(schemaDirs, path.Dir(p)) || !strings.HasSuffix(p, ".json") {
+		return nil, fmt.Errorf("schemas: %q is not a schema path under %v: %w", p, schemaDirs, fs.ErrNotExist)
 	}
 	compiled.Lock()
 	defer compiled.Unlock()
@@ -139,22 +145,24 @@ func newCompiler() (*jsonschema.Compiler, error) {
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
-	err := fs.WalkDir(FS, SchemaDir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
-			return err
-		}
-		raw, err := fs.ReadFile(FS, p)
+	for _, dir := range schemaDirs {
+		err := fs.WalkDir(FS, dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json") {
+				return err
+			}
+			raw, err := fs.ReadFile(FS, p)
+			if err != nil {
+				return err
+			}
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			return c.AddResource(BaseURL+p, doc)
+		})
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("schemas: load schema files: %w", err)
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		return c.AddResource(BaseURL+p, doc)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("schemas: load schema files: %w", err)
 	}
 	return c, nil
 }

@@ -9,5 +9,5 @@ import "embed"
 // FS holds the schema files and examples, at the paths catalog.EventType's
 // Schema and Example fields give.
 //
-//go:embed webhooks examples
+//go:embed webhooks examples canonical
 var FS embed.FS

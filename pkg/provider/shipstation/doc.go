@@ -1,5 +1,8 @@
-// Package shipstation authenticates ShipStation webhooks and checks their
-// envelopes for the gateway.
+// Package shipstation is hookstream's ShipStation integration: it
+// authenticates ShipStation webhooks and checks their envelopes for the
+// gateway, and its [Client] fetches the orders, shipments and fulfillments a
+// V1 webhook's resource_url names for the consumers (paging, the 40
+// requests/minute budget, 429s, key rotation, Pacific-time timestamps).
 //
 // ShipStation has two webhook families, and each gets its own
 // [provider.Verifier]:

@@ -1,0 +1,13 @@
+package shipstation
+
+import (
+	"context"
+	"time"
+)
+
+// WithSleep returns cfg with the function the client waits with replaced,
+// so that rate-limit waits run on a fake clock.
+func WithSleep(cfg ClientConfig, sleep func(ctx context.Context, d time.Duration) error) ClientConfig {
+	cfg.sleep = sleep
+	return cfg
+}
