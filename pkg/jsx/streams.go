@@ -1,9 +1,8 @@
-// Package jsx provisions hookstream's JetStream streams and (in later
-// parts) runs its durable consumers.
-//
-// Stream definitions live here, once. Services apply them idempotently at
-// start-up with [Ensure]; `hookstream streams` prints them as JSON that
-// `nats stream add --config` accepts.
+// Package jsx is hookstream's JetStream layer: the stream and bucket
+// definitions (once, here; services apply them idempotently at start-up
+// with [Ensure] and [EnsureBucket]), the durable consumer [Runner] with its
+// dead-letter queue, the order-safe state update [Update], and NATS
+// connections.
 package jsx
 
 import (
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 )
@@ -110,4 +110,25 @@ func Ensure(ctx context.Context, js StreamManager, streams ...jetstream.StreamCo
 		}
 	}
 	return nil
+}
+
+// Provision runs provision (creating streams and buckets) until it
+// succeeds or ctx ends, a second between attempts, each attempt bounded to
+// five seconds. A service started beside a NATS server that is not up yet
+// waits for it instead of exiting.
+func Provision(ctx context.Context, log *zap.Logger, provision func(ctx context.Context) error) error {
+	for {
+		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := provision(attempt)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		log.Warn("streams not provisioned yet; retrying", zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

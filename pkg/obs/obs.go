@@ -115,3 +115,29 @@ func LoadLogConfig(l *envconf.Loader) LogConfig {
 
 // Logger builds the logger c describes.
 func (c LogConfig) Logger() (*zap.Logger, error) { return NewLogger(c.Level, c.Format == "console") }
+
+// ServeHealth serves /healthz, /readyz and /metrics on addr until ctx is
+// cancelled, for services whose only HTTP is their health (the consumers).
+// An empty addr serves nothing and returns when ctx ends.
+func ServeHealth(ctx context.Context, addr string, h *Health, reg *prometheus.Registry, log *zap.Logger) error {
+	if addr == "" {
+		<-ctx.Done()
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.Live)
+	mux.HandleFunc("GET /readyz", h.Ready)
+	mux.Handle("GET /metrics", MetricsHandler(reg))
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("health endpoints listening", zap.String("addr", addr))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("obs: health server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}

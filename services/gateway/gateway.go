@@ -162,7 +162,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 // Serve is Run on a listener the caller opened.
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
-	go g.provision(ctx)
+	go func() {
+		if jsx.Provision(ctx, g.log, g.EnsureStreams) == nil {
+			g.log.Info("stream ready", zap.String("stream", catalog.StreamWebhooks))
+		}
+	}()
 	srv := &http.Server{
 		Handler:           g.mux,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -187,26 +191,6 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	g.log.Info("gateway stopped")
 	return nil
-}
-
-// provision applies the stream definition until it succeeds or ctx ends.
-// Until then /readyz says so and publishes answer 503.
-func (g *Gateway) provision(ctx context.Context) {
-	for {
-		attempt, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := g.EnsureStreams(attempt)
-		cancel()
-		if err == nil {
-			g.log.Info("stream ready", zap.String("stream", catalog.StreamWebhooks))
-			return
-		}
-		g.log.Warn("stream not provisioned yet", zap.Error(err))
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
 }
 
 func (g *Gateway) checkConnected(context.Context) error {

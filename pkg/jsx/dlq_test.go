@@ -1,0 +1,172 @@
+package jsx_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookstream/hookstream/pkg/jsx"
+)
+
+func TestDLQStreamDefinition(t *testing.T) {
+	t.Parallel()
+	got := jsx.DLQStream(jsx.StreamOptions{})
+	if got.Name != "DLQ" || strings.Join(got.Subjects, ",") != "dlq.>" || got.Storage != jetstream.FileStorage ||
+		got.Retention != jetstream.LimitsPolicy || got.Discard != jetstream.DiscardNew ||
+		got.MaxAge != 30*24*time.Hour || got.Duplicates != 20*time.Minute || got.Replicas != 1 {
+		t.Errorf("DLQStream = %+v", got)
+	}
+	got = jsx.DLQStream(jsx.StreamOptions{Replicas: 3, MaxAge: time.Hour, DuplicateWindow: time.Minute, MaxBytes: 1 << 20})
+	if got.Replicas != 3 || got.MaxAge != time.Hour || got.Duplicates != time.Minute || got.MaxBytes != 1<<20 {
+		t.Errorf("DLQStream with options = %+v", got)
+	}
+}
+
+func TestRedriveRepublishesAndDeletes(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	var c calls
+	startRunner(t, js, testConfig("svc"), func(_ context.Context, m *jsx.Message) error {
+		if c.add(m) == 1 {
+			return jsx.Permanent(errors.New("order not found yet"))
+		}
+		return nil
+	}, nil)
+	data := []byte(`{"order":7}`)
+	seq := publishEvent(t, js, "webhooks.example.order_notify", "evt-redrive", data)
+	var entries []jsx.DLQEntry
+	eventually(t, "DLQ entry", func() bool {
+		entries = listDLQ(t, js, "svc")
+		return len(entries) == 1
+	})
+	eventually(t, "original terminated", func() bool { return settled(t, js, "svc", seq) })
+
+	if err := jsx.Redrive(context.Background(), js, entries[0].Seq); err != nil {
+		t.Fatalf("Redrive: %v", err)
+	}
+	if got := listDLQ(t, js, "svc"); len(got) != 0 {
+		t.Errorf("DLQ still has %d entries after redrive", len(got))
+	}
+	if _, err := jsx.GetDLQ(context.Background(), js, entries[0].Seq); !errors.Is(err, jetstream.ErrMsgNotFound) {
+		t.Errorf("GetDLQ after redrive = %v, want ErrMsgNotFound", err)
+	}
+
+	// The republished message: same subject, data and ce-id, a new
+	// Nats-Msg-Id, no DLQ headers.
+	stream, err := js.Stream(context.Background(), "WEBHOOKS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := stream.GetMsg(context.Background(), seq+1)
+	if err != nil {
+		t.Fatalf("redriven message: %v", err)
+	}
+	if again.Subject != "webhooks.example.order_notify" || !bytes.Equal(again.Data, data) || again.Header.Get("ce-id") != "evt-redrive" {
+		t.Errorf("redriven message = %s %q ce-id %q", again.Subject, again.Data, again.Header.Get("ce-id"))
+	}
+	if id := again.Header.Get(nats.MsgIdHdr); !strings.HasPrefix(id, "redrive-") {
+		t.Errorf("redriven Nats-Msg-Id = %q, want a fresh redrive-… id", id)
+	}
+	for k := range again.Header {
+		if strings.HasPrefix(k, "Hookstream-Dlq-") {
+			t.Errorf("redriven message kept %s", k)
+		}
+	}
+
+	eventually(t, "redriven message handled", func() bool { return settled(t, js, "svc", seq+1) })
+	if got := c.n(); got != 2 {
+		t.Errorf("handler called %d times, want 2", got)
+	}
+	if got := listDLQ(t, js, ""); len(got) != 0 {
+		t.Errorf("DLQ has %d entries after the successful second run", len(got))
+	}
+}
+
+func TestListDLQFiltersByConsumer(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	fail := func(context.Context, *jsx.Message) error { return jsx.Permanent(errors.New("no")) }
+	cfgA := testConfig("order-enricher")
+	cfgA.FilterSubjects = []string{"webhooks.shipstation.>"}
+	startRunner(t, js, cfgA, fail, nil)
+	cfgB := testConfig("order-enricher-v2") // shares a prefix: the filter must not match it
+	startRunner(t, js, cfgB, fail, nil)
+
+	publishEvent(t, js, "webhooks.shipstation.order_notify", "e1", []byte(`{}`))
+	publishEvent(t, js, "webhooks.shipstation.ship_notify", "e2", []byte(`{}`))
+	publishEvent(t, js, "webhooks.snipcart.order.completed", "e3", []byte(`{}`))
+	eventually(t, "5 DLQ entries", func() bool { return len(listDLQ(t, js, "")) == 5 })
+
+	a := listDLQ(t, js, "order-enricher")
+	if len(a) != 2 {
+		t.Fatalf("ListDLQ(order-enricher) = %d entries, want 2", len(a))
+	}
+	for _, e := range a {
+		if e.Consumer != "order-enricher" {
+			t.Errorf("entry of %s listed for order-enricher", e.Consumer)
+		}
+	}
+	if b := listDLQ(t, js, "order-enricher-v2"); len(b) != 3 {
+		t.Errorf("ListDLQ(order-enricher-v2) = %d entries, want 3", len(b))
+	}
+	if a[0].Seq >= a[1].Seq {
+		t.Errorf("entries not in stream order: %d, %d", a[0].Seq, a[1].Seq)
+	}
+	if _, err := jsx.ListDLQ(context.Background(), js, "bad.name"); err == nil {
+		t.Error("ListDLQ accepted a consumer name with a dot")
+	}
+}
+
+func TestRedriveAll(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	startRunner(t, js, testConfig("svc"), func(context.Context, *jsx.Message) error {
+		return jsx.Permanent(errors.New("no"))
+	}, nil)
+	for _, id := range []string{"e1", "e2", "e3"} {
+		publishEvent(t, js, "webhooks.example.order_notify", id, []byte(`{}`))
+	}
+	eventually(t, "3 DLQ entries", func() bool { return len(listDLQ(t, js, "svc")) == 3 })
+	n, err := jsx.RedriveAll(context.Background(), js, "svc")
+	if err != nil || n != 3 {
+		t.Fatalf("RedriveAll = %d, %v; want 3, nil", n, err)
+	}
+	// The handler still fails: each redriven message comes back once,
+	// with a new stream sequence (so a new DLQ id).
+	eventually(t, "3 new DLQ entries", func() bool { return len(listDLQ(t, js, "svc")) == 3 })
+	for _, e := range listDLQ(t, js, "svc") {
+		if e.OriginalSeq <= 3 {
+			t.Errorf("entry for original seq %d, want a redriven one (> 3)", e.OriginalSeq)
+		}
+	}
+}
+
+func TestListDLQWithoutStream(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	entries, err := jsx.ListDLQ(context.Background(), js, "")
+	if err != nil || len(entries) != 0 {
+		t.Errorf("ListDLQ without a DLQ stream = %v, %v; want empty, nil", entries, err)
+	}
+}
+
+func TestRedriveRefusesForeignMessage(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	if err := jsx.Ensure(context.Background(), js, jsx.DLQStream(jsx.StreamOptions{})); err != nil {
+		t.Fatal(err)
+	}
+	ack, err := js.Publish(context.Background(), "dlq.someone.webhooks.x", []byte("hand-made"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jsx.Redrive(context.Background(), js, ack.Sequence); !errors.Is(err, jsx.ErrNotDLQEntry) {
+		t.Errorf("Redrive of a hand-made message = %v, want ErrNotDLQEntry", err)
+	}
+}

@@ -1,0 +1,671 @@
+package jsx
+
+// The consumer runner: one durable pull consumer, a Handler, and the ack
+// contract every hookstream service relies on (DESIGN §5).
+//
+//	handler returns                          runner does
+//	---------------------------------------  ------------------------------------------------
+//	nil                                      DoubleAck (waits for the server's confirmation)
+//	Retryable(err), or any unclassified err  NakWithDelay(BackOff step for this attempt)
+//	RetryAfter(err, d)                       NakWithDelay(d)
+//	Permanent(err)                           copy to DLQ (wait for PubAck), TermWithReason
+//	retryable on attempt >= MaxDeliver       copy to DLQ (wait for PubAck), Term
+//	anything, with the DLQ copy failing      NakWithDelay(BackOff step): nothing is lost
+//	(undecodable CloudEvent: no handler)     copy to DLQ, TermWithReason
+//	error after a drain cancelled it         NakWithDelay(1s), another replica takes it
+//
+// A bare Nak is never sent: it would redeliver at once, in a hot loop.
+// While a handler runs the runner sends InProgress every AckWait/3, until
+// the handler returns or its HandlerTimeout expires (a handler that ignores
+// its ctx cannot pin a message forever). If the process dies during the
+// last delivery, the max-deliveries advisory listener (advisory.go) copies
+// the message to the DLQ.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/ce"
+)
+
+// ConsumerConfig defaults.
+const (
+	// DefaultMaxDeliver is the number of deliveries before a message that
+	// keeps failing goes to the DLQ.
+	DefaultMaxDeliver = 8
+	// DefaultAckWait is how long the server waits for an ack (or an
+	// InProgress) before it redelivers.
+	DefaultAckWait = 30 * time.Second
+	// DefaultMaxAckPending caps the messages delivered and not yet acked,
+	// including those waiting out a NakWithDelay.
+	DefaultMaxAckPending = 1000
+	// DefaultConcurrency is the number of handlers running at once per
+	// replica.
+	DefaultConcurrency = 16
+	// DefaultHandlerTimeout is the deadline of one handler call.
+	DefaultHandlerTimeout = 2 * time.Minute
+	// DefaultDrainTimeout is how long Run waits for in-flight handlers
+	// once its ctx is cancelled.
+	DefaultDrainTimeout = 30 * time.Second
+)
+
+// DefaultBackOff returns the default retry schedule: the delay before
+// delivery 2, 3, … 8 (1s, 5s, 30s, 2m, 5m, 10m, 15m; about 33 minutes
+// from the first failure to the DLQ with DefaultMaxDeliver).
+func DefaultBackOff() []time.Duration {
+	return []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute}
+}
+
+const (
+	// drainNakDelay is the delay of the nak for a message whose handler a
+	// drain cancelled (or that arrived after the drain began): short, so
+	// another replica picks it up soon.
+	drainNakDelay = time.Second
+	// settleTimeout bounds one ack, DLQ publish or stream read.
+	settleTimeout = 10 * time.Second
+	// fetchWait is how long one pull request waits for messages.
+	fetchWait = 5 * time.Second
+	// drainGrace is how long Run waits for cancelled handlers to return.
+	drainGrace = 5 * time.Second
+	// defaultInfoInterval is how often the ack-pending gauges are refreshed.
+	defaultInfoInterval = 5 * time.Second
+)
+
+// ErrDrainTimeout is returned (wrapped) by Run when in-flight handlers did
+// not finish within DrainTimeout and had to be cancelled. Their messages
+// were nak'd (or will be redelivered after their ack deadline): nothing is
+// lost, but the drain was not clean.
+var ErrDrainTimeout = errors.New("jsx: drain timed out")
+
+// ConsumerConfig configures a [Runner] and its durable pull consumer.
+// Zero values take the defaults named on each field.
+type ConsumerConfig struct {
+	// Stream is the stream to consume, e.g. catalog.StreamWebhooks.
+	// Required.
+	Stream string
+	// Durable is the durable consumer's name, shared by every replica of a
+	// service (use the service name, e.g. "order-enricher"). It is also the
+	// second token of the service's DLQ subjects. Required; no dots,
+	// wildcards or whitespace.
+	Durable string
+	// FilterSubjects restricts the consumer to these subjects (wildcards
+	// allowed, no overlaps). Empty means every subject of the stream.
+	FilterSubjects []string
+	// MaxDeliver is the number of deliveries of one message; a retryable
+	// error on delivery MaxDeliver sends it to the DLQ. Default
+	// DefaultMaxDeliver (8).
+	MaxDeliver int
+	// BackOff is the delay before each redelivery after a retryable error:
+	// BackOff[i] follows attempt i+1, the last step repeating. Default
+	// DefaultBackOff(), cut to MaxDeliver-1 steps; at most MaxDeliver-1
+	// steps (a later step would never be used).
+	//
+	// It is also set on the consumer server-side, as the redelivery
+	// schedule for deliveries that are never settled (a crashed process),
+	// with every step raised to at least AckWait: the server takes
+	// BackOff[0] as the ack wait, so an unraised 1s step would redeliver a
+	// running message after one second.
+	BackOff []time.Duration
+	// AckWait is the server's ack deadline for a delivery (at least; see
+	// BackOff). The runner sends InProgress every AckWait/3 while a handler
+	// runs. Default DefaultAckWait (30s).
+	AckWait time.Duration
+	// MaxAckPending caps the consumer's unacknowledged messages. When it is
+	// reached the server silently stops delivering; watch
+	// hookstream_consumer_ack_pending against
+	// hookstream_consumer_max_ack_pending. Default DefaultMaxAckPending
+	// (1000); at least Concurrency.
+	MaxAckPending int
+	// Concurrency bounds the handlers running at once in this replica; the
+	// runner never fetches more messages than it has free slots. Default
+	// DefaultConcurrency (16).
+	Concurrency int
+	// HandlerTimeout is the deadline of the ctx given to one handler call.
+	// Default DefaultHandlerTimeout (2m).
+	HandlerTimeout time.Duration
+	// DrainTimeout is how long Run waits for in-flight handlers after its
+	// ctx is cancelled before cancelling theirs. Default
+	// DefaultDrainTimeout (30s).
+	DrainTimeout time.Duration
+	// DLQ sets the limits of the DLQ stream when the runner has to create
+	// it. An existing DLQ stream is never changed by the runner (apply
+	// DLQStream with Ensure at start-up for that).
+	DLQ StreamOptions
+}
+
+func (c *ConsumerConfig) setDefaults() {
+	if c.MaxDeliver == 0 {
+		c.MaxDeliver = DefaultMaxDeliver
+	}
+	if c.BackOff == nil {
+		c.BackOff = DefaultBackOff()
+		if c.MaxDeliver >= 1 && len(c.BackOff) > c.MaxDeliver-1 {
+			c.BackOff = c.BackOff[:c.MaxDeliver-1]
+		}
+	}
+	if c.AckWait == 0 {
+		c.AckWait = DefaultAckWait
+	}
+	if c.MaxAckPending == 0 {
+		c.MaxAckPending = DefaultMaxAckPending
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.HandlerTimeout == 0 {
+		c.HandlerTimeout = DefaultHandlerTimeout
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrainTimeout
+	}
+}
+
+// Validate reports the first setting that cannot work. NewRunner calls it
+// after filling in defaults.
+func (c ConsumerConfig) Validate() error {
+	switch {
+	case c.Stream == "":
+		return errors.New("jsx: consumer config: Stream is required")
+	case !validToken(c.Stream):
+		return fmt.Errorf("jsx: consumer config: invalid Stream %q", c.Stream)
+	case c.Durable == "":
+		return errors.New("jsx: consumer config: Durable is required")
+	case !validToken(c.Durable):
+		return fmt.Errorf("jsx: consumer config: invalid Durable %q: no dots, wildcards or whitespace", c.Durable)
+	case c.MaxDeliver < 1:
+		return fmt.Errorf("jsx: consumer config: MaxDeliver must be at least 1, got %d", c.MaxDeliver)
+	case len(c.BackOff) > c.MaxDeliver-1:
+		return fmt.Errorf("jsx: consumer config: BackOff has %d steps, at most MaxDeliver-1 = %d are used", len(c.BackOff), c.MaxDeliver-1)
+	case c.AckWait < 0 || c.MaxAckPending < 0 || c.Concurrency < 0 || c.HandlerTimeout < 0 || c.DrainTimeout < 0:
+		return errors.New("jsx: consumer config: AckWait, MaxAckPending, Concurrency, HandlerTimeout and DrainTimeout must not be negative")
+	case c.MaxAckPending < c.Concurrency:
+		return fmt.Errorf("jsx: consumer config: MaxAckPending (%d) is below Concurrency (%d)", c.MaxAckPending, c.Concurrency)
+	}
+	for i, d := range c.BackOff {
+		if d <= 0 {
+			return fmt.Errorf("jsx: consumer config: BackOff[%d] must be positive, got %s", i, d)
+		}
+	}
+	for _, s := range c.FilterSubjects {
+		if s == "" {
+			return errors.New("jsx: consumer config: empty filter subject")
+		}
+	}
+	return nil
+}
+
+// consumerConfig is the server-side definition of the durable consumer.
+func (c ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
+	cc := jetstream.ConsumerConfig{
+		Durable:        c.Durable,
+		Description:    "hookstream consumer runner",
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		FilterSubjects: c.FilterSubjects,
+		MaxDeliver:     c.MaxDeliver,
+		AckWait:        c.AckWait,
+		MaxAckPending:  c.MaxAckPending,
+	}
+	if len(c.BackOff) > 0 {
+		cc.BackOff = make([]time.Duration, len(c.BackOff))
+		for i, d := range c.BackOff {
+			cc.BackOff[i] = max(d, c.AckWait)
+		}
+		cc.AckWait = cc.BackOff[0] // what the server does anyway
+	}
+	return cc
+}
+
+// backoffFor is the delay before the delivery after attempt.
+func (c ConsumerConfig) backoffFor(attempt uint64) time.Duration {
+	if len(c.BackOff) == 0 {
+		return c.AckWait
+	}
+	i := int(min(max(attempt, 1)-1, uint64(len(c.BackOff)-1)))
+	return c.BackOff[i]
+}
+
+// Runner runs one Handler on one durable pull consumer. Every replica of a
+// service runs one Runner per consumer with the same config; the server
+// spreads the messages between them.
+type Runner struct {
+	js   jetstream.JetStream
+	cfg  ConsumerConfig
+	h    Handler
+	log  *zap.Logger
+	m    *metrics
+	poll bool // a registry was given: refresh the ack-pending gauges
+
+	infoInterval time.Duration
+	running      atomic.Bool
+	inflight     atomic.Int64
+}
+
+// NewRunner checks cfg (after filling in defaults) and returns a runner
+// for h. log may be nil (no logging); reg may be nil (no metrics). Several
+// runners may share one registry.
+func NewRunner(js jetstream.JetStream, cfg ConsumerConfig, h Handler, log *zap.Logger, reg prometheus.Registerer) (*Runner, error) {
+	if js == nil || h == nil {
+		return nil, errors.New("jsx: NewRunner needs a JetStream and a Handler")
+	}
+	cfg.FilterSubjects = slices.Clone(cfg.FilterSubjects)
+	cfg.BackOff = slices.Clone(cfg.BackOff)
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("jsx: register metrics: %w", err)
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Runner{
+		js:           js,
+		cfg:          cfg,
+		h:            h,
+		log:          log.With(zap.String("consumer", cfg.Durable), zap.String("stream", cfg.Stream)),
+		m:            m,
+		poll:         reg != nil,
+		infoInterval: defaultInfoInterval,
+	}, nil
+}
+
+// Config returns the runner's configuration with defaults filled in.
+func (r *Runner) Config() ConsumerConfig { return r.cfg }
+
+// Run creates or updates the durable consumer, makes sure the DLQ stream
+// exists, listens for max-deliveries advisories and handles messages until
+// ctx is cancelled. Setup is retried while JetStream is unavailable; an
+// invalid consumer definition (a 400 from the server) is returned at once.
+//
+// On cancellation Run drains: it stops fetching, naks (1s) messages that
+// arrived but were not started, waits up to DrainTimeout for running
+// handlers, then cancels the rest, whose messages are nak'd. It returns
+// nil after a clean drain and an error wrapping ErrDrainTimeout otherwise.
+// Run may be called once.
+func (r *Runner) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return errors.New("jsx: Runner.Run called twice")
+	}
+	cons, stream, err := r.setup(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	base := context.WithoutCancel(ctx)
+	stopAdvisories, err := listenAdvisories(base, r.js.Conn(), r.js, stream, r.cfg.Stream, r.cfg.Durable, r.log, r.m)
+	if err != nil {
+		return fmt.Errorf("jsx: subscribe to max-deliveries advisories: %w", err)
+	}
+	defer stopAdvisories()
+
+	var pollers sync.WaitGroup
+	if r.poll {
+		pollers.Go(func() { r.pollInfo(ctx, cons) })
+	}
+	defer pollers.Wait()
+
+	handlers, cancelHandlers := context.WithCancel(base)
+	defer cancelHandlers()
+	var inflight sync.WaitGroup
+	r.log.Info("consumer runner started", zap.Strings("filter_subjects", r.cfg.FilterSubjects),
+		zap.Int("concurrency", r.cfg.Concurrency), zap.Int("max_deliver", r.cfg.MaxDeliver))
+	r.fetchLoop(ctx, cons, handlers, &inflight)
+	return r.drain(&inflight, cancelHandlers)
+}
+
+// setup applies the consumer definition, retrying while JetStream is away.
+func (r *Runner) setup(ctx context.Context) (jetstream.Consumer, jetstream.Stream, error) {
+	wait := 250 * time.Millisecond
+	for {
+		cons, stream, err := r.trySetup(ctx)
+		if err == nil {
+			return cons, stream, nil
+		}
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.Code == 400 {
+			return nil, nil, err
+		}
+		r.log.Warn("consumer setup failed; retrying", zap.Error(err), zap.Duration("retry_in", wait))
+		select {
+		case <-ctx.Done():
+			return nil, nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+func (r *Runner) trySetup(ctx context.Context) (jetstream.Consumer, jetstream.Stream, error) {
+	if err := r.ensureDLQ(ctx); err != nil {
+		return nil, nil, err
+	}
+	stream, err := r.js.Stream(ctx, r.cfg.Stream)
+	if err != nil {
+		return nil, nil, fmt.Errorf("jsx: stream %s: %w", r.cfg.Stream, err)
+	}
+	cons, err := r.js.CreateOrUpdateConsumer(ctx, r.cfg.Stream, r.cfg.consumerConfig())
+	if err != nil {
+		return nil, nil, fmt.Errorf("jsx: create or update consumer %s on %s: %w", r.cfg.Durable, r.cfg.Stream, err)
+	}
+	return cons, stream, nil
+}
+
+// ensureDLQ creates the DLQ stream when it is missing, and leaves an
+// existing one as it is: its replicas and limits belong to the deployment.
+func (r *Runner) ensureDLQ(ctx context.Context) error {
+	_, err := r.js.Stream(ctx, DLQStreamName)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("jsx: DLQ stream: %w", err)
+	}
+	if _, err := r.js.CreateStream(ctx, DLQStream(r.cfg.DLQ)); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return fmt.Errorf("jsx: create DLQ stream: %w", err)
+	}
+	return nil
+}
+
+// fetchLoop pulls as many messages as there are free handler slots and
+// starts a handler for each, until ctx is cancelled. Pulling only for free
+// slots keeps messages from waiting in a client buffer while their ack
+// deadline runs.
+func (r *Runner) fetchLoop(ctx context.Context, cons jetstream.Consumer, handlers context.Context, inflight *sync.WaitGroup) {
+	slots := make(chan struct{}, r.cfg.Concurrency)
+	release := func(n int) {
+		for range n {
+			<-slots
+		}
+	}
+	errWait := 250 * time.Millisecond
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1
+	more:
+		for n < r.cfg.Concurrency {
+			select {
+			case slots <- struct{}{}:
+				n++
+			default:
+				break more
+			}
+		}
+
+		fctx, cancel := context.WithTimeout(ctx, fetchWait)
+		batch, err := cons.Fetch(n, jetstream.FetchContext(fctx))
+		if err != nil {
+			cancel()
+			release(n)
+			errWait = r.fetchFailed(ctx, &cons, err, errWait)
+			continue
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			if ctx.Err() != nil {
+				// Draining: this one was not started; let another replica have it.
+				r.nak(msg, drainNakDelay)
+				<-slots
+				continue
+			}
+			inflight.Add(1)
+			r.inflight.Add(1)
+			go func() {
+				defer func() {
+					r.inflight.Add(-1)
+					<-slots
+					inflight.Done()
+				}()
+				r.process(handlers, msg)
+			}()
+		}
+		cancel()
+		release(n - got)
+		if err := batch.Error(); err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+			errWait = r.fetchFailed(ctx, &cons, err, errWait)
+			continue
+		}
+		errWait = 250 * time.Millisecond
+	}
+}
+
+// fetchFailed logs a failed pull, recreates the consumer when it has gone,
+// and waits before the next pull. It returns the next wait.
+func (r *Runner) fetchFailed(ctx context.Context, cons *jetstream.Consumer, err error, wait time.Duration) time.Duration {
+	r.log.Warn("fetch failed", zap.Error(err), zap.Duration("retry_in", wait))
+	if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, nats.ErrNoResponders) {
+		sctx, cancel := context.WithTimeout(ctx, settleTimeout)
+		c, cerr := r.js.CreateOrUpdateConsumer(sctx, r.cfg.Stream, r.cfg.consumerConfig())
+		cancel()
+		if cerr == nil {
+			r.log.Warn("consumer was gone and has been recreated; it starts again from the beginning of the stream")
+			*cons = c
+		}
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(wait):
+	}
+	return min(2*wait, 5*time.Second)
+}
+
+// process handles one delivery from decoding to settling.
+func (r *Runner) process(handlers context.Context, msg jetstream.Msg) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		r.log.Error("delivery without JetStream metadata", zap.Error(err), zap.String("subject", msg.Subject()))
+		r.nak(msg, r.cfg.AckWait)
+		return
+	}
+	m := &Message{Msg: msg, Subject: msg.Subject(), Attempt: meta.NumDelivered, StreamSeq: meta.Sequence.Stream}
+	log := r.log.With(zap.String("subject", m.Subject), zap.Uint64("stream_seq", m.StreamSeq), zap.Uint64("attempt", m.Attempt))
+
+	ev, err := ce.FromMsg(msg.Headers(), msg.Data())
+	if err != nil {
+		r.deadLetter(log, m, meta, fmt.Errorf("undecodable CloudEvent: %w", err), true)
+		return
+	}
+	m.Event = ev
+	log = log.With(zap.String("event_id", ev.ID()))
+
+	herr := r.call(handlers, log, m)
+	r.settle(log, m, meta, herr, handlers.Err() != nil)
+}
+
+// call runs the handler with its timeout, InProgress heartbeats and panic
+// recovery.
+func (r *Runner) call(parent context.Context, log *zap.Logger, m *Message) (err error) {
+	ctx, cancel := context.WithTimeout(parent, r.cfg.HandlerTimeout)
+	defer cancel()
+
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(max(r.cfg.AckWait/3, time.Millisecond))
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				if err := m.Msg.InProgress(); err != nil {
+					log.Debug("in-progress heartbeat failed", zap.Error(err))
+				}
+			case <-ctx.Done():
+				return
+			case <-stop:
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		<-stopped
+	}()
+
+	start := time.Now()
+	defer func() {
+		r.m.duration.WithLabelValues(r.cfg.Durable).Observe(time.Since(start).Seconds())
+		if p := recover(); p != nil {
+			log.Error("handler panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			err = fmt.Errorf("jsx: handler panicked: %v", p)
+		}
+	}()
+	return r.h(ctx, m)
+}
+
+// settle maps the handler's result to the ack (the table at the top of
+// this file).
+func (r *Runner) settle(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata, err error, drained bool) {
+	k, delay := classify(err)
+	switch {
+	case k == kindNone:
+		ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+		defer cancel()
+		if aerr := m.Msg.DoubleAck(ctx); aerr != nil {
+			log.Warn("ack not confirmed; the message may be redelivered", zap.Error(aerr))
+			return
+		}
+		r.count(OutcomeAck)
+	case drained:
+		log.Info("handler cancelled by drain; message nak'd", zap.Error(err))
+		r.nak(m.Msg, drainNakDelay)
+	case k == kindPermanent:
+		r.deadLetter(log, m, meta, err, true)
+	case m.Attempt >= uint64(r.cfg.MaxDeliver):
+		r.deadLetter(log, m, meta, err, false)
+	default:
+		if delay <= 0 {
+			delay = r.cfg.backoffFor(m.Attempt)
+		}
+		log.Info("handler failed; will retry", zap.Error(err), zap.Duration("retry_in", delay))
+		r.nak(m.Msg, delay)
+	}
+}
+
+// deadLetter copies the message to the DLQ and terminates it; when the
+// copy fails it naks instead, so the message is not lost.
+func (r *Runner) deadLetter(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata, cause error, permanent bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	ack, err := copyToDLQ(ctx, r.js, deadLetter{
+		Consumer:  r.cfg.Durable,
+		Stream:    meta.Stream,
+		Subject:   m.Subject,
+		StreamSeq: m.StreamSeq,
+		Attempts:  m.Attempt,
+		First:     meta.Timestamp,
+		Last:      time.Now(),
+		Err:       cause.Error(),
+		Header:    m.Msg.Headers(),
+		Data:      m.Msg.Data(),
+	})
+	if err != nil {
+		delay := r.cfg.backoffFor(m.Attempt)
+		if m.Attempt >= uint64(r.cfg.MaxDeliver) {
+			log.Error("DLQ copy failed on the last delivery; nak'd, the max-deliveries advisory listener will retry the copy",
+				zap.Error(err), zap.NamedError("cause", cause))
+		} else {
+			log.Error("DLQ copy failed; nak'd so the message is not lost", zap.Error(err), zap.NamedError("cause", cause), zap.Duration("retry_in", delay))
+		}
+		r.nak(m.Msg, delay)
+		return
+	}
+	if !ack.Duplicate {
+		r.m.dlqCopies.WithLabelValues(r.cfg.Durable, SourceRunner).Inc()
+	}
+	log = log.With(zap.Uint64("dlq_seq", ack.Sequence), zap.Error(cause))
+	if permanent {
+		log.Warn("permanent failure; message copied to the DLQ and terminated")
+		if err := m.Msg.TermWithReason(fmt.Sprintf("dlq seq %d: %s", ack.Sequence, headerText(cause.Error(), 200))); err != nil {
+			log.Warn("term failed; the redelivery will be copied again (deduplicated)", zap.NamedError("term_error", err))
+		}
+		r.count(OutcomeDLQ)
+		return
+	}
+	log.Warn("retries exhausted; message copied to the DLQ and terminated")
+	if err := m.Msg.Term(); err != nil {
+		log.Warn("term failed", zap.NamedError("term_error", err))
+	}
+	r.count(OutcomeTerm)
+}
+
+// nak naks with a delay; a bare Nak would redeliver at once.
+func (r *Runner) nak(msg jetstream.Msg, delay time.Duration) {
+	if err := msg.NakWithDelay(max(delay, time.Millisecond)); err != nil {
+		r.log.Warn("nak failed; the message will be redelivered after its ack deadline", zap.Error(err), zap.String("subject", msg.Subject()))
+	}
+	r.count(OutcomeRetry)
+}
+
+func (r *Runner) count(outcome string) {
+	r.m.messages.WithLabelValues(r.cfg.Durable, outcome).Inc()
+}
+
+// drain waits for in-flight handlers, cancelling them after DrainTimeout.
+func (r *Runner) drain(inflight *sync.WaitGroup, cancelHandlers context.CancelFunc) error {
+	done := make(chan struct{})
+	go func() {
+		inflight.Wait()
+		close(done)
+	}()
+	r.log.Info("draining", zap.Int64("in_flight", r.inflight.Load()))
+	t := time.NewTimer(r.cfg.DrainTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		r.log.Info("consumer runner drained")
+		return nil
+	case <-t.C:
+	}
+	n := r.inflight.Load()
+	r.log.Warn("drain timeout; cancelling in-flight handlers", zap.Int64("in_flight", n))
+	cancelHandlers()
+	select {
+	case <-done:
+		return fmt.Errorf("%w: %d handlers were cancelled and their messages nak'd", ErrDrainTimeout, n)
+	case <-time.After(drainGrace):
+		return fmt.Errorf("%w: %d handlers did not return after cancellation", ErrDrainTimeout, r.inflight.Load())
+	}
+}
+
+// pollInfo refreshes the ack-pending gauges from the consumer's info.
+func (r *Runner) pollInfo(ctx context.Context, cons jetstream.Consumer) {
+	r.m.maxAckPending.WithLabelValues(r.cfg.Durable).Set(float64(r.cfg.MaxAckPending))
+	t := time.NewTicker(r.infoInterval)
+	defer t.Stop()
+	for {
+		ictx, cancel := context.WithTimeout(ctx, settleTimeout)
+		info, err := cons.Info(ictx)
+		cancel()
+		if err == nil {
+			r.m.ackPending.WithLabelValues(r.cfg.Durable).Set(float64(info.NumAckPending))
+			r.m.maxAckPending.WithLabelValues(r.cfg.Durable).Set(float64(info.Config.MaxAckPending))
+		} else if ctx.Err() == nil {
+			r.log.Debug("consumer info failed", zap.Error(err))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,180 @@
+package orderenricher
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+)
+
+// Handle processes one webhook: the jsx.Handler of the service. Its error
+// tells the runner what to do (see classify).
+func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
+	e := m.Event
+	switch e.Type() {
+	case webhookType(catalog.ShipStation, "ORDER_NOTIFY"), webhookType(catalog.ShipStation, "ITEM_ORDER_NOTIFY"):
+		return s.shipStationBatch(ctx, e)
+	case webhookType(catalog.Snipcart, "order.refund.created"):
+		return s.snipcartAttachment(ctx, e, attachRefund)
+	case webhookType(catalog.Snipcart, "order.notification.created"):
+		return s.snipcartAttachment(ctx, e, attachNotification)
+	}
+	if strings.HasPrefix(e.Type(), "com.snipcart.webhook.order.") {
+		return s.snipcartOrder(ctx, e)
+	}
+	return jsx.Permanent(fmt.Errorf("order-enricher does not handle events of type %s", e.Type()))
+}
+
+func webhookType(provider, event string) string {
+	et, err := catalog.Webhook(provider, event)
+	if err != nil || !et.Known {
+		panic("order-enricher: " + provider + " " + event + " is not in the catalog")
+	}
+	return et.Type
+}
+
+// shipStationBatch fetches the orders of a ShipStation import batch and
+// upserts each one. One bad order does not hold up the others: they are
+// applied, and the message goes to the DLQ naming the bad ones.
+func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
+	if s.client == nil {
+		return jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+	}
+	var hook struct {
+		ResourceURL string `json:"resource_url"`
+	}
+	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
+		return jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
+	}
+	orders, stats, err := s.client.ListOrders(ctx, hook.ResourceURL)
+	if err != nil {
+		return classify(err)
+	}
+	s.log.Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", len(orders)), zap.Int("requests", stats.Requests))
+	var bad []string
+	for _, o := range orders {
+		order, err := model.FromShipStation(o)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%d: %v", o.OrderID, err))
+			continue
+		}
+		if err := s.upsert(ctx, e, order); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return jsx.Permanent(fmt.Errorf("%d of %d orders could not be normalised: %s", len(bad), len(orders), strings.Join(bad, "; ")))
+	}
+	return nil
+}
+
+// snipcartEnvelope is the part of a Snipcart webhook the service reads.
+type snipcartEnvelope struct {
+	Mode    string          `json:"mode"`
+	Content json.RawMessage `json:"content"`
+}
+
+func decodeSnipcart(e *event.Event) (snipcartEnvelope, error) {
+	var env snipcartEnvelope
+	if err := json.Unmarshal(e.Data(), &env); err != nil || len(env.Content) == 0 {
+		return env, jsx.Permanent(fmt.Errorf("not a Snipcart webhook body: %v", err))
+	}
+	return env, nil
+}
+
+// snipcartOrder normalises a Snipcart order event, which carries the
+// whole order, and upserts it.
+func (s *Service) snipcartOrder(ctx context.Context, e *event.Event) error {
+	env, err := decodeSnipcart(e)
+	if err != nil {
+		return err
+	}
+	order, err := model.FromSnipcartOrder(env.Content, env.Mode, e.Time())
+	if err != nil {
+		return jsx.Permanent(err)
+	}
+	return s.upsert(ctx, e, order)
+}
+
+// upsert stores order when it is newer than the stored one, carrying over
+// the refunds and notifications already attached (also those that arrived
+// before the order), and publishes it.
+func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Order) error {
+	pending, err := s.pending(ctx, order.Key())
+	if err != nil {
+		return err
+	}
+	_, err = jsx.Update(ctx, s.js, s.bucket(), order.Key(), func(current []byte) (*jsx.Change, error) {
+		next := order
+		if current != nil {
+			stored, err := decodeOrder(current)
+			if err != nil {
+				return nil, err
+			}
+			if !next.Version().After(stored.Version()) {
+				return nil, nil // a redelivery, or older than what we have
+			}
+			next.MergeAttachments(stored)
+		}
+		next.MergeAttachments(pending)
+		return s.change(cause, next)
+	})
+	return err
+}
+
+// change is the KV record and the orders.<provider>.upserted event for an
+// order. The event id is the order id and a fingerprint of its whole state,
+// so a redelivery is de-duplicated and a new refund is not.
+func (s *Service) change(cause *event.Event, o model.Order) (*jsx.Change, error) {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	fingerprint, err := o.Fingerprint()
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	et, err := catalog.Order(o.Provider, catalog.OrderUpserted)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	msg, err := jsx.Outgoing(cause, et, o.ID+"@"+fingerprint, Source, o.ID, o.UpdatedAt, data)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	return &jsx.Change{Value: data, Event: msg}, nil
+}
+
+func decodeOrder(b []byte) (model.Order, error) {
+	var o model.Order
+	if err := json.Unmarshal(b, &o); err != nil {
+		return o, fmt.Errorf("stored order is not readable: %w", err)
+	}
+	return o, nil
+}
+
+// classify maps a ShipStation client error to what the runner should do:
+// wait out a rate limit, retry an outage with backoff, and send refused
+// credentials or a refused resource_url to the DLQ at once.
+func classify(err error) error {
+	var wait *shipstation.RetryAfterError
+	switch {
+	case errors.As(err, &wait):
+		return jsx.RetryAfter(err, wait.Delay)
+	case errors.Is(err, provider.ErrUnavailable):
+		return jsx.Retryable(err)
+	case errors.Is(err, provider.ErrUnauthenticated), errors.Is(err, provider.ErrMalformed):
+		return jsx.Permanent(err)
+	}
+	return err
+}
