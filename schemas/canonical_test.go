@@ -51,7 +51,7 @@ func TestCanonicalOrderSchemaFile(t *testing.T) {
 		t.Fatalf("Compile: %v", err)
 	}
 	for _, p := range []string{catalog.ShipStation, catalog.Snipcart} {
-		row, err := catalog.Order(p, catalog.OrderUpserted)
+		row, err := catalog.Canonical("orders", p, catalog.OrderUpserted)
 		if err != nil {
 			t.Errorf("catalog: %v", err)
 			continue

@@ -36,8 +36,10 @@ import (
 
 // Stream names.
 const (
-	StreamWebhooks = "WEBHOOKS"
-	StreamOrders   = "ORDERS"
+	StreamWebhooks    = "WEBHOOKS"
+	StreamOrders      = "ORDERS"
+	StreamShipments   = "SHIPMENTS"
+	StreamFulfillment = "FULFILLMENT"
 )
 
 // TypePrefix prefixes the CloudEvents types of hookstream's own canonical
@@ -48,6 +50,18 @@ const TypePrefix = "dev.hookstream."
 const (
 	// OrderUpserted is a canonical order, created or changed.
 	OrderUpserted = "upserted"
+	// ShipmentTrackingUpdated is a shipment with new tracking details.
+	ShipmentTrackingUpdated = "tracking_updated"
+	// ShipmentVoided is a shipment whose label was voided.
+	ShipmentVoided = "voided"
+	// HoldPlaced is a fulfillment order put on hold.
+	HoldPlaced = "hold_placed"
+	// HoldReleased is a hold lifted.
+	HoldReleased = "hold_released"
+	// FulfillmentRejected is a fulfillment request the fulfiller refused.
+	FulfillmentRejected = "rejected"
+	// HoldOverdue is a hold still open after the configured time.
+	HoldOverdue = "hold_overdue"
 )
 
 // Providers, as used in routes, subjects, types and the ce-provider extension.
@@ -233,9 +247,20 @@ func buildTable() []EventType {
 	add(Shopline, "shopline-order.schema.json",
 		"orders/create", "orders/updated", "orders/edited", "orders/paid",
 		"orders/fulfilled", "orders/partially_fulfilled", "orders/cancelled", "orders/delete")
-	for _, p := range []string{ShipStation, Snipcart} {
-		rows = append(rows, canonicalRow(StreamOrders, "orders", p, OrderUpserted, "order.upserted", "canonical/order.schema.json"))
+	canonical := func(stream, root, provider, schema string, events ...string) {
+		for _, e := range events {
+			typ := strings.TrimSuffix(root, "s") + "." + e // orders → order.upserted
+			rows = append(rows, canonicalRow(stream, root, provider, e, typ, schema))
+		}
 	}
+	for _, p := range []string{ShipStation, Snipcart} {
+		canonical(StreamOrders, "orders", p, "canonical/order.schema.json", OrderUpserted)
+	}
+	canonical(StreamShipments, "shipments", ShipStation, "canonical/shipment.schema.json", ShipmentTrackingUpdated, ShipmentVoided)
+	canonical(StreamShipments, "shipments", Snipcart, "canonical/shipment.schema.json", ShipmentTrackingUpdated)
+	canonical(StreamFulfillment, "fulfillment", Shopline, "canonical/fulfillment-hold.schema.json",
+		HoldPlaced, HoldReleased, FulfillmentRejected, HoldOverdue)
+	canonical(StreamFulfillment, "fulfillment", ShipStation, "canonical/fulfillment-hold.schema.json", FulfillmentRejected)
 	return rows
 }
 
@@ -298,12 +323,13 @@ func BySubject(subject string) (EventType, bool) {
 	return table[i], true
 }
 
-// Order returns the row for a canonical order event of provider, such as
-// orders.shipstation.upserted.
-func Order(provider, event string) (EventType, error) {
-	et, ok := BySubject("orders." + provider + "." + event)
+// Canonical returns the row for one of hookstream's own events,
+// <root>.<provider>.<event>: Canonical("orders", ShipStation, OrderUpserted)
+// is orders.shipstation.upserted.
+func Canonical(root, provider, event string) (EventType, error) {
+	et, ok := BySubject(root + "." + provider + "." + event)
 	if !ok {
-		return EventType{}, fmt.Errorf("catalog: no order event %s for %s", event, provider)
+		return EventType{}, fmt.Errorf("catalog: no event %s.%s.%s", root, provider, event)
 	}
 	return et, nil
 }

@@ -183,8 +183,10 @@ func TestWebhookRefused(t *testing.T) {
 func TestTable(t *testing.T) {
 	t.Parallel()
 	streams := map[string][]string{
-		catalog.StreamWebhooks: jsx.WebhooksStream(jsx.StreamOptions{}).Subjects,
-		catalog.StreamOrders:   jsx.OrdersStream(jsx.StreamOptions{}).Subjects,
+		catalog.StreamWebhooks:    jsx.WebhooksStream(jsx.StreamOptions{}).Subjects,
+		catalog.StreamOrders:      jsx.OrdersStream(jsx.StreamOptions{}).Subjects,
+		catalog.StreamShipments:   jsx.ShipmentsStream(jsx.StreamOptions{}).Subjects,
+		catalog.StreamFulfillment: jsx.FulfillmentStream(jsx.StreamOptions{}).Subjects,
 	}
 	rows := catalog.All()
 	if len(rows) == 0 {

@@ -13,6 +13,12 @@ import (
 const (
 	// BucketOrders holds the latest canonical order per order.
 	BucketOrders = "orders"
+	// BucketShipments holds the latest canonical shipment per shipment and
+	// an index of shipments per order.
+	BucketShipments = "shipments"
+	// BucketHolds holds the latest fulfillment-hold record per fulfillment
+	// order.
+	BucketHolds = "holds"
 )
 
 // maxConflicts bounds how often Update starts again after losing a

@@ -86,6 +86,18 @@ func OrdersStream(o StreamOptions) jetstream.StreamConfig {
 	return canonicalStream(catalog.StreamOrders, "orders.>", "Canonical orders (dev.hookstream.order.*) from the order-enricher", o)
 }
 
+// ShipmentsStream returns the definition of the SHIPMENTS stream:
+// canonical shipments published by the shipment-tracker.
+func ShipmentsStream(o StreamOptions) jetstream.StreamConfig {
+	return canonicalStream(catalog.StreamShipments, "shipments.>", "Canonical shipments (dev.hookstream.shipment.*) from the shipment-tracker", o)
+}
+
+// FulfillmentStream returns the definition of the FULFILLMENT stream:
+// holds, releases, rejections and overdue alerts from fulfillment-holds.
+func FulfillmentStream(o StreamOptions) jetstream.StreamConfig {
+	return canonicalStream(catalog.StreamFulfillment, "fulfillment.>", "Fulfillment holds (dev.hookstream.fulfillment.*) from fulfillment-holds", o)
+}
+
 // canonicalStream is the shape every stream of canonical events shares.
 func canonicalStream(name, subjects, description string, o StreamOptions) jetstream.StreamConfig {
 	cfg := WebhooksStream(o)
