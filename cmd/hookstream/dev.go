@@ -21,6 +21,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/services/gateway"
+	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
 )
 
 // Development secrets. They are printed at start-up and are worthless
@@ -29,12 +30,18 @@ const (
 	devShipStationToken = "dev-shipstation-token"
 	devSnipcartKey      = "dev-snipcart-secret-key"
 	devShoplineSecret   = "dev-shopline-app-secret"
+	devShipStationKey   = "dev-shipstation-api-key"
+	devShipStationSec   = "dev-shipstation-api-secret"
 )
 
 // Default addresses of `hookstream dev`, which `hookstream send` uses too.
 const (
 	defaultGatewayURL = "http://127.0.0.1:8080"
 	defaultSandboxURL = "http://127.0.0.1:8090"
+	// defaultShipStationAPI is the ShipStation V1 API sandbox. It has a
+	// listener of its own because resource URLs must name /orders,
+	// /shipments or /fulfillments at the root.
+	defaultShipStationAPI = "http://127.0.0.1:8091"
 )
 
 // devOptions are the flags of `hookstream dev`.
@@ -43,6 +50,7 @@ type devOptions struct {
 	natsPort    int
 	gatewayAddr string
 	sandboxAddr string
+	apiAddr     string
 	logLevel    string
 }
 
@@ -53,6 +61,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.natsPort, "nats-port", 4222, "port on 127.0.0.1 where the embedded NATS server listens for the nats CLI")
 	fs.StringVar(&o.gatewayAddr, "addr", ":8080", "gateway listen address")
 	fs.StringVar(&o.sandboxAddr, "sandbox-addr", "127.0.0.1:8090", "sandbox provider APIs listen address (loopback)")
+	fs.StringVar(&o.apiAddr, "shipstation-api-addr", "127.0.0.1:8091", "ShipStation V1 API sandbox listen address (loopback)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,8 +85,9 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 type devEnv struct {
 	ns         *server.Server
 	nc         *nats.Conn
-	sandbox    *http.Server
+	sandboxes  []*http.Server
 	sandboxURL string
+	apiURL     string
 	gatewayURL string
 	wg         sync.WaitGroup
 	errs       chan error
@@ -103,17 +113,17 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		return nil, fmt.Errorf("connect in-process: %w", err)
 	}
 
-	sandboxLn, err := net.Listen("tcp", o.sandboxAddr)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox listen: %w", err)
-	}
-	env.sandboxURL = "http://" + sandboxLn.Addr().String()
 	sb, err := sandbox.NewDev(devSnipcartKey)
 	if err != nil {
 		return nil, err
 	}
-	env.sandbox = &http.Server{Handler: sb, ReadHeaderTimeout: 5 * time.Second}
-	env.goServe(func() error { return ignoreClosed(env.sandbox.Serve(sandboxLn)) })
+	if env.sandboxURL, err = env.serveSandbox(o.sandboxAddr, sb); err != nil {
+		return nil, err
+	}
+	api := sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: devShipStationKey, Secret: devShipStationSec})
+	if env.apiURL, err = env.serveSandbox(o.apiAddr, api); err != nil {
+		return nil, err
+	}
 
 	cfg, err := gateway.Load(envconf.Map(map[string]string{
 		"GATEWAY_ADDR":                    o.gatewayAddr,
@@ -141,7 +151,37 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	}
 	env.gatewayURL = "http://" + loopbackAddr(gwLn.Addr())
 	env.goServe(func() error { return gw.Serve(ctx, gwLn) })
+
+	enricherCfg, err := orderenricher.Load(envconf.Map(map[string]string{
+		"SHIPSTATION_API_KEY":    devShipStationKey,
+		"SHIPSTATION_API_SECRET": devShipStationSec,
+		"SHIPSTATION_API_URL":    env.apiURL,
+		"HEALTH_ADDR":            "-",
+	}))
+	if err != nil {
+		return nil, err
+	}
+	enricher, err := orderenricher.New(enricherCfg, env.nc, log.Named("order-enricher"))
+	if err != nil {
+		return nil, err
+	}
+	if err := enricher.Provision(ctx); err != nil {
+		return nil, err
+	}
+	env.goServe(func() error { return enricher.Run(ctx) })
 	return env, nil
+}
+
+// serveSandbox serves a sandbox API on addr and returns its base URL.
+func (env *devEnv) serveSandbox(addr string, h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("sandbox listen: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	env.sandboxes = append(env.sandboxes, srv)
+	env.goServe(func() error { return ignoreClosed(srv.Serve(ln)) })
+	return "http://" + loopbackAddr(ln.Addr()), nil
 }
 
 // startEmbeddedNATS starts JetStream with its store under dir, listening on
@@ -187,9 +227,9 @@ func (env *devEnv) goServe(serve func() error) {
 // context given to startDev is cancelled), the NATS connection, the embedded
 // server. It reports the first error a server returned.
 func (env *devEnv) stop() error {
-	if env.sandbox != nil {
+	for _, srv := range env.sandboxes {
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = env.sandbox.Shutdown(shutdown)
+		_ = srv.Shutdown(shutdown)
 		cancel()
 	}
 	env.wg.Wait()
@@ -216,6 +256,8 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
   gateway       %[1]s   (POST /webhooks/{shipstation,shipstation/v2,snipcart,shopline})
   nats          %[2]s   (embedded JetStream, store %[3]s)
   sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS)
+                %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
+  consumers     order-enricher (orders.>)
 
   dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
                 SNIPCART_SECRET_KEY=%[6]s
@@ -228,9 +270,11 @@ Try, in another terminal:
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream ls
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream view WEBHOOKS
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'webhooks.>'
+  go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
+  go run ./cmd/hookstream dlq list
 
 Ctrl-C stops everything.
-`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret)
+`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL)
 }
 
 // loopbackAddr turns a wildcard listen address into one a client can dial.

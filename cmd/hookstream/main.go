@@ -3,6 +3,7 @@
 //	hookstream dev                     everything in one process: embedded JetStream,
 //	                                   the gateway and sandbox provider APIs
 //	hookstream send <provider> <event> post a correctly authenticated sample webhook
+//	hookstream dlq list|show|redrive   inspect and redrive the dead-letter queue
 //	hookstream bench                   load-test a gateway (deploy/bench/gateway.sh runs it
 //	                                   beside `nats bench` on the same server)
 //
@@ -29,6 +30,7 @@ type command struct {
 var commands = []command{
 	{"dev", "[flags]", "run the whole pipeline in one process with an embedded JetStream server and sandbox provider APIs", runDev},
 	{"send", "[flags] <provider> <event>", "post a correctly authenticated sample webhook (from schemas/examples) to a gateway", runSend},
+	{"dlq", "list|show|redrive", "inspect the dead-letter queue and send entries back to their subjects", runDLQ},
 	{"bench", "[flags]", "drive a gateway with concurrent authenticated webhooks; print req/s and latency", runBench},
 	{"naive-gateway", "[flags]", "serve the benchmark's yardstick: net/http + JetStream publish, nothing else", runNaiveGateway},
 }

@@ -39,6 +39,7 @@ func startTestDev(t *testing.T) *devEnv {
 		natsPort:    0,
 		gatewayAddr: "127.0.0.1:0",
 		sandboxAddr: "127.0.0.1:0",
+		apiAddr:     "127.0.0.1:0",
 	}, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 	env := startTestDev(t)
 	for _, et := range catalog.Webhooks() {
 		var out bytes.Buffer
-		err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, et.Provider, et.Event}, &out)
+		err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, "-shipstation-api", env.apiURL, et.Provider, et.Event}, &out)
 		if err != nil || !strings.Contains(out.String(), "200 OK") {
 			t.Errorf("send %s %s: %v\n%s", et.Provider, et.Event, err, out.String())
 		}
@@ -79,6 +80,87 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 	}
 	if got, want := info.State.Msgs, uint64(len(catalog.Webhooks())); got != want {
 		t.Errorf("%d messages stored, want %d (one per catalog event)", got, want)
+	}
+	// The order-enricher turned the order webhooks into canonical orders:
+	// ShipStation's from the API sandbox, Snipcart's from the webhook.
+	for _, subject := range []string{"orders.shipstation.upserted", "orders.snipcart.upserted"} {
+		eventuallyTrue(t, "events on "+subject, func() bool { return countOn(t, js, catalog.StreamOrders, subject) > 0 })
+	}
+}
+
+func countOn(t *testing.T, js jetstream.JetStream, stream, subject string) uint64 {
+	t.Helper()
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		return 0
+	}
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Subjects[subject]
+}
+
+func eventuallyTrue(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// `hookstream dlq` lists, shows and redrives a real entry: a webhook the
+// order-enricher cannot process (published past the gateway).
+func TestDLQCommands(t *testing.T) {
+	env := startTestDev(t)
+	natsURL := env.ns.ClientURL()
+	js, err := jetstream.New(env.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := nats.NewMsg("webhooks.shipstation.order_notify")
+	for k, v := range map[string]string{"ce-specversion": "1.0", "ce-id": "broken-1", "ce-source": "/test",
+		"ce-type": "com.shipstation.webhook.order_notify"} {
+		msg.Header.Set(k, v)
+	}
+	msg.Data = []byte(`{"resource":"not a ShipStation body"}`)
+	if _, err := js.PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	dlq := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), append(append([]string{"dlq"}, args...), "-nats", natsURL), &out); err != nil {
+			t.Fatalf("dlq %v: %v\n%s", args, err, out.String())
+		}
+		return out.String()
+	}
+	seqOf := func(list string) string {
+		m := regexp.MustCompile(`(?m)^(\d+)\s+order-enricher\s+webhooks\.shipstation\.order_notify\s`).FindStringSubmatch(list)
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	var first string
+	eventuallyTrue(t, "the DLQ entry", func() bool { first = seqOf(dlq("list")); return first != "" })
+	if show := dlq("show", first); !strings.Contains(show, "not a ShipStation webhook body") || !strings.Contains(show, `"resource"`) {
+		t.Errorf("dlq show lacks the error or the data:\n%s", show)
+	}
+	if out := dlq("redrive", first); !strings.Contains(out, "redrove entry "+first) {
+		t.Errorf("redrive said %q", out)
+	}
+	// Still broken: the enricher sends it back, as a new entry.
+	var second string
+	eventuallyTrue(t, "the redriven message back in the DLQ", func() bool {
+		second = seqOf(dlq("list"))
+		return second != "" && second != first
+	})
+	if list := dlq("list"); strings.Count(list, "order-enricher") != 1 {
+		t.Errorf("want exactly one entry after the redrive:\n%s", list)
 	}
 }
 
@@ -108,7 +190,7 @@ func TestSendRefusesWhatItCannotSign(t *testing.T) {
 // SIGTERM: HTTP stopped, NATS drained, embedded server shut down.
 func TestDevProcessStopsOnSignal(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "dev", "-data", t.TempDir(), "-nats-port", "0",
-		"-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-log-level", "warn")
+		"-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-shipstation-api-addr", "127.0.0.1:0", "-log-level", "warn")
 	cmd.Env = append(os.Environ(), "HOOKSTREAM_TEST_MAIN=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -26,6 +26,7 @@ type sendOptions struct {
 	sandboxURL     string
 	file           string
 	shipstationTok string
+	shipstationAPI string
 	shoplineSecret string
 }
 
@@ -36,6 +37,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.sandboxURL, "sandbox", defaultSandboxURL, "sandbox provider APIs (Snipcart request tokens, ShipStation V2 signing)")
 	fs.StringVar(&o.file, "file", "", "send this body instead of the catalog's example")
 	fs.StringVar(&o.shipstationTok, "shipstation-token", devShipStationToken, "ShipStation V1 webhook token")
+	fs.StringVar(&o.shipstationAPI, "shipstation-api", defaultShipStationAPI, "point ShipStation V1 samples' resource_url at this API (the dev sandbox); empty sends them unchanged")
 	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "usage: hookstream send [flags] <provider> <event>\n\nflags:")
@@ -105,6 +107,12 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 		}
 	case et.Provider == catalog.ShipStation:
 		target += "?token=" + url.QueryEscape(o.shipstationTok)
+		if o.shipstationAPI != "" {
+			var err error
+			if body, err = rebaseResourceURL(body, o.shipstationAPI); err != nil {
+				return nil, err
+			}
+		}
 	case et.Provider == catalog.Snipcart:
 		var issued struct{ Token string }
 		if err := o.sandboxCall(ctx, sandbox.SnipcartIssuePath, nil, &issued); err != nil {
@@ -121,6 +129,27 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 	}
 	req.Header = h
 	return req, nil
+}
+
+// rebaseResourceURL points a ShipStation V1 body's resource_url at api
+// (scheme and host), keeping its path and query, so that the consumers
+// fetch from the sandbox.
+func rebaseResourceURL(body []byte, api string) ([]byte, error) {
+	var hook map[string]string
+	if err := json.Unmarshal(body, &hook); err != nil {
+		return nil, fmt.Errorf("ShipStation sample: %w", err)
+	}
+	res, err := url.Parse(hook["resource_url"])
+	if err != nil {
+		return nil, fmt.Errorf("ShipStation sample resource_url: %w", err)
+	}
+	base, err := url.Parse(api)
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("-shipstation-api %q is not a URL", api)
+	}
+	res.Scheme, res.Host = base.Scheme, base.Host
+	hook["resource_url"] = res.String()
+	return json.Marshal(hook)
 }
 
 // sandboxCall posts body to a sandbox endpoint and decodes its JSON answer.
