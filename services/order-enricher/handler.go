@@ -144,7 +144,7 @@ func (s *Service) change(cause *event.Event, o model.Order) (*jsx.Change, error)
 	if err != nil {
 		return nil, jsx.Permanent(err)
 	}
-	et, err := catalog.Order(o.Provider, catalog.OrderUpserted)
+	et, err := catalog.Canonical("orders", o.Provider, catalog.OrderUpserted)
 	if err != nil {
 		return nil, jsx.Permanent(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -26,7 +27,7 @@ import (
 // harness is an order-enricher on a real embedded JetStream server, with
 // the ShipStation sandbox API as ShipStation.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	js  jetstream.JetStream
 	api *sandbox.ShipStationAPI
 	url string // the sandbox API's base URL
@@ -35,7 +36,7 @@ type harness struct {
 }
 
 // newHarness builds the service; start runs it.
-func newHarness(t *testing.T, env map[string]string) *harness {
+func newHarness(t testing.TB, env map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, js: natstest.Run(t).JetStream()}
 	h.api = sandbox.NewShipStationAPI(
@@ -66,7 +67,11 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	nc := h.js.Conn()
-	if h.svc, err = orderenricher.New(cfg, nc, zaptest.NewLogger(t)); err != nil {
+	log := zaptest.NewLogger(t)
+	if _, benchmark := t.(*testing.B); benchmark {
+		log = zap.NewNop()
+	}
+	if h.svc, err = orderenricher.New(cfg, nc, log); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -178,7 +183,7 @@ func (h *harness) settled() {
 	})
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
