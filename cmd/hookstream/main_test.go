@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
 // TestMain lets the test binary run as the hookstream command, so tests
@@ -84,7 +85,7 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 	// The order-enricher turned the order webhooks into canonical orders:
 	// ShipStation's from the API sandbox, Snipcart's from the webhook.
 	for _, subject := range []string{"orders.shipstation.upserted", "orders.snipcart.upserted"} {
-		eventuallyTrue(t, "events on "+subject, func() bool { return countOn(t, js, catalog.StreamOrders, subject) > 0 })
+		natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, catalog.StreamOrders, subject) > 0 })
 	}
 }
 
@@ -99,17 +100,6 @@ func countOn(t *testing.T, js jetstream.JetStream, stream, subject string) uint6
 		t.Fatal(err)
 	}
 	return info.State.Subjects[subject]
-}
-
-func eventuallyTrue(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // `hookstream dlq` lists, shows and redrives a real entry: a webhook the
@@ -146,7 +136,7 @@ func TestDLQCommands(t *testing.T) {
 		return m[1]
 	}
 	var first string
-	eventuallyTrue(t, "the DLQ entry", func() bool { first = seqOf(dlq("list")); return first != "" })
+	natstest.Eventually(t, "the DLQ entry", func() bool { first = seqOf(dlq("list")); return first != "" })
 	if show := dlq("show", first); !strings.Contains(show, "not a ShipStation webhook body") || !strings.Contains(show, `"resource"`) {
 		t.Errorf("dlq show lacks the error or the data:\n%s", show)
 	}
@@ -155,7 +145,7 @@ func TestDLQCommands(t *testing.T) {
 	}
 	// Still broken: the enricher sends it back, as a new entry.
 	var second string
-	eventuallyTrue(t, "the redriven message back in the DLQ", func() bool {
+	natstest.Eventually(t, "the redriven message back in the DLQ", func() bool {
 		second = seqOf(dlq("list"))
 		return second != "" && second != first
 	})

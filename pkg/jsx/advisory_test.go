@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
 // TestAdvisoryCopiesMessageOfDeadProcess simulates a replica that dies
@@ -68,7 +69,7 @@ func TestAdvisoryCopiesMessageOfDeadProcess(t *testing.T) {
 	close(release) // the runner acks its message and pulls again
 
 	var entries []jsx.DLQEntry
-	eventually(t, "DLQ entry from the advisory", func() bool {
+	natstest.Eventually(t, "DLQ entry from the advisory", func() bool {
 		entries = listDLQ(t, js, "svc")
 		return len(entries) == 1
 	})
@@ -77,11 +78,11 @@ func TestAdvisoryCopiesMessageOfDeadProcess(t *testing.T) {
 		e.OriginalSubject != "webhooks.example.ship_notify" || string(e.Data) != `{"dies":true}` || e.Header.Get("ce-id") != "evt-dies" {
 		t.Errorf("entry = %+v", e)
 	}
-	eventually(t, "advisory copy counted", func() bool {
+	natstest.Eventually(t, "advisory copy counted", func() bool {
 		return metricValue(t, reg, "hookstream_consumer_dlq_copies_total",
 			map[string]string{"consumer": "svc", "source": jsx.SourceAdvisory}) == 1
 	})
-	eventually(t, "busy message acked", func() bool { return settled(t, js, "svc", busySeq) })
+	natstest.Eventually(t, "busy message acked", func() bool { return settled(t, js, "svc", busySeq) })
 	if c.n() != 1 {
 		t.Errorf("handler called %d times, want 1 (only the busy message)", c.n())
 	}
@@ -110,7 +111,7 @@ func TestAdvisoryCopyIsDeduplicated(t *testing.T) {
 	}()
 
 	seq := publishEvent(t, js, "webhooks.example.order_notify", "evt-1", []byte(`{}`))
-	eventually(t, "DLQ entry", func() bool { return len(listDLQ(t, js, "svc")) == 1 && settled(t, js, "svc", seq) })
+	natstest.Eventually(t, "DLQ entry", func() bool { return len(listDLQ(t, js, "svc")) == 1 && settled(t, js, "svc", seq) })
 
 	// Replay the advisory the server would send had the Term been lost.
 	adv := `{"type":"io.nats.jetstream.advisory.v1.max_deliver","stream":"WEBHOOKS","consumer":"svc","stream_seq":` +
@@ -118,7 +119,7 @@ func TestAdvisoryCopyIsDeduplicated(t *testing.T) {
 	if err := js.Conn().Publish("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.WEBHOOKS.svc", []byte(adv)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "advisory handled", func() bool {
+	natstest.Eventually(t, "advisory handled", func() bool {
 		return logs.FilterMessage("max-deliveries advisory: message already in the DLQ").Len() == 1
 	})
 	entries := listDLQ(t, js, "svc")

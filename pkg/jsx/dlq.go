@@ -76,31 +76,14 @@ var ErrNotDLQEntry = errors.New("jsx: not a DLQ entry")
 // MaxAge DefaultDLQMaxAge and duplicate window DefaultDLQDuplicateWindow
 // unless o says otherwise.
 func DLQStream(o StreamOptions) jetstream.StreamConfig {
-	if o.Replicas <= 0 {
-		o.Replicas = 1
-	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = DefaultDLQMaxAge
 	}
 	if o.DuplicateWindow <= 0 {
 		o.DuplicateWindow = DefaultDLQDuplicateWindow
 	}
-	if o.MaxBytes <= 0 {
-		o.MaxBytes = -1
-	}
-	return jetstream.StreamConfig{
-		Name:        DLQStreamName,
-		Description: "Dead letters: full copies of messages a consumer gave up on, on dlq.<consumer>.<original subject>",
-		Subjects:    []string{DLQSubjectPrefix + ".>"},
-		Retention:   jetstream.LimitsPolicy,
-		Storage:     jetstream.FileStorage,
-		Discard:     jetstream.DiscardNew,
-		MaxAge:      o.MaxAge,
-		MaxBytes:    o.MaxBytes,
-		MaxMsgs:     -1,
-		Duplicates:  o.DuplicateWindow,
-		Replicas:    o.Replicas,
-	}
+	return canonicalStream(DLQStreamName, DLQSubjectPrefix+".>",
+		"Dead letters: full copies of messages a consumer gave up on, on dlq.<consumer>.<original subject>", o)
 }
 
 // DLQSubject returns the subject of consumer's DLQ entry for a message

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
 func TestDLQStreamDefinition(t *testing.T) {
@@ -41,11 +42,11 @@ func TestRedriveRepublishesAndDeletes(t *testing.T) {
 	data := []byte(`{"order":7}`)
 	seq := publishEvent(t, js, "webhooks.example.order_notify", "evt-redrive", data)
 	var entries []jsx.DLQEntry
-	eventually(t, "DLQ entry", func() bool {
+	natstest.Eventually(t, "DLQ entry", func() bool {
 		entries = listDLQ(t, js, "svc")
 		return len(entries) == 1
 	})
-	eventually(t, "original terminated", func() bool { return settled(t, js, "svc", seq) })
+	natstest.Eventually(t, "original terminated", func() bool { return settled(t, js, "svc", seq) })
 
 	if err := jsx.Redrive(context.Background(), js, entries[0].Seq); err != nil {
 		t.Fatalf("Redrive: %v", err)
@@ -79,7 +80,7 @@ func TestRedriveRepublishesAndDeletes(t *testing.T) {
 		}
 	}
 
-	eventually(t, "redriven message handled", func() bool { return settled(t, js, "svc", seq+1) })
+	natstest.Eventually(t, "redriven message handled", func() bool { return settled(t, js, "svc", seq+1) })
 	if got := c.n(); got != 2 {
 		t.Errorf("handler called %d times, want 2", got)
 	}
@@ -101,7 +102,7 @@ func TestListDLQFiltersByConsumer(t *testing.T) {
 	publishEvent(t, js, "webhooks.shipstation.order_notify", "e1", []byte(`{}`))
 	publishEvent(t, js, "webhooks.shipstation.ship_notify", "e2", []byte(`{}`))
 	publishEvent(t, js, "webhooks.snipcart.order.completed", "e3", []byte(`{}`))
-	eventually(t, "5 DLQ entries", func() bool { return len(listDLQ(t, js, "")) == 5 })
+	natstest.Eventually(t, "5 DLQ entries", func() bool { return len(listDLQ(t, js, "")) == 5 })
 
 	a := listDLQ(t, js, "order-enricher")
 	if len(a) != 2 {
@@ -132,14 +133,14 @@ func TestRedriveAll(t *testing.T) {
 	for _, id := range []string{"e1", "e2", "e3"} {
 		publishEvent(t, js, "webhooks.example.order_notify", id, []byte(`{}`))
 	}
-	eventually(t, "3 DLQ entries", func() bool { return len(listDLQ(t, js, "svc")) == 3 })
+	natstest.Eventually(t, "3 DLQ entries", func() bool { return len(listDLQ(t, js, "svc")) == 3 })
 	n, err := jsx.RedriveAll(context.Background(), js, "svc")
 	if err != nil || n != 3 {
 		t.Fatalf("RedriveAll = %d, %v; want 3, nil", n, err)
 	}
 	// The handler still fails: each redriven message comes back once,
 	// with a new stream sequence (so a new DLQ id).
-	eventually(t, "3 new DLQ entries", func() bool { return len(listDLQ(t, js, "svc")) == 3 })
+	natstest.Eventually(t, "3 new DLQ entries", func() bool { return len(listDLQ(t, js, "svc")) == 3 })
 	for _, e := range listDLQ(t, js, "svc") {
 		if e.OriginalSeq <= 3 {
 			t.Errorf("entry for original seq %d, want a redriven one (> 3)", e.OriginalSeq)

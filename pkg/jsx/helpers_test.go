@@ -84,21 +84,9 @@ func (r *running) stop(t *testing.T) error {
 	}
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func waitConsumer(t *testing.T, js jetstream.JetStream, durable string) {
 	t.Helper()
-	eventually(t, "consumer "+durable, func() bool {
+	natstest.Eventually(t, "consumer "+durable, func() bool {
 		_, err := js.Consumer(context.Background(), "WEBHOOKS", durable)
 		return err == nil
 	})

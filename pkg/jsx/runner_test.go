@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
 func TestRunnerOutcomes(t *testing.T) {
@@ -129,11 +130,11 @@ func TestRunnerOutcomes(t *testing.T) {
 				seq = publishEvent(t, js, "webhooks.example.order_notify", "evt-1", []byte(`{"id":1}`))
 			}
 
-			eventually(t, "message settled", func() bool {
+			natstest.Eventually(t, "message settled", func() bool {
 				return settled(t, js, "svc", seq) && len(listDLQ(t, js, "")) == tc.wantDLQ
 			})
 			for outcome, want := range tc.wantOutcomes {
-				eventually(t, "outcome "+outcome, func() bool {
+				natstest.Eventually(t, "outcome "+outcome, func() bool {
 					return metricValue(t, reg, "hookstream_consumer_messages_total",
 						map[string]string{"consumer": "svc", "outcome": outcome}) == want
 				})
@@ -188,11 +189,11 @@ func TestRunnerPermanentErrorCopiesEverythingToDLQ(t *testing.T) {
 	}
 
 	var entries []jsx.DLQEntry
-	eventually(t, "DLQ entry", func() bool {
+	natstest.Eventually(t, "DLQ entry", func() bool {
 		entries = listDLQ(t, js, "order-enricher")
 		return len(entries) == 1
 	})
-	eventually(t, "original terminated", func() bool { return settled(t, js, "order-enricher", seq) })
+	natstest.Eventually(t, "original terminated", func() bool { return settled(t, js, "order-enricher", seq) })
 	if c.n() != 1 {
 		t.Errorf("handler called %d times, want 1", c.n())
 	}
@@ -268,7 +269,7 @@ func TestRunnerDLQErrorIsTruncated(t *testing.T) {
 	}, nil)
 	publishEvent(t, js, "webhooks.example.order_notify", "evt-long", []byte(`{}`))
 	var entries []jsx.DLQEntry
-	eventually(t, "DLQ entry", func() bool {
+	natstest.Eventually(t, "DLQ entry", func() bool {
 		entries = listDLQ(t, js, "svc")
 		return len(entries) == 1
 	})
@@ -298,7 +299,7 @@ func TestRunnerDLQUnavailableLosesNothing(t *testing.T) {
 	}
 
 	seq := publishEvent(t, js, "webhooks.example.order_notify", "evt-1", []byte(`{}`))
-	eventually(t, "redeliveries while the DLQ is missing", func() bool { return c.n() >= 3 })
+	natstest.Eventually(t, "redeliveries while the DLQ is missing", func() bool { return c.n() >= 3 })
 	info := consumerInfo(t, js, "svc")
 	if info.NumAckPending != 1 || info.AckFloor.Stream >= seq {
 		t.Fatalf("message was settled without a DLQ copy: ack pending %d, ack floor %d", info.NumAckPending, info.AckFloor.Stream)
@@ -307,7 +308,7 @@ func TestRunnerDLQUnavailableLosesNothing(t *testing.T) {
 	if err := jsx.Ensure(context.Background(), js, jsx.DLQStream(jsx.StreamOptions{})); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "DLQ entry once the DLQ is back", func() bool {
+	natstest.Eventually(t, "DLQ entry once the DLQ is back", func() bool {
 		return len(listDLQ(t, js, "svc")) == 1 && settled(t, js, "svc", seq)
 	})
 	if e := listDLQ(t, js, "svc")[0]; e.OriginalSeq != seq || e.Attempts < 3 {
@@ -340,14 +341,14 @@ func TestRunnerBoundsConcurrency(t *testing.T) {
 	for i := range total {
 		last = publishEvent(t, js, "webhooks.example.order_notify", fmt.Sprintf("evt-%d", i), []byte(`{}`))
 	}
-	eventually(t, "3 handlers running", func() bool { return cur.Load() == 3 })
+	natstest.Eventually(t, "3 handlers running", func() bool { return cur.Load() == 3 })
 	// With every slot busy the runner must not have pulled more.
 	info := consumerInfo(t, js, "svc")
 	if info.NumAckPending != 3 || info.NumPending != total-3 {
 		t.Errorf("with 3 slots busy: ack pending %d (want 3), pending %d (want %d)", info.NumAckPending, info.NumPending, total-3)
 	}
 	close(release)
-	eventually(t, "all handled", func() bool { return settled(t, js, "svc", last) })
+	natstest.Eventually(t, "all handled", func() bool { return settled(t, js, "svc", last) })
 	if c.n() != total {
 		t.Errorf("handler called %d times, want %d", c.n(), total)
 	}
@@ -414,7 +415,7 @@ func TestRunnerDrainTimeoutCancelsAndNaks(t *testing.T) {
 		c.add(m)
 		return nil
 	}, nil)
-	eventually(t, "redelivered to a new runner", func() bool { return settled(t, js, "svc", seq) })
+	natstest.Eventually(t, "redelivered to a new runner", func() bool { return settled(t, js, "svc", seq) })
 	if got := c.attempts(); len(got) != 1 || got[0] != 2 {
 		t.Errorf("new runner saw attempts %v, want [2]", got)
 	}
@@ -457,7 +458,7 @@ func TestRunnersShareDurable(t *testing.T) {
 	for i := range total {
 		last = publishEvent(t, js, "webhooks.example.order_notify", fmt.Sprintf("evt-%d", i), []byte(`{}`))
 	}
-	eventually(t, "all handled", func() bool { return settled(t, js, "svc", last) })
+	natstest.Eventually(t, "all handled", func() bool { return settled(t, js, "svc", last) })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(handled) != total {
@@ -480,7 +481,7 @@ func TestRunnerRefreshesMaxAckPendingGauge(t *testing.T) {
 	cfg := testConfig("svc")
 	cfg.MaxAckPending = 77
 	startRunner(t, js, cfg, func(context.Context, *jsx.Message) error { return nil }, reg)
-	eventually(t, "max ack pending gauge", func() bool {
+	natstest.Eventually(t, "max ack pending gauge", func() bool {
 		return metricValue(t, reg, "hookstream_consumer_max_ack_pending", map[string]string{"consumer": "svc"}) == 77
 	})
 }
@@ -574,11 +575,11 @@ func TestRunnerSurvivesServerRestart(t *testing.T) {
 		return nil
 	}, nil)
 	first := publishEvent(t, js, "webhooks.example.order_notify", "before", []byte(`{}`))
-	eventually(t, "first message handled", func() bool { return settled(t, js, "svc", first) })
+	natstest.Eventually(t, "first message handled", func() bool { return settled(t, js, "svc", first) })
 
 	s.Restart()
 	var second uint64
-	eventually(t, "publish after restart", func() bool {
+	natstest.Eventually(t, "publish after restart", func() bool {
 		m, err := ce.ToMsg("webhooks.example.order_notify", testEvent("after", []byte(`{}`)))
 		if err != nil {
 			t.Fatal(err)
@@ -590,7 +591,7 @@ func TestRunnerSurvivesServerRestart(t *testing.T) {
 		second = ack.Sequence
 		return true
 	})
-	eventually(t, "message handled after restart", func() bool {
+	natstest.Eventually(t, "message handled after restart", func() bool {
 		info, err := js.Consumer(context.Background(), "WEBHOOKS", "svc")
 		if err != nil {
 			return false

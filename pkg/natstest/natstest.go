@@ -93,3 +93,17 @@ func (s *Server) JetStream() jetstream.JetStream {
 	}
 	return js
 }
+
+// Eventually polls cond until it holds, failing the test with what after
+// 20 seconds. Tests wait for asynchronous outcomes (a consumer's events, a
+// DLQ entry) with it instead of sleeping.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/jsx"
-	"github.com/hookstream/hookstream/pkg/obs"
+	"github.com/hookstream/hookstream/pkg/process"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 )
@@ -27,10 +27,9 @@ const (
 // Config is the gateway's configuration. Load reads it from the
 // environment; the variable for each field is in its comment.
 type Config struct {
-	// NATS is how to reach NATS (NATS_URL, NATS_CREDS, NATS_USER, NATS_PASSWORD).
-	NATS jsx.ConnConfig
-	// Log is LOG_LEVEL and LOG_FORMAT.
-	Log obs.LogConfig
+	// Env is NATS_URL, NATS_CREDS, NATS_USER, NATS_PASSWORD, LOG_LEVEL and
+	// LOG_FORMAT.
+	process.Env
 
 	// Addr is the HTTP listen address (GATEWAY_ADDR, default ":8080").
 	Addr string
@@ -83,8 +82,7 @@ type Config struct {
 func Load(lookup func(string) (string, bool)) (Config, error) {
 	l := envconf.New(lookup)
 	c := Config{
-		NATS:                         jsx.LoadConnConfig(l),
-		Log:                          obs.LoadLogConfig(l),
+		Env:                          process.LoadEnv(l),
 		Addr:                         l.String("GATEWAY_ADDR", DefaultAddr),
 		MaxBodyBytes:                 l.Int("GATEWAY_MAX_BODY_BYTES", DefaultMaxBodyBytes, 1),
 		PublishTimeout:               l.Duration("GATEWAY_PUBLISH_TIMEOUT", DefaultPublishTimeout),

@@ -201,6 +201,9 @@ func (g *Gateway) checkConnected(context.Context) error {
 }
 
 func (g *Gateway) checkStream(ctx context.Context) error {
+	if g.nc.Status() != nats.CONNECTED {
+		return errors.New("unknown while NATS is not connected")
+	}
 	_, err := g.js.Stream(ctx, catalog.StreamWebhooks)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("stream %s does not exist yet", catalog.StreamWebhooks)

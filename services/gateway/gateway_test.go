@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/schemas"
@@ -311,7 +312,7 @@ func TestJetStreamDownAnswers503ThenRetryIsStoredOnce(t *testing.T) {
 	wantCode(t, ready, http.StatusServiceUnavailable)
 
 	h.ns.Restart()
-	eventually(t, "readiness after restart", func() bool {
+	natstest.Eventually(t, "readiness after restart", func() bool {
 		return h.do(request{method: http.MethodGet, path: "/readyz"}).code == http.StatusOK
 	})
 	wantCode(t, h.do(req), http.StatusOK)

@@ -205,18 +205,6 @@ func (h *harness) last(subject string) *jetstream.RawStreamMsg {
 	return m
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func wantCode(t *testing.T, a answer, code int) {
 	t.Helper()
 	if a.code != code {

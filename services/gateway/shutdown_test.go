@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
 // Cancelling Run's context stops the gateway gracefully: a request in
@@ -36,7 +38,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		resp.Body.Close()
 		answered <- resp.StatusCode
 	}()
-	eventually(t, "the request to reach Snipcart's check", func() bool { return h.snipcart.Validations() > 0 })
+	natstest.Eventually(t, "the request to reach Snipcart's check", func() bool { return h.snipcart.Validations() > 0 })
 	cancel()
 
 	if code := <-answered; code != http.StatusOK {

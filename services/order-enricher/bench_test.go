@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
 // BenchmarkEnricher measures enriched ShipStation orders per second from a
@@ -56,7 +57,7 @@ func BenchmarkEnricher(b *testing.B) {
 		b.ResetTimer()
 		h.start()
 		want := uint64(b.N)
-		eventually(h.t, "every order", func() bool { return h.published(shipstationUpserted) >= want })
+		natstest.Eventually(h.t, "every order", func() bool { return h.published(shipstationUpserted) >= want })
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
 		b.ReportMetric(float64(h.api.RequestsFor("/orders"))*1000/float64(b.N), "api_calls/1000orders")

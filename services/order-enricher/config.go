@@ -8,7 +8,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/jsx"
-	"github.com/hookstream/hookstream/pkg/obs"
+	"github.com/hookstream/hookstream/pkg/process"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 )
 
@@ -22,10 +22,9 @@ const DefaultHealthAddr = ":8081"
 // Config is the order-enricher's configuration; Load reads it from the
 // environment.
 type Config struct {
-	// NATS is NATS_URL, NATS_CREDS, NATS_USER, NATS_PASSWORD.
-	NATS jsx.ConnConfig
-	// Log is LOG_LEVEL and LOG_FORMAT.
-	Log obs.LogConfig
+	// Env is NATS_URL, NATS_CREDS, NATS_USER, NATS_PASSWORD, LOG_LEVEL and
+	// LOG_FORMAT.
+	process.Env
 	// HealthAddr serves /healthz, /readyz and /metrics (HEALTH_ADDR,
 	// default :8081; "-" turns it off).
 	HealthAddr string
@@ -61,8 +60,7 @@ type Config struct {
 func Load(lookup func(string) (string, bool)) (Config, error) {
 	l := envconf.New(lookup)
 	c := Config{
-		NATS:       jsx.LoadConnConfig(l),
-		Log:        obs.LoadLogConfig(l),
+		Env:        process.LoadEnv(l),
 		HealthAddr: l.String("HEALTH_ADDR", DefaultHealthAddr),
 		Consumer:   jsx.LoadConsumerConfig(l),
 		Orders: jsx.StreamOptions{

@@ -13,6 +13,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/schemas"
 )
 
@@ -23,7 +24,7 @@ func TestImportBatchOf1201Orders(t *testing.T) {
 	h := newHarness(t, nil)
 	h.start()
 	h.orderNotify("batch-1201", 1201)
-	eventually(t, "1,201 orders", func() bool { return h.published(shipstationUpserted) >= 1201 })
+	natstest.Eventually(t, "1,201 orders", func() bool { return h.published(shipstationUpserted) >= 1201 })
 	h.settled()
 	if n := h.published(shipstationUpserted); n != 1201 {
 		t.Errorf("%d events, want 1201", n)
@@ -43,7 +44,7 @@ func TestRateLimitIsWaitedOut(t *testing.T) {
 	h.api.SetRateLimit(1, 2*time.Second)
 	h.start()
 	h.orderNotify("batch-600", 600) // 2 pages: the second one meets the 429
-	eventually(t, "600 orders", func() bool { return h.published(shipstationUpserted) >= 600 })
+	natstest.Eventually(t, "600 orders", func() bool { return h.published(shipstationUpserted) >= 600 })
 	h.settled()
 	if n := h.published(shipstationUpserted); n != 600 {
 		t.Errorf("%d events, want 600", n)
@@ -59,7 +60,7 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	h.api.FailNext(2, http.StatusInternalServerError)
 	h.start()
 	h.orderNotify("batch-5", 5)
-	eventually(t, "5 orders", func() bool { return h.published(shipstationUpserted) >= 5 })
+	natstest.Eventually(t, "5 orders", func() bool { return h.published(shipstationUpserted) >= 5 })
 	h.settled()
 	if n := h.published(shipstationUpserted); n != 5 || len(h.dlq()) != 0 {
 		t.Errorf("%d events, %d DLQ entries; want 5 and none", n, len(h.dlq()))
@@ -73,7 +74,7 @@ func TestServerErrorsForeverGoToDLQAndRedrive(t *testing.T) {
 	h.api.FailNext(1000, http.StatusInternalServerError)
 	h.start()
 	h.orderNotify("batch-7", 7)
-	eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	entry := h.dlq()[0]
 	if entry.Attempts != 3 || !strings.Contains(entry.Error, "500") || entry.OriginalSubject != "webhooks.shipstation.order_notify" {
 		t.Errorf("DLQ entry: attempts %d, error %q, subject %s", entry.Attempts, entry.Error, entry.OriginalSubject)
@@ -86,7 +87,7 @@ func TestServerErrorsForeverGoToDLQAndRedrive(t *testing.T) {
 	if err := jsx.Redrive(context.Background(), h.js, entry.Seq); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "7 orders after the redrive", func() bool { return h.published(shipstationUpserted) >= 7 })
+	natstest.Eventually(t, "7 orders after the redrive", func() bool { return h.published(shipstationUpserted) >= 7 })
 	h.settled()
 	if n := h.published(shipstationUpserted); n != 7 || len(h.dlq()) != 0 {
 		t.Errorf("%d events, %d DLQ entries after redrive; want 7 and none", n, len(h.dlq()))
@@ -98,7 +99,7 @@ func TestMalformedPayloadGoesToDLQAtOnce(t *testing.T) {
 	h := newHarness(t, nil)
 	h.start()
 	h.webhook(catalog.ShipStation, "ORDER_NOTIFY", []byte(`{"resource":"nope"}`))
-	eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	if e := h.dlq()[0]; e.Attempts != 1 || !strings.Contains(e.Error, "not a ShipStation webhook body") {
 		t.Errorf("attempts %d, error %q", e.Attempts, e.Error)
 	}
@@ -195,12 +196,12 @@ func TestCredentialRotation(t *testing.T) {
 	h.api.Revoke("primary-key")
 	h.start()
 	h.orderNotify("batch-2", 2)
-	eventually(t, "2 orders with the secondary key", func() bool { return h.published(shipstationUpserted) >= 2 })
+	natstest.Eventually(t, "2 orders with the secondary key", func() bool { return h.published(shipstationUpserted) >= 2 })
 
 	h.api.Revoke("secondary-key")
 	before := h.api.Requests()
 	h.orderNotify("batch-4", 4)
-	eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	if e := h.dlq()[0]; e.Attempts != 1 || !strings.Contains(e.Error, "refused") {
 		t.Errorf("attempts %d, error %q; want one attempt saying the keys were refused", e.Attempts, e.Error)
 	}
@@ -218,7 +219,7 @@ func TestForeignResourceURLGetsNoCredentials(t *testing.T) {
 	h := newHarness(t, nil)
 	h.start()
 	h.webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(evil.URL+"/orders?importBatch=x"))
-	eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	if hits.Load() != 0 {
 		t.Errorf("the foreign host received %d requests", hits.Load())
 	}

@@ -173,7 +173,7 @@ func (h *harness) stored(key string) (model.Order, bool) {
 // settled waits until the consumer has nothing pending or unacknowledged.
 func (h *harness) settled() {
 	h.t.Helper()
-	eventually(h.t, "the consumer to settle", func() bool {
+	natstest.Eventually(h.t, "the consumer to settle", func() bool {
 		c, err := h.js.Consumer(context.Background(), catalog.StreamWebhooks, orderenricher.Durable)
 		if err != nil {
 			return false
@@ -181,15 +181,4 @@ func (h *harness) settled() {
 		info, err := c.Info(context.Background())
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
-}
-
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
