@@ -91,6 +91,7 @@ type ShipStationAPI struct {
 	failLeft  int
 	failCode  int
 	zeroPages bool
+	voidOneIn int // shipments: one label in voidOneIn is voided; 0 never
 	requests  int
 	byPath    map[string]int
 }
@@ -107,11 +108,12 @@ type ssKeyState struct {
 // ShipStation's rate limit (ShipStationDefaultRateLimit a minute per key).
 func NewShipStationAPI(keys ...ShipStationKey) *ShipStationAPI {
 	s := &ShipStationAPI{
-		now:    time.Now,
-		keys:   make(map[string]*ssKeyState, len(keys)),
-		limit:  ShipStationDefaultRateLimit,
-		window: time.Minute,
-		byPath: make(map[string]int),
+		now:       time.Now,
+		keys:      make(map[string]*ssKeyState, len(keys)),
+		limit:     ShipStationDefaultRateLimit,
+		window:    time.Minute,
+		byPath:    make(map[string]int),
+		voidOneIn: 10,
 	}
 	for i := range s.sizes {
 		s.sizes[i] = make(map[string]int)
@@ -120,6 +122,14 @@ func NewShipStationAPI(keys ...ShipStationKey) *ShipStationAPI {
 		s.keys[k.Key] = &ssKeyState{secret: k.Secret}
 	}
 	return s
+}
+
+// SetVoidRate makes one generated label in n a voided one (default 10, as
+// real accounts void some labels); n = 0 voids none.
+func (s *ShipStationAPI) SetVoidRate(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.voidOneIn = max(n, 0)
 }
 
 // SetRateLimit gives every key n requests per window, starting with a fresh
@@ -285,7 +295,7 @@ func (s *ShipStationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if coll >= 0 {
 		size, sized = s.sizes[coll][queryParam(q, ssCollection[coll].batchParam)]
 	}
-	zeroPages := s.zeroPages
+	zeroPages, voidOneIn := s.zeroPages, s.voidOneIn
 	s.mu.Unlock()
 
 	switch {
@@ -302,6 +312,7 @@ func (s *ShipStationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := newSSBatch(coll, q)
+	b.voidOneIn = voidOneIn
 	if sized {
 		b.size = size
 	}
@@ -401,6 +412,7 @@ type ssBatch struct {
 	size      int
 	storeID   int64
 	withItems bool // shipments: includeShipmentItems=true
+	voidOneIn int  // shipments: see ShipStationAPI.SetVoidRate
 }
 
 // shipStationEpoch is where invented timestamps start.
@@ -594,7 +606,7 @@ func (b ssBatch) shipment(i int, g *ssRand) ssShipment {
 			State: addr.state, PostalCode: addr.zip, Country: "US", Phone: addr.phone,
 		},
 	}
-	if g.intn(10) == 0 {
+	if b.voidOneIn > 0 && g.intn(b.voidOneIn) == 0 {
 		s.Voided = true
 		v := shipstation.FormatPacific(created.Add(time.Duration(1+g.intn(48)) * time.Hour).Add(g.fraction()))
 		s.VoidDate = &v

@@ -3,4 +3,36 @@
 // by a fulfillment provider or marked shipped, a Snipcart tracking-number
 // change) into canonical shipment events on SHIPMENTS, and keeps the
 // current shipments of every order in the KV bucket "shipments".
+//
+// For a ShipStation SHIP_NOTIFY or ITEM_SHIP_NOTIFY it fetches the labels
+// the webhook's resource_url names (GET /shipments, every page); for a
+// FULFILLMENT_SHIPPED, the fulfillments (GET /fulfillments); a Snipcart
+// order.trackingNumber.changed carries the new number and URL itself. Each
+// shipment becomes a model.Shipment (carrier normalised, tracking URL built
+// when the provider gives none) and is published as
+// shipments.<provider>.tracking_updated, or shipments.<provider>.voided
+// when the label is voided or the fulfillment cancelled.
+//
+// # State
+//
+// The bucket "shipments" holds one key per shipment, <provider>.<external
+// id> (shipstation.<shipmentId>, shipstation.f<fulfillmentId>,
+// snipcart.<order token>), with the latest model.Shipment, and one key per
+// order, order.<provider>.<external order id>, with an [OrderIndex] of its
+// shipment ids. Both are written in the order-safe sequence of jsx.Update:
+// a shipment is stored and published only when its version is newer than
+// the stored one (see model.Shipment.Version), and an event's Nats-Msg-Id
+// is the shipment id and a fingerprint of its state, so a redelivered or
+// reordered webhook changes nothing and publishes nothing.
+//
+// # Voided labels
+//
+// voided is published whenever a shipment is stored in a voided state it
+// was not in before: when a label tracked earlier is voided, and also when
+// a label is first seen already voided (the stream is the complete history
+// of the bucket, and a consumer that missed the label learns that it is
+// void; one that never heard of it can ignore the event). A voided shipment
+// is never un-voided: an older, unvoided state delivered later is dropped.
+// A voided shipment whose record gains its items (an ITEM_SHIP_NOTIFY after
+// the SHIP_NOTIFY) is published once more, again as voided.
 package shipmenttracker

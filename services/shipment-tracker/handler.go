@@ -1,0 +1,245 @@
+package shipmenttracker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+)
+
+// Handle processes one webhook: the jsx.Handler of the service. Its error
+// tells the runner what to do (see classify).
+func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
+	e := m.Event
+	switch e.Type() {
+	case webhookType(catalog.ShipStation, "SHIP_NOTIFY"), webhookType(catalog.ShipStation, "ITEM_SHIP_NOTIFY"):
+		return s.shipStationLabels(ctx, e)
+	case webhookType(catalog.ShipStation, "FULFILLMENT_SHIPPED"):
+		return s.shipStationFulfillments(ctx, e)
+	case webhookType(catalog.Snipcart, "order.trackingNumber.changed"):
+		return s.snipcartTracking(ctx, e)
+	}
+	return jsx.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
+}
+
+func webhookType(provider, event string) string {
+	et, err := catalog.Webhook(provider, event)
+	if err != nil || !et.Known {
+		panic("shipment-tracker: " + provider + " " + event + " is not in the catalog")
+	}
+	return et.Type
+}
+
+// resource reads a ShipStation V1 webhook body and returns its resource_url
+// and the storeID it names ("" when the webhook covers all stores).
+func (s *Service) resource(e *event.Event) (resourceURL, storeID string, err error) {
+	if s.client == nil {
+		return "", "", jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+	}
+	var hook struct {
+		ResourceURL string `json:"resource_url"`
+	}
+	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
+		return "", "", jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
+	}
+	return hook.ResourceURL, storeIDOf(hook.ResourceURL), nil
+}
+
+// storeIDOf returns the storeID parameter of a resource_url (ShipStation
+// spells it storeID or storeId) when it is a decimal number.
+func storeIDOf(resourceURL string) string {
+	u, err := url.Parse(resourceURL)
+	if err != nil {
+		return ""
+	}
+	for k, vs := range u.Query() {
+		if strings.EqualFold(k, "storeid") && len(vs) > 0 && isDecimal(vs[0]) {
+			return vs[0]
+		}
+	}
+	return ""
+}
+
+func isDecimal(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// shipStationLabels fetches the labels of a SHIP_NOTIFY or ITEM_SHIP_NOTIFY
+// and applies each one.
+func (s *Service) shipStationLabels(ctx context.Context, e *event.Event) error {
+	resourceURL, storeID, err := s.resource(e)
+	if err != nil {
+		return err
+	}
+	labels, stats, err := s.client.ListShipments(ctx, resourceURL)
+	if err != nil {
+		return classify(err)
+	}
+	s.log.Debug("fetched shipments", zap.String("event_id", e.ID()), zap.Int("shipments", len(labels)), zap.Int("requests", stats.Requests))
+	shipments := make([]model.Shipment, 0, len(labels))
+	var bad []string
+	for _, l := range labels {
+		sh, err := model.FromShipStationShipment(l, storeID)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("shipment %d: %v", l.ShipmentID, err))
+			continue
+		}
+		shipments = append(shipments, sh)
+	}
+	return s.applyAll(ctx, e, shipments, bad, len(labels))
+}
+
+// shipStationFulfillments fetches the fulfillments of a FULFILLMENT_SHIPPED
+// and applies each one.
+func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) error {
+	resourceURL, storeID, err := s.resource(e)
+	if err != nil {
+		return err
+	}
+	fulfillments, stats, err := s.client.ListFulfillments(ctx, resourceURL)
+	if err != nil {
+		return classify(err)
+	}
+	s.log.Debug("fetched fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
+	shipments := make([]model.Shipment, 0, len(fulfillments))
+	var bad []string
+	for _, f := range fulfillments {
+		sh, err := model.FromShipStationFulfillment(f, storeID)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("fulfillment %d: %v", f.FulfillmentID, err))
+			continue
+		}
+		shipments = append(shipments, sh)
+	}
+	return s.applyAll(ctx, e, shipments, bad, len(fulfillments))
+}
+
+// snipcartTracking applies the shipment of a Snipcart tracking-number
+// change, which carries everything itself.
+func (s *Service) snipcartTracking(ctx context.Context, e *event.Event) error {
+	sh, err := model.FromSnipcartTracking(e.Data())
+	if err != nil {
+		return jsx.Permanent(err)
+	}
+	return s.applyAll(ctx, e, []model.Shipment{sh}, nil, 1)
+}
+
+// applyAll applies every shipment, then adds them to their orders'
+// indexes. One bad record does not hold up the others: they are applied,
+// and the message goes to the DLQ naming the bad ones. The indexes are
+// written after the shipments, and on every delivery, so that a crash in
+// between is repaired by the redelivery.
+func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []model.Shipment, bad []string, total int) error {
+	byOrder := map[string][]string{}
+	var orders []string
+	for _, sh := range shipments {
+		if err := s.apply(ctx, cause, sh); err != nil {
+			return err
+		}
+		if _, seen := byOrder[sh.OrderID]; !seen {
+			orders = append(orders, sh.OrderID)
+		}
+		byOrder[sh.OrderID] = append(byOrder[sh.OrderID], sh.ID)
+	}
+	for _, orderID := range orders {
+		if err := s.index(ctx, orderID, byOrder[orderID]); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return jsx.Permanent(fmt.Errorf("%d of %d records could not be normalised: %s", len(bad), total, strings.Join(bad, "; ")))
+	}
+	return nil
+}
+
+// apply stores sh when it is newer than the stored state of the shipment,
+// and publishes it: tracking_updated, or voided for a voided shipment.
+func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipment) error {
+	_, err := jsx.Update(ctx, s.js, s.bucket(), sh.Key(), func(current []byte) (*jsx.Change, error) {
+		next := sh
+		if current != nil {
+			stored, err := decodeShipment(current)
+			if err != nil {
+				return nil, err
+			}
+			// Version already ranks voided over not voided; the second
+			// test keeps a voided label voided even against odd dates.
+			if !next.Version().After(stored.Version()) || (stored.Voided && !next.Voided) {
+				return nil, nil // a redelivery, or older than what we have
+			}
+			next.MergeItems(stored)
+		}
+		return change(cause, next)
+	})
+	return err
+}
+
+// change is the KV record and the event for a shipment. The event id is
+// the shipment id and a fingerprint of its whole state, so a redelivery is
+// de-duplicated.
+func change(cause *event.Event, sh model.Shipment) (*jsx.Change, error) {
+	data, err := json.Marshal(sh)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	fingerprint, err := sh.Fingerprint()
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	name := catalog.ShipmentTrackingUpdated
+	if sh.Voided {
+		name = catalog.ShipmentVoided
+	}
+	et, err := catalog.Canonical("shipments", sh.Provider, name)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	msg, err := jsx.Outgoing(cause, et, sh.ID+"@"+fingerprint, Source, sh.ID, sh.UpdatedAt, data)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	return &jsx.Change{Value: data, Event: msg}, nil
+}
+
+func decodeShipment(b []byte) (model.Shipment, error) {
+	var sh model.Shipment
+	if err := json.Unmarshal(b, &sh); err != nil {
+		return sh, jsx.Permanent(fmt.Errorf("stored shipment is not readable: %w", err))
+	}
+	return sh, nil
+}
+
+// classify maps a ShipStation client error to what the runner should do:
+// wait out a rate limit, retry an outage with backoff, and send refused
+// credentials or a refused resource_url to the DLQ at once.
+func classify(err error) error {
+	var wait *shipstation.RetryAfterError
+	switch {
+	case errors.As(err, &wait):
+		return jsx.RetryAfter(err, wait.Delay)
+	case errors.Is(err, provider.ErrUnavailable):
+		return jsx.Retryable(err)
+	case errors.Is(err, provider.ErrUnauthenticated), errors.Is(err, provider.ErrMalformed):
+		return jsx.Permanent(err)
+	}
+	return err
+}
