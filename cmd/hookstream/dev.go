@@ -22,6 +22,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
+	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
 
 // Development secrets. They are printed at start-up and are worthless
@@ -152,24 +153,51 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	env.gatewayURL = "http://" + loopbackAddr(gwLn.Addr())
 	env.goServe(func() error { return gw.Serve(ctx, gwLn) })
 
-	enricherCfg, err := orderenricher.Load(envconf.Map(map[string]string{
+	consumerEnv := envconf.Map(map[string]string{
 		"SHIPSTATION_API_KEY":    devShipStationKey,
 		"SHIPSTATION_API_SECRET": devShipStationSec,
 		"SHIPSTATION_API_URL":    env.apiURL,
 		"HEALTH_ADDR":            "-",
-	}))
-	if err != nil {
+	})
+	if err := startConsumer(ctx, env, log, "order-enricher", consumerEnv, orderenricher.Load,
+		func(c orderenricher.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
+			return orderenricher.New(c, nc, l)
+		}); err != nil {
 		return nil, err
 	}
-	enricher, err := orderenricher.New(enricherCfg, env.nc, log.Named("order-enricher"))
-	if err != nil {
+	if err := startConsumer(ctx, env, log, "shipment-tracker", consumerEnv, shipmenttracker.Load,
+		func(c shipmenttracker.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
+			return shipmenttracker.New(c, nc, l)
+		}); err != nil {
 		return nil, err
 	}
-	if err := enricher.Provision(ctx); err != nil {
-		return nil, err
-	}
-	env.goServe(func() error { return enricher.Run(ctx) })
 	return env, nil
+}
+
+// consumer is a consumer service as dev runs it.
+type consumer interface {
+	Provision(ctx context.Context) error
+	Run(ctx context.Context) error
+}
+
+// startConsumer loads a consumer service's configuration from lookup,
+// builds it on the in-process connection, provisions its streams and runs
+// it until ctx ends.
+func startConsumer[C any](ctx context.Context, env *devEnv, log *zap.Logger, name string, lookup func(string) (string, bool),
+	load func(func(string) (string, bool)) (C, error), build func(C, *nats.Conn, *zap.Logger) (consumer, error)) error {
+	cfg, err := load(lookup)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	svc, err := build(cfg, env.nc, log.Named(name))
+	if err != nil {
+		return err
+	}
+	if err := svc.Provision(ctx); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	env.goServe(func() error { return svc.Run(ctx) })
+	return nil
 }
 
 // serveSandbox serves a sandbox API on addr and returns its base URL.
@@ -257,7 +285,7 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
   nats          %[2]s   (embedded JetStream, store %[3]s)
   sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS)
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
-  consumers     order-enricher (orders.>)
+  consumers     order-enricher (orders.>), shipment-tracker (shipments.>)
 
   dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
                 SNIPCART_SECRET_KEY=%[6]s
@@ -270,7 +298,9 @@ Try, in another terminal:
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream ls
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream view WEBHOOKS
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'webhooks.>'
+  go run ./cmd/hookstream send shipstation SHIP_NOTIFY
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
+  go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all
   go run ./cmd/hookstream dlq list
 
 Ctrl-C stops everything.

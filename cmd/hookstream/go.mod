@@ -18,6 +18,7 @@ require (
 	github.com/cloudevents/sdk-go/v2 v2.16.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/hookstream/hookstream/services/order-enricher v0.0.0
+	github.com/hookstream/hookstream/services/shipment-tracker v0.0.0
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
@@ -47,3 +48,5 @@ replace github.com/hookstream/hookstream/services/gateway => ../../services/gate
 replace github.com/hookstream/hookstream/schemas => ../../schemas
 
 replace github.com/hookstream/hookstream/services/order-enricher => ../../services/order-enricher
+
+replace github.com/hookstream/hookstream/services/shipment-tracker => ../../services/shipment-tracker

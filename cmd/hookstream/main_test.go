@@ -82,10 +82,15 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 	if got, want := info.State.Msgs, uint64(len(catalog.Webhooks())); got != want {
 		t.Errorf("%d messages stored, want %d (one per catalog event)", got, want)
 	}
-	// The order-enricher turned the order webhooks into canonical orders:
-	// ShipStation's from the API sandbox, Snipcart's from the webhook.
-	for _, subject := range []string{"orders.shipstation.upserted", "orders.snipcart.upserted"} {
-		natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, catalog.StreamOrders, subject) > 0 })
+	// The consumers turned the webhooks into canonical events: ShipStation's
+	// fetched from the API sandbox, Snipcart's from the webhook itself.
+	for stream, subjects := range map[string][]string{
+		catalog.StreamOrders:    {"orders.shipstation.upserted", "orders.snipcart.upserted"},
+		catalog.StreamShipments: {"shipments.shipstation.tracking_updated", "shipments.snipcart.tracking_updated"},
+	} {
+		for _, subject := range subjects {
+			natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, stream, subject) > 0 })
+		}
 	}
 }
 
