@@ -11,6 +11,8 @@ require (
 	go.uber.org/zap v1.28.0
 )
 
+require golang.org/x/sync v0.24.0 // indirect
+
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -53,7 +53,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	}
 	key := strings.Replace(orderID, ":", ".", 1)
 	attachToOrder := func() error {
-		_, err := jsx.Update(ctx, s.js, s.bucket(), key, func(current []byte) (*jsx.Change, error) {
+		_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), key, func(current []byte) (*jsx.Change, error) {
 			if current == nil {
 				return nil, errNoOrder
 			}
@@ -68,7 +68,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	if err := attachToOrder(); !errors.Is(err, errNoOrder) {
 		return err
 	}
-	_, err = jsx.Update(ctx, s.js, s.bucket(), pendingPrefix+key, func(current []byte) (*jsx.Change, error) {
+	_, err = jsx.Update(ctx, s.JetStream(), s.Bucket(), pendingPrefix+key, func(current []byte) (*jsx.Change, error) {
 		p := model.Order{ID: orderID} // only ID, Refunds and Notifications are used
 		if current != nil {
 			if err := json.Unmarshal(current, &p); err != nil {
@@ -95,7 +95,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 // pending returns the attachments waiting for the order stored under key.
 func (s *Service) pending(ctx context.Context, key string) (model.Order, error) {
 	var p model.Order
-	entry, err := s.bucket().Get(ctx, pendingPrefix+key)
+	entry, err := s.Bucket().Get(ctx, pendingPrefix+key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return p, nil
 	}

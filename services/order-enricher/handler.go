@@ -13,8 +13,6 @@ import (
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
-	"github.com/hookstream/hookstream/pkg/provider"
-	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 )
 
 // Handle processes one webhook: the jsx.Handler of the service. Its error
@@ -47,7 +45,7 @@ func webhookType(provider, event string) string {
 // upserts each one. One bad order does not hold up the others: they are
 // applied, and the message goes to the DLQ naming the bad ones.
 func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
-	if s.client == nil {
+	if s.ShipStation() == nil {
 		return jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
 	}
 	var hook struct {
@@ -56,11 +54,11 @@ func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
 	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
 		return jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
 	}
-	orders, stats, err := s.client.ListOrders(ctx, hook.ResourceURL)
+	orders, stats, err := s.ShipStation().ListOrders(ctx, hook.ResourceURL)
 	if err != nil {
-		return classify(err)
+		return jsx.ClassifyProvider(err)
 	}
-	s.log.Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", len(orders)), zap.Int("requests", stats.Requests))
+	s.Log().Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", len(orders)), zap.Int("requests", stats.Requests))
 	var bad []string
 	for _, o := range orders {
 		order, err := model.FromShipStation(o)
@@ -114,7 +112,7 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 	if err != nil {
 		return err
 	}
-	_, err = jsx.Update(ctx, s.js, s.bucket(), order.Key(), func(current []byte) (*jsx.Change, error) {
+	_, err = jsx.Update(ctx, s.JetStream(), s.Bucket(), order.Key(), func(current []byte) (*jsx.Change, error) {
 		next := order
 		if current != nil {
 			stored, err := decodeOrder(current)
@@ -161,20 +159,4 @@ func decodeOrder(b []byte) (model.Order, error) {
 		return o, fmt.Errorf("stored order is not readable: %w", err)
 	}
 	return o, nil
-}
-
-// classify maps a ShipStation client error to what the runner should do:
-// wait out a rate limit, retry an outage with backoff, and send refused
-// credentials or a refused resource_url to the DLQ at once.
-func classify(err error) error {
-	var wait *shipstation.RetryAfterError
-	switch {
-	case errors.As(err, &wait):
-		return jsx.RetryAfter(err, wait.Delay)
-	case errors.Is(err, provider.ErrUnavailable):
-		return jsx.Retryable(err)
-	case errors.Is(err, provider.ErrUnauthenticated), errors.Is(err, provider.ErrMalformed):
-		return jsx.Permanent(err)
-	}
-	return err
 }

@@ -14,8 +14,6 @@ import (
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
-	"github.com/hookstream/hookstream/pkg/provider"
-	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 )
 
 // Handle processes one webhook: the jsx.Handler of the service. Its error
@@ -44,7 +42,7 @@ func webhookType(provider, event string) string {
 // resource reads a ShipStation V1 webhook body and returns its resource_url
 // and the storeID it names ("" when the webhook covers all stores).
 func (s *Service) resource(e *event.Event) (resourceURL, storeID string, err error) {
-	if s.client == nil {
+	if s.ShipStation() == nil {
 		return "", "", jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
 	}
 	var hook struct {
@@ -90,11 +88,11 @@ func (s *Service) shipStationLabels(ctx context.Context, e *event.Event) error {
 	if err != nil {
 		return err
 	}
-	labels, stats, err := s.client.ListShipments(ctx, resourceURL)
+	labels, stats, err := s.ShipStation().ListShipments(ctx, resourceURL)
 	if err != nil {
-		return classify(err)
+		return jsx.ClassifyProvider(err)
 	}
-	s.log.Debug("fetched shipments", zap.String("event_id", e.ID()), zap.Int("shipments", len(labels)), zap.Int("requests", stats.Requests))
+	s.Log().Debug("fetched shipments", zap.String("event_id", e.ID()), zap.Int("shipments", len(labels)), zap.Int("requests", stats.Requests))
 	shipments := make([]model.Shipment, 0, len(labels))
 	var bad []string
 	for _, l := range labels {
@@ -115,11 +113,11 @@ func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) e
 	if err != nil {
 		return err
 	}
-	fulfillments, stats, err := s.client.ListFulfillments(ctx, resourceURL)
+	fulfillments, stats, err := s.ShipStation().ListFulfillments(ctx, resourceURL)
 	if err != nil {
-		return classify(err)
+		return jsx.ClassifyProvider(err)
 	}
-	s.log.Debug("fetched fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
+	s.Log().Debug("fetched fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
 	shipments := make([]model.Shipment, 0, len(fulfillments))
 	var bad []string
 	for _, f := range fulfillments {
@@ -174,7 +172,7 @@ func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []
 // apply stores sh when it is newer than the stored state of the shipment,
 // and publishes it: tracking_updated, or voided for a voided shipment.
 func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipment) error {
-	_, err := jsx.Update(ctx, s.js, s.bucket(), sh.Key(), func(current []byte) (*jsx.Change, error) {
+	_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), sh.Key(), func(current []byte) (*jsx.Change, error) {
 		next := sh
 		if current != nil {
 			stored, err := decodeShipment(current)
@@ -226,20 +224,4 @@ func decodeShipment(b []byte) (model.Shipment, error) {
 		return sh, jsx.Permanent(fmt.Errorf("stored shipment is not readable: %w", err))
 	}
 	return sh, nil
-}
-
-// classify maps a ShipStation client error to what the runner should do:
-// wait out a rate limit, retry an outage with backoff, and send refused
-// credentials or a refused resource_url to the DLQ at once.
-func classify(err error) error {
-	var wait *shipstation.RetryAfterError
-	switch {
-	case errors.As(err, &wait):
-		return jsx.RetryAfter(err, wait.Delay)
-	case errors.Is(err, provider.ErrUnavailable):
-		return jsx.Retryable(err)
-	case errors.Is(err, provider.ErrUnauthenticated), errors.Is(err, provider.ErrMalformed):
-		return jsx.Permanent(err)
-	}
-	return err
 }

@@ -36,7 +36,7 @@ func OrderIndexKey(orderID string) string {
 // index adds shipment ids to an order's index. It writes nothing when they
 // are all there already, so a redelivery costs one read.
 func (s *Service) index(ctx context.Context, orderID string, ids []string) error {
-	_, err := jsx.Update(ctx, s.js, s.bucket(), OrderIndexKey(orderID), func(current []byte) (*jsx.Change, error) {
+	_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), OrderIndexKey(orderID), func(current []byte) (*jsx.Change, error) {
 		idx := OrderIndex{OrderID: orderID}
 		if current != nil {
 			if err := json.Unmarshal(current, &idx); err != nil {

@@ -167,6 +167,10 @@ func (e *RetryAfterError) Error() string {
 // Unwrap returns Err.
 func (e *RetryAfterError) Unwrap() error { return e.Err }
 
+// RetryDelay reports Delay; consumers read it through an interface, so a
+// provider need not be known to them.
+func (e *RetryAfterError) RetryDelay() time.Duration { return e.Delay }
+
 // Client fetches orders, shipments and fulfillments from ShipStation's V1
 // API for the resource_url of a webhook. It checks every URL against the
 // ResourcePolicy before sending credentials, pages through the answer, keeps

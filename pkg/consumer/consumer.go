@@ -1,0 +1,194 @@
+// Package consumer is the frame every hookstream consumer service is built
+// in: the settings they all read (health address, runner tuning, stream
+// replicas, the ShipStation API), the durable runner on WEBHOOKS, the
+// provisioning of their output streams, the DLQ and their state bucket, the
+// /healthz, /readyz and /metrics endpoints, and Run. A service supplies its
+// Spec and its handler; everything else is here, once.
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/obs"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+)
+
+// Settings are what every consumer service reads from its environment
+// besides process.Env.
+type Settings struct {
+	// HealthAddr serves /healthz, /readyz and /metrics (HEALTH_ADDR; "-"
+	// turns it off).
+	HealthAddr string
+	// Consumer is CONSUMER_CONCURRENCY, CONSUMER_MAX_DELIVER,
+	// CONSUMER_ACK_WAIT, CONSUMER_MAX_ACK_PENDING, CONSUMER_HANDLER_TIMEOUT.
+	Consumer jsx.ConsumerConfig
+	// Replicas is STREAM_REPLICAS (default 1): of the output streams, the
+	// DLQ and the bucket.
+	Replicas int
+	// ShipStation are the SHIPSTATION_* API settings.
+	ShipStation shipstation.Settings
+}
+
+// LoadSettings reads Settings; healthAddr is the service's default
+// HEALTH_ADDR.
+func LoadSettings(l *envconf.Loader, healthAddr string) Settings {
+	s := Settings{
+		HealthAddr:  l.String("HEALTH_ADDR", healthAddr),
+		Consumer:    jsx.LoadConsumerConfig(l),
+		Replicas:    int(l.Int("STREAM_REPLICAS", 1, 1)),
+		ShipStation: shipstation.LoadSettings(l),
+	}
+	if s.HealthAddr == "-" {
+		s.HealthAddr = ""
+	}
+	return s
+}
+
+// String renders the settings for the start-up log, secrets redacted.
+func (s Settings) String() string {
+	return fmt.Sprintf("HEALTH_ADDR=%s STREAM_REPLICAS=%d %s CONSUMER=%+v", s.HealthAddr, s.Replicas, s.ShipStation, s.Consumer)
+}
+
+// Spec describes a consumer service.
+type Spec struct {
+	// Name is the durable consumer's name on WEBHOOKS, shared by every
+	// replica, and the second token of the service's DLQ subjects.
+	Name string
+	// FilterSubjects are the webhooks the service consumes.
+	FilterSubjects []string
+	// Streams are the streams the service publishes to; the DLQ is added.
+	Streams []jetstream.StreamConfig
+	// Bucket is the service's state bucket.
+	Bucket jetstream.KeyValueConfig
+}
+
+// Frame is a consumer service's running machinery. Build it with New,
+// give it more runners with AddRunner, and call Run.
+type Frame struct {
+	spec     Spec
+	settings Settings
+	log      *zap.Logger
+	js       jetstream.JetStream
+	client   *shipstation.Client
+	registry *prometheus.Registry
+	health   *obs.Health
+	runners  []*jsx.Runner
+
+	mu sync.Mutex
+	kv jetstream.KeyValue // set by Provision
+}
+
+// New builds the frame of the service spec describes on nc, with h
+// handling its webhooks. It does not touch the network.
+func New(nc *nats.Conn, settings Settings, spec Spec, h jsx.Handler, log *zap.Logger) (*Frame, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: jetstream: %w", spec.Name, err)
+	}
+	f := &Frame{spec: spec, settings: settings, log: log, js: js, registry: obs.NewRegistry()}
+	if f.client, err = settings.ShipStation.NewClient(log.Named("shipstation")); err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	cfg := settings.Consumer
+	cfg.Stream, cfg.Durable, cfg.FilterSubjects = catalog.StreamWebhooks, spec.Name, spec.FilterSubjects
+	if err := f.AddRunner(cfg, h); err != nil {
+		return nil, err
+	}
+	f.health = &obs.Health{Checks: map[string]obs.Check{
+		"nats": func(context.Context) error {
+			if st := nc.Status(); st != nats.CONNECTED {
+				return fmt.Errorf("nats connection is %s", st)
+			}
+			return nil
+		},
+		"state": func(context.Context) error {
+			if f.Bucket() == nil {
+				return errors.New("streams and bucket not provisioned yet")
+			}
+			return nil
+		},
+	}}
+	return f, nil
+}
+
+// AddRunner adds another durable consumer to the service (for example on
+// a stream of its own), run beside the first one by Run.
+func (f *Frame) AddRunner(cfg jsx.ConsumerConfig, h jsx.Handler) error {
+	r, err := jsx.NewRunner(f.js, cfg, h, f.log, f.registry)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.spec.Name, err)
+	}
+	f.runners = append(f.runners, r)
+	return nil
+}
+
+// JetStream is the service's JetStream context, for publishing.
+func (f *Frame) JetStream() jetstream.JetStream { return f.js }
+
+// ShipStation is the shared ShipStation API client, nil when no
+// credentials are configured.
+func (f *Frame) ShipStation() *shipstation.Client { return f.client }
+
+// Log is the service's logger.
+func (f *Frame) Log() *zap.Logger { return f.log }
+
+// Bucket is the service's state bucket, nil until Provision succeeded.
+func (f *Frame) Bucket() jetstream.KeyValue {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.kv
+}
+
+// Provision creates or updates the service's streams, the DLQ and its
+// bucket, with the configured replicas.
+func (f *Frame) Provision(ctx context.Context) error {
+	streams := append([]jetstream.StreamConfig{}, f.spec.Streams...)
+	streams = append(streams, jsx.DLQStream(jsx.StreamOptions{Replicas: f.settings.Replicas}))
+	for i := range streams {
+		streams[i].Replicas = f.settings.Replicas
+	}
+	if err := jsx.Ensure(ctx, f.js, streams...); err != nil {
+		return err
+	}
+	bucket := f.spec.Bucket
+	bucket.Replicas = f.settings.Replicas
+	kv, err := jsx.EnsureBucket(ctx, f.js, bucket)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.kv = kv
+	f.mu.Unlock()
+	return nil
+}
+
+// Run provisions (waiting for NATS if need be), serves the health
+// endpoints and runs every runner until ctx is cancelled, then drains.
+func (f *Frame) Run(ctx context.Context) error {
+	if err := jsx.Provision(ctx, f.log, f.Provision); err != nil {
+		return nil // cancelled before NATS was reachable: nothing in flight
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return obs.ServeHealth(ctx, f.settings.HealthAddr, f.health, f.registry, f.log) })
+	for _, r := range f.runners {
+		g.Go(func() error {
+			if err := r.Run(ctx); err != nil {
+				return fmt.Errorf("%s: %w", f.spec.Name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
