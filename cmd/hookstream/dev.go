@@ -20,6 +20,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
@@ -52,6 +53,7 @@ type devOptions struct {
 	gatewayAddr string
 	sandboxAddr string
 	apiAddr     string
+	overdue     time.Duration
 	logLevel    string
 }
 
@@ -63,6 +65,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.gatewayAddr, "addr", ":8080", "gateway listen address")
 	fs.StringVar(&o.sandboxAddr, "sandbox-addr", "127.0.0.1:8090", "sandbox provider APIs listen address (loopback)")
 	fs.StringVar(&o.apiAddr, "shipstation-api-addr", "127.0.0.1:8091", "ShipStation V1 API sandbox listen address (loopback)")
+	fs.DurationVar(&o.overdue, "hold-overdue-after", 2*time.Minute, "how long a fulfillment hold may stay open before hold_overdue (production default 24h)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -91,14 +94,14 @@ type devEnv struct {
 	apiURL     string
 	gatewayURL string
 	wg         sync.WaitGroup
-	errs       chan error
+	errs       chan error // one slot per server or consumer goroutine
 	opts       devOptions
 	cancel     context.CancelFunc
 }
 
 // startDev starts every part and returns once all of them listen.
 func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, err error) {
-	env := &devEnv{errs: make(chan error, 4), opts: o}
+	env := &devEnv{errs: make(chan error, 8), opts: o}
 	ctx, cancel := context.WithCancel(ctx)
 	env.cancel = cancel
 	defer func() {
@@ -153,11 +156,16 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	env.gatewayURL = "http://" + loopbackAddr(gwLn.Addr())
 	env.goServe(func() error { return gw.Serve(ctx, gwLn) })
 
+	overdue := o.overdue
+	if overdue <= 0 {
+		overdue = 2 * time.Minute
+	}
 	consumerEnv := envconf.Map(map[string]string{
 		"SHIPSTATION_API_KEY":    devShipStationKey,
 		"SHIPSTATION_API_SECRET": devShipStationSec,
 		"SHIPSTATION_API_URL":    env.apiURL,
 		"HEALTH_ADDR":            "-",
+		"HOLD_OVERDUE_AFTER":     overdue.String(),
 	})
 	if err := startConsumer(ctx, env, log, "order-enricher", consumerEnv, orderenricher.Load,
 		func(c orderenricher.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
@@ -168,6 +176,12 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	if err := startConsumer(ctx, env, log, "shipment-tracker", consumerEnv, shipmenttracker.Load,
 		func(c shipmenttracker.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
 			return shipmenttracker.New(c, nc, l)
+		}); err != nil {
+		return nil, err
+	}
+	if err := startConsumer(ctx, env, log, "fulfillment-holds", consumerEnv, fulfillmentholds.Load,
+		func(c fulfillmentholds.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
+			return fulfillmentholds.New(c, nc, l)
 		}); err != nil {
 		return nil, err
 	}
@@ -285,7 +299,7 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
   nats          %[2]s   (embedded JetStream, store %[3]s)
   sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS)
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
-  consumers     order-enricher (orders.>), shipment-tracker (shipments.>)
+  consumers     order-enricher (orders.>), shipment-tracker (shipments.>), fulfillment-holds (fulfillment.>)
 
   dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
                 SNIPCART_SECRET_KEY=%[6]s
@@ -301,6 +315,8 @@ Try, in another terminal:
   go run ./cmd/hookstream send shipstation SHIP_NOTIFY
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all
+  go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'fulfillment.>' --all
+  go run ./cmd/hookstream holds list
   go run ./cmd/hookstream dlq list
 
 Ctrl-C stops everything.

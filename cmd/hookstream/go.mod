@@ -19,6 +19,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudevents/sdk-go/v2 v2.16.2 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
+	github.com/hookstream/hookstream/services/fulfillment-holds v0.0.0
 	github.com/hookstream/hookstream/services/order-enricher v0.0.0
 	github.com/hookstream/hookstream/services/shipment-tracker v0.0.0
 	github.com/json-iterator/go v1.1.12 // indirect
@@ -52,3 +53,5 @@ replace github.com/hookstream/hookstream/schemas => ../../schemas
 replace github.com/hookstream/hookstream/services/order-enricher => ../../services/order-enricher
 
 replace github.com/hookstream/hookstream/services/shipment-tracker => ../../services/shipment-tracker
+
+replace github.com/hookstream/hookstream/services/fulfillment-holds => ../../services/fulfillment-holds

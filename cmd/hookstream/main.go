@@ -4,6 +4,7 @@
 //	                                   the gateway and sandbox provider APIs
 //	hookstream send <provider> <event> post a correctly authenticated sample webhook
 //	hookstream dlq list|show|redrive   inspect and redrive the dead-letter queue
+//	hookstream holds list              open fulfillment holds, oldest first
 //	hookstream bench                   load-test a gateway (deploy/bench/gateway.sh runs it
 //	                                   beside `nats bench` on the same server)
 //
@@ -31,6 +32,7 @@ var commands = []command{
 	{"dev", "[flags]", "run the whole pipeline in one process with an embedded JetStream server and sandbox provider APIs", runDev},
 	{"send", "[flags] <provider> <event>", "post a correctly authenticated sample webhook (from schemas/examples) to a gateway", runSend},
 	{"dlq", "list|show|redrive", "inspect the dead-letter queue and send entries back to their subjects", runDLQ},
+	{"holds", "list [--overdue]", "list open fulfillment holds from the holds bucket, oldest first, with age and reason", runHolds},
 	{"bench", "[flags]", "drive a gateway with concurrent authenticated webhooks; print req/s and latency", runBench},
 	{"naive-gateway", "[flags]", "serve the benchmark's yardstick: net/http + JetStream publish, nothing else", runNaiveGateway},
 }

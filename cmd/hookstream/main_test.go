@@ -107,6 +107,43 @@ func countOn(t *testing.T, js jetstream.JetStream, stream, subject string) uint6
 	return info.State.Subjects[subject]
 }
 
+// `send -file` posts another body with its own headers: the released
+// sample releases the hold the on-hold sample placed.
+func TestSendFileReleasesTheHold(t *testing.T) {
+	env := startTestDev(t)
+	send := func(args ...string) {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), append([]string{"send", "-url", env.gatewayURL}, args...), &out); err != nil {
+			t.Fatalf("send %v: %v\n%s", args, err, out.String())
+		}
+		if !strings.Contains(out.String(), `"status":"stored"`) {
+			t.Fatalf("send %v was not stored:\n%s", args, out.String())
+		}
+	}
+	js, err := jetstream.New(env.nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// In order: a release handled before its placement (they may run
+	// concurrently) rightly publishes no hold_released.
+	send("shopline", "fulfillment_order/update")
+	natstest.Eventually(t, "hold_placed", func() bool {
+		return countOn(t, js, catalog.StreamFulfillment, "fulfillment.shopline.hold_placed") == 1
+	})
+	send("-file", "../../schemas/examples/shopline/fulfillment_order.update.released.json", "shopline", "fulfillment_order/update")
+	natstest.Eventually(t, "hold_released", func() bool {
+		return countOn(t, js, catalog.StreamFulfillment, "fulfillment.shopline.hold_released") == 1
+	})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"holds", "list", "--nats", env.ns.ClientURL()}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "out of stock") {
+		t.Errorf("the released hold is still listed as open:\n%s", out.String())
+	}
+}
+
 // `hookstream dlq` lists, shows and redrives a real entry: a webhook the
 // order-enricher cannot process (published past the gateway).
 func TestDLQCommands(t *testing.T) {

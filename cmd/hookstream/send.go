@@ -66,7 +66,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if o.file != "" {
-		if body, err = os.ReadFile(o.file); err != nil {
+		if body, headers, err = readBodyFile(o.file); err != nil {
 			return err
 		}
 	}
@@ -129,6 +129,29 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 	}
 	req.Header = h
 	return req, nil
+}
+
+// readBodyFile reads a body to send and its sibling <name>.headers.json,
+// when there is one (as under schemas/examples/); the example's own headers
+// must not travel with another body, or its delivery id would make the new
+// body a duplicate.
+func readBodyFile(path string) ([]byte, map[string]string, error) {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := os.ReadFile(strings.TrimSuffix(path, ".json") + ".headers.json")
+	if errors.Is(err, os.ErrNotExist) {
+		return body, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var headers map[string]string
+	if err := json.Unmarshal(raw, &headers); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return body, headers, nil
 }
 
 // rebaseResourceURL points a ShipStation V1 body's resource_url at api

@@ -1,0 +1,209 @@
+package fulfillmentholds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/model"
+)
+
+// shoplineFulfillmentOrderPrefix prefixes the types of SHOPLINE's
+// fulfillment_order/* webhooks, known to the catalog or not.
+const shoplineFulfillmentOrderPrefix = "com.shopline.webhook.fulfillment_order."
+
+// Handle processes one webhook: the jsx.Handler of the WEBHOOKS consumer.
+// Its error tells the runner what to do (see classify).
+func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
+	e := m.Event
+	switch {
+	case e.Type() == webhookType(catalog.ShipStation, "FULFILLMENT_REJECTED"):
+		return s.shipStationRejected(ctx, e)
+	case strings.HasPrefix(e.Type(), shoplineFulfillmentOrderPrefix):
+		return s.shoplineFulfillmentOrder(ctx, m)
+	}
+	return jsx.Permanent(fmt.Errorf("fulfillment-holds does not handle events of type %s", e.Type()))
+}
+
+func webhookType(provider, event string) string {
+	et, err := catalog.Webhook(provider, event)
+	if err != nil || !et.Known {
+		panic("fulfillment-holds: " + provider + " " + event + " is not in the catalog")
+	}
+	return et.Type
+}
+
+// shoplineFulfillmentOrder normalises a SHOPLINE fulfillment_order/*
+// webhook and applies it. The shop is the webhook's shopid extension
+// (X-Shopline-Shop-Id), else its source, else the body's shop_id.
+func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *jsx.Message) error {
+	e := m.Event
+	shop, _ := e.Extensions()["shopid"].(string)
+	if shop == "" {
+		shop, _ = strings.CutPrefix(e.Source(), "/"+catalog.Shopline+"/shops/")
+		if strings.Contains(shop, "/") {
+			shop = ""
+		}
+	}
+	h, err := model.FromShoplineFulfillmentOrder(e.Data(), shop, eventTime(m))
+	if err != nil {
+		return jsx.Permanent(err)
+	}
+	return s.apply(ctx, e, h)
+}
+
+// eventTime is the webhook's time (for SHOPLINE, fulfillment_order.updated_at
+// or the gateway's receipt), else when JetStream stored it.
+func eventTime(m *jsx.Message) time.Time {
+	if t := m.Event.Time(); !t.IsZero() {
+		return t
+	}
+	if m.Msg != nil {
+		if meta, err := m.Msg.Metadata(); err == nil {
+			return meta.Timestamp
+		}
+	}
+	return time.Time{}
+}
+
+// shipStationRejected fetches the fulfillments a FULFILLMENT_REJECTED
+// webhook names and applies each as a rejected record. One bad
+// fulfillment does not hold up the others: they are applied, and the
+// message goes to the DLQ naming the bad ones.
+func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error {
+	if s.ShipStation() == nil {
+		return jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+	}
+	var hook struct {
+		ResourceURL string `json:"resource_url"`
+	}
+	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
+		return jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
+	}
+	fulfillments, stats, err := s.ShipStation().ListFulfillments(ctx, hook.ResourceURL)
+	if err != nil {
+		return jsx.ClassifyProvider(err)
+	}
+	s.Log().Debug("fetched rejected fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
+	store := storeID(hook.ResourceURL)
+	var bad []string
+	for _, f := range fulfillments {
+		h, err := model.FromShipStationRejection(f, store, e.Time())
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%d: %v", f.FulfillmentID, err))
+			continue
+		}
+		if err := s.apply(ctx, e, h); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return jsx.Permanent(fmt.Errorf("%d of %d fulfillments could not be normalised: %s", len(bad), len(fulfillments), strings.Join(bad, "; ")))
+	}
+	return nil
+}
+
+// storeID is the numeric storeID (or storeId) a ShipStation resource_url
+// names, or "".
+func storeID(resourceURL string) string {
+	u, err := url.Parse(resourceURL)
+	if err != nil {
+		return ""
+	}
+	for _, name := range []string{"storeID", "storeId"} {
+		if id := u.Query().Get(name); id != "" && strings.Trim(id, "0123456789") == "" && len(id) <= 20 {
+			return id
+		}
+	}
+	return ""
+}
+
+// apply stores h when it is newer than the stored record of its
+// fulfillment order, publishes the event its change of status calls for,
+// and then brings the overdue timer in line with what is stored.
+func (s *Service) apply(ctx context.Context, cause *event.Event, h model.FulfillmentHold) error {
+	_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), h.Key(), func(current []byte) (*jsx.Change, error) {
+		var prev *model.FulfillmentHold
+		if current != nil {
+			stored, err := decodeHold(current)
+			if err != nil {
+				return nil, err
+			}
+			if !h.Version().After(stored.Version()) {
+				return nil, nil // a redelivery, or older than what we have
+			}
+			prev = &stored
+		}
+		next := h.Succeed(prev)
+		if err := next.Validate(); err != nil {
+			return nil, jsx.Permanent(err)
+		}
+		return s.change(cause, prev, next)
+	})
+	if err != nil {
+		return err
+	}
+	// Also when nothing changed: the redelivery of a message whose
+	// process died after the KV write must still arm or cancel the timer.
+	return s.reconcileTimer(ctx, h.Key())
+}
+
+// transition names the event a change from prev (nil: nothing stored) to
+// next publishes, or "" for none: see the package comment.
+func transition(prev *model.FulfillmentHold, next model.FulfillmentHold) string {
+	wasHeld := prev != nil && prev.Status == model.HoldHeld
+	switch {
+	case next.Status == model.HoldHeld && !wasHeld:
+		return catalog.HoldPlaced
+	case wasHeld && next.Status != model.HoldHeld:
+		return catalog.HoldReleased
+	case next.Status == model.HoldRejected && (prev == nil || prev.Status != model.HoldRejected):
+		return catalog.FulfillmentRejected
+	}
+	return ""
+}
+
+// change is the KV record for next and, when its status changed in a way
+// that matters, the event. The event id is the hold id, the event and a
+// fingerprint of the whole record, so a redelivery is de-duplicated.
+func (s *Service) change(cause *event.Event, prev *model.FulfillmentHold, next model.FulfillmentHold) (*jsx.Change, error) {
+	data, err := json.Marshal(next)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	name := transition(prev, next)
+	if name == "" {
+		return &jsx.Change{Value: data}, nil
+	}
+	fingerprint, err := next.Fingerprint()
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	et, err := catalog.Canonical("fulfillment", next.Provider, name)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	msg, err := jsx.Outgoing(cause, et, next.ID+"/"+name+"@"+fingerprint, Source, next.ID, next.UpdatedAt, data)
+	if err != nil {
+		return nil, jsx.Permanent(err)
+	}
+	s.Log().Info("fulfillment hold "+name, zap.String("hold", next.ID), zap.String("status", string(next.Status)), zap.Int("hold_seq", next.HoldSeq))
+	return &jsx.Change{Value: data, Event: msg}, nil
+}
+
+func decodeHold(b []byte) (model.FulfillmentHold, error) {
+	var h model.FulfillmentHold
+	if err := json.Unmarshal(b, &h); err != nil {
+		return h, fmt.Errorf("stored fulfillment hold is not readable: %w", err)
+	}
+	return h, nil
+}

@@ -1,0 +1,52 @@
+package fulfillmentholds
+
+import (
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/hookstream/hookstream/pkg/consumer"
+	"github.com/hookstream/hookstream/pkg/jsx"
+)
+
+// Source is the ce-source of the events this service publishes.
+const Source = "/hookstream/fulfillment-holds"
+
+// FilterSubjects are the webhooks the service consumes.
+var FilterSubjects = []string{
+	"webhooks.shopline.fulfillment_order.>",
+	"webhooks.shipstation.fulfillment_rejected",
+}
+
+// TimerFilterSubjects are the fired overdue timers the service consumes.
+var TimerFilterSubjects = []string{jsx.HoldTimerFiredPrefix + ">"}
+
+// Service is a running fulfillment-holds: two consumers in one frame, the
+// webhooks (Handle) and the fired overdue timers (HandleTimer). Build it
+// with New; Run blocks.
+type Service struct {
+	*consumer.Frame
+	cfg Config
+}
+
+// New builds the service on nc. It does not touch the network.
+func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
+	s := &Service{cfg: cfg}
+	var err error
+	s.Frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
+		Name:           Durable,
+		FilterSubjects: FilterSubjects,
+		Streams:        []jetstream.StreamConfig{jsx.FulfillmentStream(cfg.Fulfillment), jsx.HoldTimersStream(cfg.Timers)},
+		Bucket: jsx.StateBucket(jsx.BucketHolds,
+			"Latest fulfillment hold per fulfillment order (key <provider>.<shop>.<fulfillment order id>)", jsx.KVOptions{}),
+	}, s.Handle, log)
+	if err != nil {
+		return nil, err
+	}
+	fired := cfg.Consumer
+	fired.Stream, fired.Durable, fired.FilterSubjects = jsx.StreamHoldTimers, TimersDurable, TimerFilterSubjects
+	if err := s.AddRunner(fired, s.HandleTimer); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
