@@ -281,6 +281,17 @@ func canonicalRow(stream, root, provider, event, typ, schema string) EventType {
 // All returns every row of the table, in table order. The slice is a copy.
 func All() []EventType { return slices.Clone(table) }
 
+// MustWebhookType returns the CloudEvents type of a catalogued webhook, for
+// the package-level tables of the consumers; it panics when the catalog
+// lacks the event, so a typo fails at start-up, not in production traffic.
+func MustWebhookType(provider, event string) string {
+	et, err := Webhook(provider, event)
+	if err != nil || !et.Known {
+		panic(fmt.Sprintf("catalog: %s %s is not in the catalog", provider, event))
+	}
+	return et.Type
+}
+
 // Webhooks returns the rows of raw provider webhooks (stream WEBHOOKS).
 func Webhooks() []EventType {
 	return slices.DeleteFunc(All(), EventType.Canonical)

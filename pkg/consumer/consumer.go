@@ -8,10 +8,12 @@ package consumer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -140,6 +142,24 @@ func (f *Frame) JetStream() jetstream.JetStream { return f.js }
 // ShipStation is the shared ShipStation API client, nil when no
 // credentials are configured.
 func (f *Frame) ShipStation() *shipstation.Client { return f.client }
+
+// ShipStationResource reads a ShipStation V1 webhook for a handler that
+// is about to fetch its resource: it returns the client, the resource_url
+// and the store it names ("" for all stores), or a permanent error when no
+// credentials are configured (the message waits in the DLQ to be redriven
+// once they are) or the body is not a ShipStation webhook.
+func (f *Frame) ShipStationResource(e *event.Event) (client *shipstation.Client, resourceURL, storeID string, err error) {
+	if f.client == nil {
+		return nil, "", "", jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+	}
+	var hook struct {
+		ResourceURL string `json:"resource_url"`
+	}
+	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
+		return nil, "", "", jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
+	}
+	return f.client, hook.ResourceURL, shipstation.StoreID(hook.ResourceURL), nil
+}
 
 // Log is the service's logger.
 func (f *Frame) Log() *zap.Logger { return f.log }

@@ -3,9 +3,7 @@ package fulfillmentholds
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -26,20 +24,12 @@ const shoplineFulfillmentOrderPrefix = "com.shopline.webhook.fulfillment_order."
 func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	e := m.Event
 	switch {
-	case e.Type() == webhookType(catalog.ShipStation, "FULFILLMENT_REJECTED"):
+	case e.Type() == catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_REJECTED"):
 		return s.shipStationRejected(ctx, e)
 	case strings.HasPrefix(e.Type(), shoplineFulfillmentOrderPrefix):
 		return s.shoplineFulfillmentOrder(ctx, m)
 	}
 	return jsx.Permanent(fmt.Errorf("fulfillment-holds does not handle events of type %s", e.Type()))
-}
-
-func webhookType(provider, event string) string {
-	et, err := catalog.Webhook(provider, event)
-	if err != nil || !et.Known {
-		panic("fulfillment-holds: " + provider + " " + event + " is not in the catalog")
-	}
-	return et.Type
 }
 
 // shoplineFulfillmentOrder normalises a SHOPLINE fulfillment_order/*
@@ -80,21 +70,15 @@ func eventTime(m *jsx.Message) time.Time {
 // fulfillment does not hold up the others: they are applied, and the
 // message goes to the DLQ naming the bad ones.
 func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error {
-	if s.ShipStation() == nil {
-		return jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+	client, resourceURL, store, err := s.ShipStationResource(e)
+	if err != nil {
+		return err
 	}
-	var hook struct {
-		ResourceURL string `json:"resource_url"`
-	}
-	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
-		return jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
-	}
-	fulfillments, stats, err := s.ShipStation().ListFulfillments(ctx, hook.ResourceURL)
+	fulfillments, stats, err := client.ListFulfillments(ctx, resourceURL)
 	if err != nil {
 		return jsx.ClassifyProvider(err)
 	}
 	s.Log().Debug("fetched rejected fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
-	store := storeID(hook.ResourceURL)
 	var bad []string
 	for _, f := range fulfillments {
 		h, err := model.FromShipStationRejection(f, store, e.Time())
@@ -110,21 +94,6 @@ func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error
 		return jsx.Permanent(fmt.Errorf("%d of %d fulfillments could not be normalised: %s", len(bad), len(fulfillments), strings.Join(bad, "; ")))
 	}
 	return nil
-}
-
-// storeID is the numeric storeID (or storeId) a ShipStation resource_url
-// names, or "".
-func storeID(resourceURL string) string {
-	u, err := url.Parse(resourceURL)
-	if err != nil {
-		return ""
-	}
-	for _, name := range []string{"storeID", "storeId"} {
-		if id := u.Query().Get(name); id != "" && strings.Trim(id, "0123456789") == "" && len(id) <= 20 {
-			return id
-		}
-	}
-	return ""
 }
 
 // apply stores h when it is newer than the stored record of its

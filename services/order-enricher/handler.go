@@ -3,7 +3,6 @@ package orderenricher
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -20,11 +19,11 @@ import (
 func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	e := m.Event
 	switch e.Type() {
-	case webhookType(catalog.ShipStation, "ORDER_NOTIFY"), webhookType(catalog.ShipStation, "ITEM_ORDER_NOTIFY"):
+	case catalog.MustWebhookType(catalog.ShipStation, "ORDER_NOTIFY"), catalog.MustWebhookType(catalog.ShipStation, "ITEM_ORDER_NOTIFY"):
 		return s.shipStationBatch(ctx, e)
-	case webhookType(catalog.Snipcart, "order.refund.created"):
+	case catalog.MustWebhookType(catalog.Snipcart, "order.refund.created"):
 		return s.snipcartAttachment(ctx, e, attachRefund)
-	case webhookType(catalog.Snipcart, "order.notification.created"):
+	case catalog.MustWebhookType(catalog.Snipcart, "order.notification.created"):
 		return s.snipcartAttachment(ctx, e, attachNotification)
 	}
 	if strings.HasPrefix(e.Type(), "com.snipcart.webhook.order.") {
@@ -33,28 +32,15 @@ func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	return jsx.Permanent(fmt.Errorf("order-enricher does not handle events of type %s", e.Type()))
 }
 
-func webhookType(provider, event string) string {
-	et, err := catalog.Webhook(provider, event)
-	if err != nil || !et.Known {
-		panic("order-enricher: " + provider + " " + event + " is not in the catalog")
-	}
-	return et.Type
-}
-
 // shipStationBatch fetches the orders of a ShipStation import batch and
 // upserts each one. One bad order does not hold up the others: they are
 // applied, and the message goes to the DLQ naming the bad ones.
 func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
-	if s.ShipStation() == nil {
-		return jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+	client, resourceURL, _, err := s.ShipStationResource(e)
+	if err != nil {
+		return err
 	}
-	var hook struct {
-		ResourceURL string `json:"resource_url"`
-	}
-	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
-		return jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
-	}
-	orders, stats, err := s.ShipStation().ListOrders(ctx, hook.ResourceURL)
+	orders, stats, err := client.ListOrders(ctx, resourceURL)
 	if err != nil {
 		return jsx.ClassifyProvider(err)
 	}

@@ -3,9 +3,7 @@ package shipmenttracker
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -21,74 +19,24 @@ import (
 func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	e := m.Event
 	switch e.Type() {
-	case webhookType(catalog.ShipStation, "SHIP_NOTIFY"), webhookType(catalog.ShipStation, "ITEM_SHIP_NOTIFY"):
+	case catalog.MustWebhookType(catalog.ShipStation, "SHIP_NOTIFY"), catalog.MustWebhookType(catalog.ShipStation, "ITEM_SHIP_NOTIFY"):
 		return s.shipStationLabels(ctx, e)
-	case webhookType(catalog.ShipStation, "FULFILLMENT_SHIPPED"):
+	case catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_SHIPPED"):
 		return s.shipStationFulfillments(ctx, e)
-	case webhookType(catalog.Snipcart, "order.trackingNumber.changed"):
+	case catalog.MustWebhookType(catalog.Snipcart, "order.trackingNumber.changed"):
 		return s.snipcartTracking(ctx, e)
 	}
 	return jsx.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
 }
 
-func webhookType(provider, event string) string {
-	et, err := catalog.Webhook(provider, event)
-	if err != nil || !et.Known {
-		panic("shipment-tracker: " + provider + " " + event + " is not in the catalog")
-	}
-	return et.Type
-}
-
-// resource reads a ShipStation V1 webhook body and returns its resource_url
-// and the storeID it names ("" when the webhook covers all stores).
-func (s *Service) resource(e *event.Event) (resourceURL, storeID string, err error) {
-	if s.ShipStation() == nil {
-		return "", "", jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
-	}
-	var hook struct {
-		ResourceURL string `json:"resource_url"`
-	}
-	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
-		return "", "", jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
-	}
-	return hook.ResourceURL, storeIDOf(hook.ResourceURL), nil
-}
-
-// storeIDOf returns the storeID parameter of a resource_url (ShipStation
-// spells it storeID or storeId) when it is a decimal number.
-func storeIDOf(resourceURL string) string {
-	u, err := url.Parse(resourceURL)
-	if err != nil {
-		return ""
-	}
-	for k, vs := range u.Query() {
-		if strings.EqualFold(k, "storeid") && len(vs) > 0 && isDecimal(vs[0]) {
-			return vs[0]
-		}
-	}
-	return ""
-}
-
-func isDecimal(s string) bool {
-	if s == "" || len(s) > 20 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // shipStationLabels fetches the labels of a SHIP_NOTIFY or ITEM_SHIP_NOTIFY
 // and applies each one.
 func (s *Service) shipStationLabels(ctx context.Context, e *event.Event) error {
-	resourceURL, storeID, err := s.resource(e)
+	client, resourceURL, storeID, err := s.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
-	labels, stats, err := s.ShipStation().ListShipments(ctx, resourceURL)
+	labels, stats, err := client.ListShipments(ctx, resourceURL)
 	if err != nil {
 		return jsx.ClassifyProvider(err)
 	}
@@ -109,11 +57,11 @@ func (s *Service) shipStationLabels(ctx context.Context, e *event.Event) error {
 // shipStationFulfillments fetches the fulfillments of a FULFILLMENT_SHIPPED
 // and applies each one.
 func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) error {
-	resourceURL, storeID, err := s.resource(e)
+	client, resourceURL, storeID, err := s.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
-	fulfillments, stats, err := s.ShipStation().ListFulfillments(ctx, resourceURL)
+	fulfillments, stats, err := client.ListFulfillments(ctx, resourceURL)
 	if err != nil {
 		return jsx.ClassifyProvider(err)
 	}

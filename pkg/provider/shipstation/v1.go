@@ -83,16 +83,34 @@ func (v *V1Verifier) authenticate(r *http.Request) error {
 	return nil
 }
 
-// v1Source names the store when resource_url carries a numeric storeID. The
-// docs spell the parameter storeId and the examples storeID; both are read.
+// v1Source names the store when resource_url carries a numeric storeID.
 func v1Source(u *url.URL) string {
+	if id := storeIDOf(u); id != "" {
+		return "/shipstation/stores/" + id
+	}
+	return "/shipstation"
+}
+
+// StoreID returns the store a resource_url names: its storeID parameter
+// when that is a decimal number, else "" (the webhook covers all stores).
+// The docs spell the parameter storeId and the examples storeID; both are
+// read.
+func StoreID(resourceURL string) string {
+	u, err := url.Parse(resourceURL)
+	if err != nil {
+		return ""
+	}
+	return storeIDOf(u)
+}
+
+func storeIDOf(u *url.URL) string {
 	q := u.Query()
 	for _, name := range []string{"storeID", "storeId"} {
 		if id := q.Get(name); isStoreID(id) {
-			return "/shipstation/stores/" + id
+			return id
 		}
 	}
-	return "/shipstation"
+	return ""
 }
 
 func isStoreID(s string) bool {
