@@ -2,9 +2,7 @@ package schemas_test
 
 import (
 	"encoding/json"
-	"errors"
 	"io/fs"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,35 +19,7 @@ const canonicalOrderSchema = "canonical/order.schema.json"
 // events name it.
 func TestCanonicalOrderSchemaFile(t *testing.T) {
 	t.Parallel()
-	raw, err := fs.ReadFile(schemas.FS, canonicalOrderSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Schema               string `json:"$schema"`
-		ID                   string `json:"$id"`
-		Title                string `json:"title"`
-		Description          string `json:"description"`
-		AdditionalProperties *bool  `json:"additionalProperties"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc.Schema != "https://json-schema.org/draft/2020-12/schema" {
-		t.Errorf("$schema = %q, want draft 2020-12", doc.Schema)
-	}
-	if want := schemas.BaseURL + canonicalOrderSchema; doc.ID != want {
-		t.Errorf("$id = %q, want %q", doc.ID, want)
-	}
-	if doc.Title == "" || doc.Description == "" {
-		t.Error("title and description are required")
-	}
-	if doc.AdditionalProperties == nil || *doc.AdditionalProperties {
-		t.Error("the order must have additionalProperties false")
-	}
-	if _, err := schemas.Compile(canonicalOrderSchema); err != nil {
-		t.Fatalf("Compile: %v", err)
-	}
+	checkCanonicalSchemaFile(t, canonicalOrderSchema, "order")
 	for _, p := range []string{catalog.ShipStation, catalog.Snipcart} {
 		row, err := catalog.Canonical("orders", p, catalog.OrderUpserted)
 		if err != nil {
@@ -66,31 +36,11 @@ func TestCanonicalOrderSchemaFile(t *testing.T) {
 // value, so neither can gain a status the other refuses.
 func TestCanonicalOrderEnums(t *testing.T) {
 	t.Parallel()
-	var doc struct {
-		Properties map[string]struct {
-			Enum []string `json:"enum"`
-		} `json:"properties"`
-	}
-	raw, _ := fs.ReadFile(schemas.FS, canonicalOrderSchema)
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var statuses, payments []string
-	for _, s := range model.Statuses() {
-		statuses = append(statuses, string(s))
-	}
-	for _, p := range model.PaymentStatuses() {
-		payments = append(payments, string(p))
-	}
-	for prop, want := range map[string][]string{
-		"status":         statuses,
-		"payment_status": payments,
+	checkEnums(t, canonicalOrderSchema, map[string][]string{
+		"status":         enumStrings(model.Statuses()),
+		"payment_status": enumStrings(model.PaymentStatuses()),
 		"provider":       {model.ProviderShipStation, model.ProviderSnipcart, model.ProviderShopline},
-	} {
-		if got := doc.Properties[prop].Enum; !slices.Equal(got, want) {
-			t.Errorf("%s enum = %v, pkg/model has %v", prop, got, want)
-		}
-	}
+	})
 }
 
 // TestSnipcartStatusTablesCoverWebhookSchema: every status the Snipcart
@@ -140,25 +90,7 @@ func TestCanonicalSnipcartExamples(t *testing.T) {
 			t.Errorf("no example of %s produced an order", want)
 		}
 	}
-	sch, err := schemas.Compile(canonicalOrderSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for event, o := range orders {
-		t.Run(event, func(t *testing.T) {
-			t.Parallel()
-			if err := o.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-			b, err := json.Marshal(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(decode(t, b)); err != nil {
-				t.Errorf("the canonical order of %s does not validate: %v\n%s", event, err, b)
-			}
-		})
-	}
+	checkRecordsValid(t, canonicalOrderSchema, orders)
 }
 
 // TestCanonicalOrderRefuse starts from a valid canonical order (with a
@@ -167,11 +99,7 @@ func TestCanonicalSnipcartExamples(t *testing.T) {
 // document still decodes into a model.Order, so must Order.Validate.
 func TestCanonicalOrderRefuse(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		mutate func(map[string]any)
-		goToo  bool // model.Order.Validate must refuse it too
-	}{
+	cases := []refuseCase{
 		{"status of a provider", set("status", "Processed"), true},
 		{"status not in enum", set("status", "shipped"), true},
 		{"payment status of a provider", set("payment_status", "Paid"), true},
@@ -206,46 +134,13 @@ func TestCanonicalOrderRefuse(t *testing.T) {
 		{"notification without type", set("notifications.0.type", ""), true},
 		{"store a number", set("store", 123456.0), false},
 	}
-	sch, err := schemas.Compile(canonicalOrderSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := mustJSON(t, snipcartCanonicalOrders(t)["order.notification.created"])
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var doc map[string]any
-			if err := json.Unmarshal([]byte(base), &doc); err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(roundTrip(t, doc)); err != nil {
-				t.Fatalf("the unchanged order is already invalid: %v", err)
-			}
-			tc.mutate(doc)
-			b := mustJSON(t, doc)
-			if err := sch.Validate(decode(t, []byte(b))); err == nil {
-				t.Errorf("schema accepted %s", b)
-			}
-			if tc.goToo {
-				var o model.Order
-				if err := json.Unmarshal([]byte(b), &o); err != nil {
-					t.Fatalf("does not decode into model.Order: %v", err)
-				}
-				if err := o.Validate(); !errors.Is(err, model.ErrInvalid) {
-					t.Errorf("Order.Validate() = %v, want ErrInvalid", err)
-				}
-			}
-		})
-	}
+	checkRefused(t, canonicalOrderSchema, snipcartCanonicalOrders(t)["order.notification.created"], cases)
 }
 
 // TestCanonicalOrderAccept pins what the schema allows on purpose.
 func TestCanonicalOrderAccept(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		mutate func(map[string]any)
-	}{
+	cases := []acceptCase{
 		{"no currency", set("currency", "")},
 		{"no ship_to", del("ship_to")},
 		{"no items", set("items", []any{})},
@@ -259,32 +154,7 @@ func TestCanonicalOrderAccept(t *testing.T) {
 		}},
 		{"fractional seconds", set("updated_at", "2017-10-05T14:02:11.4182035Z")},
 	}
-	sch, err := schemas.Compile(canonicalOrderSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := mustJSON(t, snipcartCanonicalOrders(t)["order.notification.created"])
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var doc map[string]any
-			if err := json.Unmarshal([]byte(base), &doc); err != nil {
-				t.Fatal(err)
-			}
-			tc.mutate(doc)
-			b := mustJSON(t, doc)
-			if err := sch.Validate(decode(t, []byte(b))); err != nil {
-				t.Errorf("schema refused %s: %v", b, err)
-			}
-			var o model.Order
-			if err := json.Unmarshal([]byte(b), &o); err != nil {
-				t.Fatal(err)
-			}
-			if err := o.Validate(); err != nil {
-				t.Errorf("Order.Validate(): %v", err)
-			}
-		})
-	}
+	checkAccepted(t, canonicalOrderSchema, snipcartCanonicalOrders(t)["order.notification.created"], cases)
 }
 
 // snipcartCanonicalOrders returns, by event name, the canonical order each

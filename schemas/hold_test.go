@@ -1,10 +1,7 @@
 package schemas_test
 
 import (
-	"encoding/json"
-	"errors"
 	"io/fs"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,46 +18,8 @@ const canonicalHoldSchema = "canonical/fulfillment-hold.schema.json"
 // order's, and that every catalog FULFILLMENT event names it.
 func TestCanonicalHoldSchemaFile(t *testing.T) {
 	t.Parallel()
-	raw, err := fs.ReadFile(schemas.FS, canonicalHoldSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Schema               string `json:"$schema"`
-		ID                   string `json:"$id"`
-		Title                string `json:"title"`
-		Description          string `json:"description"`
-		AdditionalProperties *bool  `json:"additionalProperties"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc.Schema != "https://json-schema.org/draft/2020-12/schema" {
-		t.Errorf("$schema = %q, want draft 2020-12", doc.Schema)
-	}
-	if want := schemas.BaseURL + canonicalHoldSchema; doc.ID != want {
-		t.Errorf("$id = %q, want %q", doc.ID, want)
-	}
-	if doc.Title == "" || doc.Description == "" {
-		t.Error("title and description are required")
-	}
-	if doc.AdditionalProperties == nil || *doc.AdditionalProperties {
-		t.Error("the hold must have additionalProperties false")
-	}
-	if _, err := schemas.Compile(canonicalHoldSchema); err != nil {
-		t.Fatalf("Compile: %v", err)
-	}
-	rows := 0
-	for _, row := range catalog.All() {
-		if row.Stream != catalog.StreamFulfillment {
-			continue
-		}
-		rows++
-		if row.Schema != canonicalHoldSchema {
-			t.Errorf("%s has schema %q, want %q", row.Subject, row.Schema, canonicalHoldSchema)
-		}
-	}
-	if rows != 5 {
+	checkCanonicalSchemaFile(t, canonicalHoldSchema, "hold")
+	if rows := checkStreamRows(t, catalog.StreamFulfillment, canonicalHoldSchema); rows != 5 {
 		t.Errorf("%d FULFILLMENT rows, want hold_placed, hold_released, rejected, hold_overdue for SHOPLINE and rejected for ShipStation", rows)
 	}
 }
@@ -69,36 +28,11 @@ func TestCanonicalHoldSchemaFile(t *testing.T) {
 // value.
 func TestCanonicalHoldEnums(t *testing.T) {
 	t.Parallel()
-	var doc struct {
-		Properties map[string]struct {
-			Enum  []string `json:"enum"`
-			Items struct {
-				Properties map[string]struct {
-					Enum []string `json:"enum"`
-				} `json:"properties"`
-			} `json:"items"`
-		} `json:"properties"`
-	}
-	raw, _ := fs.ReadFile(schemas.FS, canonicalHoldSchema)
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var statuses, reasons []string
-	for _, s := range model.HoldStatuses() {
-		statuses = append(statuses, string(s))
-	}
-	for _, r := range model.HoldReasons() {
-		reasons = append(reasons, string(r))
-	}
-	for name, c := range map[string]struct{ got, want []string }{
-		"status":                  {doc.Properties["status"].Enum, statuses},
-		"provider":                {doc.Properties["provider"].Enum, []string{model.ProviderShopline, model.ProviderShipStation}},
-		"holds.normalised_reason": {doc.Properties["holds"].Items.Properties["normalised_reason"].Enum, reasons},
-	} {
-		if !slices.Equal(c.got, c.want) {
-			t.Errorf("%s enum = %v, pkg/model has %v", name, c.got, c.want)
-		}
-	}
+	checkEnums(t, canonicalHoldSchema, map[string][]string{
+		"status":                  enumStrings(model.HoldStatuses()),
+		"provider":                {model.ProviderShopline, model.ProviderShipStation},
+		"holds.normalised_reason": enumStrings(model.HoldReasons()),
+	})
 }
 
 // canonicalHolds returns, by name, the records the normalisers make of the
@@ -153,36 +87,14 @@ func canonicalHolds(t *testing.T) map[string]model.FulfillmentHold {
 // TestCanonicalHoldExamples validates what the normalisers produce.
 func TestCanonicalHoldExamples(t *testing.T) {
 	t.Parallel()
-	sch, err := schemas.Compile(canonicalHoldSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, h := range canonicalHolds(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if err := h.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-			b, err := json.Marshal(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(decode(t, b)); err != nil {
-				t.Errorf("the record of %s does not validate: %v\n%s", name, err, b)
-			}
-		})
-	}
+	checkRecordsValid(t, canonicalHoldSchema, canonicalHolds(t))
 }
 
 // TestCanonicalHoldRefuse breaks a valid held record one way per case: the
 // schema must refuse it and, where marked, so must FulfillmentHold.Validate.
 func TestCanonicalHoldRefuse(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		mutate func(map[string]any)
-		goToo  bool
-	}{
+	cases := []refuseCase{
 		{"id without shop", set("id", "shopline:4005740193290131085320"), true},
 		{"id with a dot", set("id", "shopline:1610418123456:a.b"), true},
 		{"unknown provider", func(m map[string]any) { m["provider"] = "shopify" }, true},
@@ -205,46 +117,13 @@ func TestCanonicalHoldRefuse(t *testing.T) {
 		{"placed_at a date", set("placed_at", "2025-06-03"), false},
 		{"missing tiebreak", del("tiebreak"), false},
 	}
-	sch, err := schemas.Compile(canonicalHoldSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := mustJSON(t, canonicalHolds(t)["update, released, on_hold"])
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var doc map[string]any
-			if err := json.Unmarshal([]byte(base), &doc); err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(roundTrip(t, doc)); err != nil {
-				t.Fatalf("the unchanged record is already invalid: %v", err)
-			}
-			tc.mutate(doc)
-			b := mustJSON(t, doc)
-			if err := sch.Validate(decode(t, []byte(b))); err == nil {
-				t.Errorf("schema accepted %s", b)
-			}
-			if tc.goToo {
-				var h model.FulfillmentHold
-				if err := json.Unmarshal([]byte(b), &h); err != nil {
-					t.Fatalf("does not decode into model.FulfillmentHold: %v", err)
-				}
-				if err := h.Validate(); !errors.Is(err, model.ErrInvalid) {
-					t.Errorf("FulfillmentHold.Validate() = %v, want ErrInvalid", err)
-				}
-			}
-		})
-	}
+	checkRefused(t, canonicalHoldSchema, canonicalHolds(t)["update, released, on_hold"], cases)
 }
 
 // TestCanonicalHoldAccept pins what the schema allows on purpose.
 func TestCanonicalHoldAccept(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		mutate func(map[string]any)
-	}{
+	cases := []acceptCase{
 		{"no location", del("assigned_location")},
 		{"no order id yet", set("order_id", "")},
 		{"empty reason and note", func(m map[string]any) { set("holds.0.reason", "")(m); set("holds.0.note", "")(m) }},
@@ -267,30 +146,5 @@ func TestCanonicalHoldAccept(t *testing.T) {
 			m["id"], m["provider"], m["shop"], m["fulfillment_order_id"] = "shipstation:unknown:33974374", "shipstation", "unknown", "33974374"
 		}},
 	}
-	sch, err := schemas.Compile(canonicalHoldSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := mustJSON(t, canonicalHolds(t)["update, released, on_hold"])
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var doc map[string]any
-			if err := json.Unmarshal([]byte(base), &doc); err != nil {
-				t.Fatal(err)
-			}
-			tc.mutate(doc)
-			b := mustJSON(t, doc)
-			if err := sch.Validate(decode(t, []byte(b))); err != nil {
-				t.Errorf("schema refused %s: %v", b, err)
-			}
-			var h model.FulfillmentHold
-			if err := json.Unmarshal([]byte(b), &h); err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Validate(); err != nil {
-				t.Errorf("FulfillmentHold.Validate(): %v", err)
-			}
-		})
-	}
+	checkAccepted(t, canonicalHoldSchema, canonicalHolds(t)["update, released, on_hold"], cases)
 }

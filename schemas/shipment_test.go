@@ -2,9 +2,6 @@ package schemas_test
 
 import (
 	"encoding/json"
-	"errors"
-	"io/fs"
-	"slices"
 	"testing"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -19,46 +16,8 @@ const canonicalShipmentSchema = "canonical/shipment.schema.json"
 // the order's, and that every catalog shipment event names it.
 func TestCanonicalShipmentSchemaFile(t *testing.T) {
 	t.Parallel()
-	raw, err := fs.ReadFile(schemas.FS, canonicalShipmentSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Schema               string `json:"$schema"`
-		ID                   string `json:"$id"`
-		Title                string `json:"title"`
-		Description          string `json:"description"`
-		AdditionalProperties *bool  `json:"additionalProperties"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	if doc.Schema != "https://json-schema.org/draft/2020-12/schema" {
-		t.Errorf("$schema = %q, want draft 2020-12", doc.Schema)
-	}
-	if want := schemas.BaseURL + canonicalShipmentSchema; doc.ID != want {
-		t.Errorf("$id = %q, want %q", doc.ID, want)
-	}
-	if doc.Title == "" || doc.Description == "" {
-		t.Error("title and description are required")
-	}
-	if doc.AdditionalProperties == nil || *doc.AdditionalProperties {
-		t.Error("the shipment must have additionalProperties false")
-	}
-	if _, err := schemas.Compile(canonicalShipmentSchema); err != nil {
-		t.Fatalf("Compile: %v", err)
-	}
-	rows := 0
-	for _, row := range catalog.All() {
-		if row.Stream != catalog.StreamShipments {
-			continue
-		}
-		rows++
-		if row.Schema != canonicalShipmentSchema {
-			t.Errorf("%s has schema %q, want %q", row.Subject, row.Schema, canonicalShipmentSchema)
-		}
-	}
-	if rows == 0 {
+	checkCanonicalSchemaFile(t, canonicalShipmentSchema, "shipment")
+	if checkStreamRows(t, catalog.StreamShipments, canonicalShipmentSchema) == 0 {
 		t.Error("the catalog has no shipment events")
 	}
 }
@@ -67,31 +26,11 @@ func TestCanonicalShipmentSchemaFile(t *testing.T) {
 // value.
 func TestCanonicalShipmentEnums(t *testing.T) {
 	t.Parallel()
-	var doc struct {
-		Properties map[string]struct {
-			Enum []string `json:"enum"`
-		} `json:"properties"`
-	}
-	raw, _ := fs.ReadFile(schemas.FS, canonicalShipmentSchema)
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	var carriers, sources []string
-	for _, c := range model.Carriers() {
-		carriers = append(carriers, string(c))
-	}
-	for _, s := range model.Sources() {
-		sources = append(sources, string(s))
-	}
-	for prop, want := range map[string][]string{
-		"carrier":  carriers,
-		"source":   sources,
+	checkEnums(t, canonicalShipmentSchema, map[string][]string{
+		"carrier":  enumStrings(model.Carriers()),
+		"source":   enumStrings(model.Sources()),
 		"provider": {model.ProviderShipStation, model.ProviderSnipcart, model.ProviderShopline},
-	} {
-		if got := doc.Properties[prop].Enum; !slices.Equal(got, want) {
-			t.Errorf("%s enum = %v, pkg/model has %v", prop, got, want)
-		}
-	}
+	})
 }
 
 // ShipStation records as the V1 API returns them.
@@ -174,25 +113,7 @@ func unmarshalEdited(t *testing.T, raw string, edit func(m map[string]any), v an
 // make against the canonical schema.
 func TestCanonicalShipments(t *testing.T) {
 	t.Parallel()
-	sch, err := schemas.Compile(canonicalShipmentSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, s := range canonicalShipments(t) {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			if err := s.Validate(); err != nil {
-				t.Errorf("Validate: %v", err)
-			}
-			b, err := json.Marshal(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(decode(t, b)); err != nil {
-				t.Errorf("%s does not validate: %v\n%s", name, err, b)
-			}
-		})
-	}
+	checkRecordsValid(t, canonicalShipmentSchema, canonicalShipments(t))
 }
 
 // TestCanonicalShipmentRefuse starts from a valid voided label with items
@@ -200,11 +121,7 @@ func TestCanonicalShipments(t *testing.T) {
 // document still decodes into a model.Shipment, so must Validate.
 func TestCanonicalShipmentRefuse(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		mutate func(map[string]any)
-		goToo  bool // model.Shipment.Validate must refuse it too
-	}{
+	cases := []refuseCase{
 		{"raw carrier code as carrier", set("carrier", "stamps_com"), true},
 		{"display name as carrier", set("carrier", "USPS"), true},
 		{"missing carrier", del("carrier"), true},
@@ -232,50 +149,17 @@ func TestCanonicalShipmentRefuse(t *testing.T) {
 		{"extra field in an item", set("items.0.unit_price", "9.99"), false},
 		{"tracking number a number", set("tracking_number", 9400111899.0), false},
 	}
-	sch, err := schemas.Compile(canonicalShipmentSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
 	base := canonicalShipments(t)["voided label"]
 	if len(base.Items) == 0 || !base.Voided {
 		t.Fatal("the base shipment must be voided and have items")
 	}
-	baseJSON := mustJSON(t, base)
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var doc map[string]any
-			if err := json.Unmarshal([]byte(baseJSON), &doc); err != nil {
-				t.Fatal(err)
-			}
-			if err := sch.Validate(roundTrip(t, doc)); err != nil {
-				t.Fatalf("the unchanged shipment is already invalid: %v", err)
-			}
-			tc.mutate(doc)
-			b := mustJSON(t, doc)
-			if err := sch.Validate(decode(t, []byte(b))); err == nil {
-				t.Errorf("schema accepted %s", b)
-			}
-			if tc.goToo {
-				var s model.Shipment
-				if err := json.Unmarshal([]byte(b), &s); err != nil {
-					t.Fatalf("does not decode into model.Shipment: %v", err)
-				}
-				if err := s.Validate(); !errors.Is(err, model.ErrInvalid) {
-					t.Errorf("Shipment.Validate() = %v, want ErrInvalid", err)
-				}
-			}
-		})
-	}
+	checkRefused(t, canonicalShipmentSchema, base, cases)
 }
 
 // TestCanonicalShipmentAccept pins what the schema allows on purpose.
 func TestCanonicalShipmentAccept(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		mutate func(map[string]any)
-	}{
+	cases := []acceptCase{
 		{"voided at an unknown time", set("voided_at", nil)},
 		{"no ship date", set("ship_date", nil)},
 		{"no items", set("items", []any{})},
@@ -287,30 +171,5 @@ func TestCanonicalShipmentAccept(t *testing.T) {
 			m["id"], m["order_id"], m["provider"], m["store"], m["source"] = "snipcart:1912e4c1-d008", "snipcart:1912e4c1-d008", "snipcart", "test", "marketplace"
 		}},
 	}
-	sch, err := schemas.Compile(canonicalShipmentSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseJSON := mustJSON(t, canonicalShipments(t)["voided label"])
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var doc map[string]any
-			if err := json.Unmarshal([]byte(baseJSON), &doc); err != nil {
-				t.Fatal(err)
-			}
-			tc.mutate(doc)
-			b := mustJSON(t, doc)
-			if err := sch.Validate(decode(t, []byte(b))); err != nil {
-				t.Errorf("schema refused %s: %v", b, err)
-			}
-			var s model.Shipment
-			if err := json.Unmarshal([]byte(b), &s); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Validate(); err != nil {
-				t.Errorf("Shipment.Validate(): %v", err)
-			}
-		})
-	}
+	checkAccepted(t, canonicalShipmentSchema, canonicalShipments(t)["voided label"], cases)
 }

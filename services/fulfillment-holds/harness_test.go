@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io/fs"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,11 +15,10 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
-	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/schemas"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
@@ -39,13 +35,12 @@ const (
 // harness is a fulfillment-holds service on a real embedded JetStream
 // server, with the ShipStation sandbox API as ShipStation.
 type harness struct {
+	*consumertest.Env
 	t   *testing.T
-	js  jetstream.JetStream
 	api *sandbox.ShipStationAPI
 	url string // the sandbox API's base URL
 	cfg fulfillmentholds.Config
 	svc *fulfillmentholds.Service
-	seq atomic.Int64
 
 	stopRun func() // stops the running service, nil when none runs
 }
@@ -53,7 +48,7 @@ type harness struct {
 // newHarness builds the service; start runs it.
 func newHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, js: natstest.Run(t).JetStream()}
+	h := &harness{Env: consumertest.New(t), t: t}
 	h.api = sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: "primary-key", Secret: "primary-secret"})
 	srv := httptest.NewServer(h.api)
 	t.Cleanup(srv.Close)
@@ -74,16 +69,13 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 	}
 	cfg.Consumer.BackOff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
 	h.cfg = cfg
-	if err := jsx.Ensure(context.Background(), h.js, jsx.WebhooksStream(jsx.StreamOptions{})); err != nil {
-		t.Fatal(err)
-	}
 	h.svc = h.newService()
 	return h
 }
 
 func (h *harness) newService() *fulfillmentholds.Service {
 	h.t.Helper()
-	svc, err := fulfillmentholds.New(h.cfg, h.js.Conn(), zaptest.NewLogger(h.t))
+	svc, err := fulfillmentholds.New(h.cfg, h.JS.Conn(), zaptest.NewLogger(h.t))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -91,24 +83,7 @@ func (h *harness) newService() *fulfillmentholds.Service {
 }
 
 // start runs the service until the test ends or stop is called.
-func (h *harness) start() {
-	h.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	svc := h.svc
-	go func() { done <- svc.Run(ctx) }()
-	var stopped atomic.Bool
-	h.stopRun = func() {
-		if stopped.Swap(true) {
-			return
-		}
-		cancel()
-		if err := <-done; err != nil {
-			h.t.Errorf("Run: %v", err)
-		}
-	}
-	h.t.Cleanup(h.stopRun)
-}
+func (h *harness) start() { h.stopRun = h.Start(h.svc) }
 
 // stop stops the running service and waits until its Run has returned.
 func (h *harness) stop() {
@@ -121,67 +96,35 @@ func (h *harness) stop() {
 // the time of updated_at or now, the shopid extension.
 func (h *harness) shopline(topic, webhookID string, body []byte) {
 	h.t.Helper()
-	m := h.shoplineMessage(topic, webhookID, body)
-	h.publish(m.Subject, m.Event, body)
+	h.Webhook(catalog.Shopline, topic, body, shoplineAttributes(webhookID, body)...)
 }
 
 // shoplineMessage is the delivery of a SHOPLINE webhook that shopline
 // would publish, for calling Service.Handle directly.
 func (h *harness) shoplineMessage(topic, webhookID string, body []byte) *jsx.Message {
 	h.t.Helper()
-	et, err := catalog.Webhook(catalog.Shopline, topic)
-	if err != nil {
-		h.t.Fatal(err)
+	return h.Message(catalog.Shopline, topic, body, shoplineAttributes(webhookID, body)...)
+}
+
+// shoplineAttributes are the CloudEvent attributes the gateway gives a
+// SHOPLINE delivery of the examples' fulfillment order.
+func shoplineAttributes(webhookID string, body []byte) []consumertest.WebhookOpt {
+	opts := []consumertest.WebhookOpt{
+		consumertest.WithID(catalog.Shopline + "-" + webhookID),
+		consumertest.WithSource("/shopline/shops/" + shopID),
+		consumertest.WithSubject(foID),
+		consumertest.WithExtension("provider", catalog.Shopline),
+		consumertest.WithExtension("shopid", shopID),
 	}
-	e := event.New()
-	e.SetID(catalog.Shopline + "-" + webhookID)
-	e.SetSource("/shopline/shops/" + shopID)
-	e.SetType(et.Type)
-	e.SetSubject(foID)
-	e.SetTime(time.Now())
 	var doc struct {
 		FulfillmentOrder struct {
 			UpdatedAt time.Time `json:"updated_at"`
 		} `json:"fulfillment_order"`
 	}
 	if json.Unmarshal(body, &doc) == nil && !doc.FulfillmentOrder.UpdatedAt.IsZero() {
-		e.SetTime(doc.FulfillmentOrder.UpdatedAt)
+		opts = append(opts, consumertest.WithTime(doc.FulfillmentOrder.UpdatedAt))
 	}
-	e.SetExtension("provider", catalog.Shopline)
-	e.SetExtension("shopid", shopID)
-	if err := e.SetData(event.ApplicationJSON, body); err != nil {
-		h.t.Fatal(err)
-	}
-	return &jsx.Message{Event: &e, Subject: et.Subject, Attempt: 1}
-}
-
-// webhook publishes any webhook with a fresh id.
-func (h *harness) webhook(provider, name string, body []byte) {
-	h.t.Helper()
-	et, err := catalog.Webhook(provider, name)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	e := event.New()
-	e.SetID(fmt.Sprintf("test-%d", h.seq.Add(1)))
-	e.SetSource("/" + provider)
-	e.SetType(et.Type)
-	e.SetTime(time.Now())
-	h.publish(et.Subject, &e, body)
-}
-
-func (h *harness) publish(subject string, e *event.Event, body []byte) {
-	h.t.Helper()
-	if err := e.SetData(event.ApplicationJSON, body); err != nil {
-		h.t.Fatal(err)
-	}
-	msg, err := ce.ToMsg(subject, e)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := h.js.PublishMsg(context.Background(), msg); err != nil {
-		h.t.Fatal(err)
-	}
+	return opts
 }
 
 // example returns a SHOPLINE example body ("update", "on_hold",
@@ -205,36 +148,14 @@ func example(t *testing.T, name string, at time.Time) []byte {
 	return out
 }
 
-// events returns the events in FULFILLMENT, in stream order.
+// events returns the events in FULFILLMENT, in stream order; each must be
+// a catalog row.
 func (h *harness) events() []*event.Event {
 	h.t.Helper()
-	ctx := context.Background()
-	s, err := h.js.Stream(ctx, catalog.StreamFulfillment)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		return nil
-	}
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		h.t.Fatal(err)
-	}
 	var out []*event.Event
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			continue
-		}
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		e, err := ce.FromMsg(m.Header, m.Data)
-		if err != nil {
-			h.t.Fatalf("FULFILLMENT seq %d is not a CloudEvent: %v", seq, err)
-		}
-		mustRow(h.t, e.Type(), m.Subject)
-		out = append(out, e)
+	for _, se := range h.Events(catalog.StreamFulfillment) {
+		mustRow(h.t, se.Event.Type(), se.Subject)
+		out = append(out, se.Event)
 	}
 	return out
 }
@@ -272,25 +193,13 @@ func names(events []*event.Event) []string {
 // stored reads a record from the holds bucket.
 func (h *harness) stored(key string) (model.FulfillmentHold, bool) {
 	h.t.Helper()
-	kv, err := h.js.KeyValue(context.Background(), jsx.BucketHolds)
-	if err != nil {
-		return model.FulfillmentHold{}, false
-	}
-	entry, err := kv.Get(context.Background(), key)
-	if err != nil {
-		return model.FulfillmentHold{}, false
-	}
-	var rec model.FulfillmentHold
-	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
-		h.t.Fatal(err)
-	}
-	return rec, true
+	return consumertest.Stored[model.FulfillmentHold](h.Env, jsx.BucketHolds, key)
 }
 
 // timer returns the pending schedule of a hold, if any.
 func (h *harness) timer(key string) (*jetstream.RawStreamMsg, bool) {
 	h.t.Helper()
-	s, err := h.js.Stream(context.Background(), jsx.StreamHoldTimers)
+	s, err := h.JS.Stream(context.Background(), jsx.StreamHoldTimers)
 	if err != nil {
 		return nil, false
 	}
@@ -306,7 +215,7 @@ func (h *harness) timer(key string) (*jetstream.RawStreamMsg, bool) {
 // HOLD_TIMERS).
 func (h *harness) fired(key string) bool {
 	h.t.Helper()
-	s, err := h.js.Stream(context.Background(), jsx.StreamHoldTimers)
+	s, err := h.JS.Stream(context.Background(), jsx.StreamHoldTimers)
 	if err != nil {
 		return false
 	}
@@ -315,36 +224,18 @@ func (h *harness) fired(key string) bool {
 	return err == nil
 }
 
+// dlq lists the dead letters of both consumers: webhooks, then timers.
 func (h *harness) dlq() []jsx.DLQEntry {
 	h.t.Helper()
-	var all []jsx.DLQEntry
-	for _, c := range []string{fulfillmentholds.Durable, fulfillmentholds.TimersDurable} {
-		entries, err := jsx.ListDLQ(context.Background(), h.js, c)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		all = append(all, entries...)
-	}
-	return all
+	return append(h.DLQ(fulfillmentholds.Durable), h.DLQ(fulfillmentholds.TimersDurable)...)
 }
 
 // settled waits until both consumers have nothing pending or
 // unacknowledged.
 func (h *harness) settled() {
 	h.t.Helper()
-	for _, c := range []struct{ stream, durable string }{
-		{catalog.StreamWebhooks, fulfillmentholds.Durable},
-		{jsx.StreamHoldTimers, fulfillmentholds.TimersDurable},
-	} {
-		natstest.Eventually(h.t, c.durable+" to settle", func() bool {
-			cons, err := h.js.Consumer(context.Background(), c.stream, c.durable)
-			if err != nil {
-				return false
-			}
-			info, err := cons.Info(context.Background())
-			return err == nil && info.NumPending == 0 && info.NumAckPending == 0
-		})
-	}
+	h.Settled(catalog.StreamWebhooks, fulfillmentholds.Durable)
+	h.Settled(jsx.StreamHoldTimers, fulfillmentholds.TimersDurable)
 }
 
 // validate checks an event's data against the canonical schema.

@@ -227,7 +227,7 @@ func TestRedeliveryArmsAMissingTimer(t *testing.T) {
 	}
 	h.shopline("fulfillment_order/update", "held", example(t, "update", time.Now().UTC()))
 	// The first life, by hand: the record and its event, no timer.
-	kv, _ := h.js.KeyValue(ctx, jsx.BucketHolds)
+	kv := h.Bucket(jsx.BucketHolds)
 	rec, err := model.FromShoplineFulfillmentOrder(example(t, "update", time.Now().UTC()), shopID, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -344,9 +344,9 @@ func TestShipStationRejectedAgainstSandbox(t *testing.T) {
 		"resource_url":  h.url + "/fulfillments?storeID=123456&batchId=rej-3",
 		"resource_type": "FULFILLMENT_REJECTED",
 	})
-	h.webhook(catalog.ShipStation, "FULFILLMENT_REJECTED", body)
+	h.Webhook(catalog.ShipStation, "FULFILLMENT_REJECTED", body)
 	natstest.Eventually(t, "3 rejected", func() bool { return len(h.events()) == 3 })
-	h.webhook(catalog.ShipStation, "FULFILLMENT_REJECTED", body)
+	h.Webhook(catalog.ShipStation, "FULFILLMENT_REJECTED", body)
 	h.settled()
 	events := h.events()
 	if len(events) != 3 {

@@ -27,11 +27,11 @@ func BenchmarkEnricher(b *testing.B) {
 	order := make([]byte, 1100) // about the size of a canonical order
 	b.Run("baseline=publish+kv", func(b *testing.B) {
 		h := newBenchHarness(b)
-		kv, err := jsx.EnsureBucket(context.Background(), h.js, jsx.StateBucket("bench", "baseline", jsx.KVOptions{}))
+		kv, err := jsx.EnsureBucket(context.Background(), h.JS, jsx.StateBucket("bench", "baseline", jsx.KVOptions{}))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := jsx.Ensure(context.Background(), h.js, jsx.OrdersStream(jsx.StreamOptions{})); err != nil {
+		if err := jsx.Ensure(context.Background(), h.JS, jsx.OrdersStream(jsx.StreamOptions{})); err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
@@ -39,7 +39,7 @@ func BenchmarkEnricher(b *testing.B) {
 			msg := nats.NewMsg("orders.shipstation.upserted")
 			msg.Data = order
 			msg.Header.Set(nats.MsgIdHdr, fmt.Sprint("baseline-", i))
-			if _, err := h.js.PublishMsg(context.Background(), msg); err != nil {
+			if _, err := h.JS.PublishMsg(context.Background(), msg); err != nil {
 				b.Fatal(err)
 			}
 			if _, err := kv.Put(context.Background(), fmt.Sprint("shipstation.", i), order); err != nil {

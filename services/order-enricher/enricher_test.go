@@ -84,7 +84,7 @@ func TestServerErrorsForeverGoToDLQAndRedrive(t *testing.T) {
 	}
 
 	h.api.FailNext(0, 0)
-	if err := jsx.Redrive(context.Background(), h.js, entry.Seq); err != nil {
+	if err := jsx.Redrive(context.Background(), h.JS, entry.Seq); err != nil {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, "7 orders after the redrive", func() bool { return h.published(shipstationUpserted) >= 7 })
@@ -98,7 +98,7 @@ func TestServerErrorsForeverGoToDLQAndRedrive(t *testing.T) {
 func TestMalformedPayloadGoesToDLQAtOnce(t *testing.T) {
 	h := newHarness(t, nil)
 	h.start()
-	h.webhook(catalog.ShipStation, "ORDER_NOTIFY", []byte(`{"resource":"nope"}`))
+	h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", []byte(`{"resource":"nope"}`))
 	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	if e := h.dlq()[0]; e.Attempts != 1 || !strings.Contains(e.Error, "not a ShipStation webhook body") {
 		t.Errorf("attempts %d, error %q", e.Attempts, e.Error)
@@ -117,7 +117,7 @@ func TestCrashBetweenPublishAndAck(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.api.SetBatchSize("batch-3", 3)
-	e := h.webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(h.url+"/orders?importBatch=batch-3"))
+	e := h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(h.url+"/orders?importBatch=batch-3"))
 	// The first life: everything done, nothing acknowledged.
 	if err := h.svc.Handle(ctx, &jsx.Message{Event: e, Subject: "webhooks.shipstation.order_notify", Attempt: 1}); err != nil {
 		t.Fatal(err)
@@ -138,11 +138,7 @@ func TestCrashBetweenPublishAndAck(t *testing.T) {
 // firstOrderID returns the external id of the first order stored.
 func firstOrderID(t *testing.T, h *harness) string {
 	t.Helper()
-	kv, err := h.js.KeyValue(context.Background(), jsx.BucketOrders)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := kv.Keys(context.Background())
+	keys, err := h.Bucket(jsx.BucketOrders).Keys(context.Background())
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("no orders stored: %v", err)
 	}
@@ -175,9 +171,9 @@ const snipcartToken = "1912e4c1-d008-4c15-ab12-fe21a76d30d4" // the examples' or
 func TestOutOfOrderUpdatesKeepTheNewer(t *testing.T) {
 	h := newHarness(t, nil)
 	h.start()
-	h.webhook(catalog.Snipcart, "order.status.changed", snipcartOrder(t, "order.status.changed", "2024-05-02T10:00:00Z"))
+	h.Webhook(catalog.Snipcart, "order.status.changed", snipcartOrder(t, "order.status.changed", "2024-05-02T10:00:00Z"))
 	h.settled()
-	h.webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
+	h.Webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
 	h.settled()
 	if n := h.published("orders.snipcart.upserted"); n != 1 {
 		t.Errorf("%d events, want 1 (none for the stale update)", n)
@@ -218,7 +214,7 @@ func TestForeignResourceURLGetsNoCredentials(t *testing.T) {
 	defer evil.Close()
 	h := newHarness(t, nil)
 	h.start()
-	h.webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(evil.URL+"/orders?importBatch=x"))
+	h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(evil.URL+"/orders?importBatch=x"))
 	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	if hits.Load() != 0 {
 		t.Errorf("the foreign host received %d requests", hits.Load())
@@ -235,19 +231,19 @@ func TestSnipcartRefundBeforeItsOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.webhook(catalog.Snipcart, "order.refund.created", refund)
+	h.Webhook(catalog.Snipcart, "order.refund.created", refund)
 	h.settled()
 	if _, ok := h.stored("snipcart." + snipcartToken); ok {
 		t.Fatal("an order was stored from a refund alone")
 	}
-	h.webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
+	h.Webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
 	h.settled()
 	o, ok := h.stored("snipcart." + snipcartToken)
 	if !ok || len(o.Refunds) != 1 || o.Refunds[0].Amount != "29.75" {
 		t.Fatalf("stored order refunds %+v, want the 29.75 refund", o.Refunds)
 	}
 	// The published event carries it too.
-	s, _ := h.js.Stream(context.Background(), catalog.StreamOrders)
+	s, _ := h.JS.Stream(context.Background(), catalog.StreamOrders)
 	m, err := s.GetLastMsgForSubject(context.Background(), "orders.snipcart.upserted")
 	if err != nil {
 		t.Fatal(err)

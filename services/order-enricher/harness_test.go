@@ -1,25 +1,19 @@
 package orderenricher_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
-	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
-	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
 )
@@ -27,18 +21,17 @@ import (
 // harness is an order-enricher on a real embedded JetStream server, with
 // the ShipStation sandbox API as ShipStation.
 type harness struct {
+	*consumertest.Env
 	t   testing.TB
-	js  jetstream.JetStream
 	api *sandbox.ShipStationAPI
 	url string // the sandbox API's base URL
 	svc *orderenricher.Service
-	seq atomic.Int64
 }
 
 // newHarness builds the service; start runs it.
 func newHarness(t testing.TB, env map[string]string) *harness {
 	t.Helper()
-	h := &harness{t: t, js: natstest.Run(t).JetStream()}
+	h := &harness{Env: consumertest.New(t), t: t}
 	h.api = sandbox.NewShipStationAPI(
 		sandbox.ShipStationKey{Key: "primary-key", Secret: "primary-secret"},
 		sandbox.ShipStationKey{Key: "secondary-key", Secret: "secondary-secret"})
@@ -62,66 +55,25 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	cfg.Consumer.BackOff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
-	ctx := context.Background()
-	if err := jsx.Ensure(ctx, h.js, jsx.WebhooksStream(jsx.StreamOptions{})); err != nil {
-		t.Fatal(err)
-	}
-	nc := h.js.Conn()
 	log := zaptest.NewLogger(t)
 	if _, benchmark := t.(*testing.B); benchmark {
 		log = zap.NewNop()
 	}
-	if h.svc, err = orderenricher.New(cfg, nc, log); err != nil {
+	if h.svc, err = orderenricher.New(cfg, h.JS.Conn(), log); err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
 // start runs the service until the test ends.
-func (h *harness) start() {
-	h.t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.svc.Run(ctx) }()
-	h.t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			h.t.Errorf("Run: %v", err)
-		}
-	})
-}
-
-// webhook publishes a raw webhook to WEBHOOKS as the gateway would.
-func (h *harness) webhook(provider, name string, body []byte) *event.Event {
-	h.t.Helper()
-	et, err := catalog.Webhook(provider, name)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	e := event.New()
-	e.SetID(fmt.Sprintf("test-%d", h.seq.Add(1)))
-	e.SetSource("/" + provider)
-	e.SetType(et.Type)
-	e.SetTime(time.Now())
-	if err := e.SetData(event.ApplicationJSON, body); err != nil {
-		h.t.Fatal(err)
-	}
-	msg, err := ce.ToMsg(et.Subject, &e)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if _, err := h.js.PublishMsg(context.Background(), msg); err != nil {
-		h.t.Fatal(err)
-	}
-	return &e
-}
+func (h *harness) start() { h.Start(h.svc) }
 
 // orderNotify publishes a ShipStation ORDER_NOTIFY for an import batch of
 // n orders on the sandbox.
 func (h *harness) orderNotify(batch string, n int) {
 	h.t.Helper()
 	h.api.SetBatchSize(batch, n)
-	h.webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(h.url+"/orders?storeID=123456&importBatch="+batch))
+	h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(h.url+"/orders?storeID=123456&importBatch="+batch))
 }
 
 func resourceBody(resourceURL string) []byte {
@@ -132,53 +84,23 @@ func resourceBody(resourceURL string) []byte {
 // published is the number of events on subject in ORDERS.
 func (h *harness) published(subject string) uint64 {
 	h.t.Helper()
-	s, err := h.js.Stream(context.Background(), catalog.StreamOrders)
-	if err != nil {
-		return 0
-	}
-	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(subject))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return info.State.Subjects[subject]
+	return h.Published(catalog.StreamOrders, subject)
 }
 
+// dlq lists the enricher's dead letters.
 func (h *harness) dlq() []jsx.DLQEntry {
 	h.t.Helper()
-	entries, err := jsx.ListDLQ(context.Background(), h.js, orderenricher.Durable)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return entries
+	return h.DLQ(orderenricher.Durable)
 }
 
 // stored reads an order from the orders bucket.
 func (h *harness) stored(key string) (model.Order, bool) {
 	h.t.Helper()
-	kv, err := h.js.KeyValue(context.Background(), jsx.BucketOrders)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	entry, err := kv.Get(context.Background(), key)
-	if err != nil {
-		return model.Order{}, false
-	}
-	var o model.Order
-	if err := json.Unmarshal(entry.Value(), &o); err != nil {
-		h.t.Fatal(err)
-	}
-	return o, true
+	return consumertest.Stored[model.Order](h.Env, jsx.BucketOrders, key)
 }
 
 // settled waits until the consumer has nothing pending or unacknowledged.
 func (h *harness) settled() {
 	h.t.Helper()
-	natstest.Eventually(h.t, "the consumer to settle", func() bool {
-		c, err := h.js.Consumer(context.Background(), catalog.StreamWebhooks, orderenricher.Durable)
-		if err != nil {
-			return false
-		}
-		info, err := c.Info(context.Background())
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
-	})
+	h.Settled(catalog.StreamWebhooks, orderenricher.Durable)
 }

@@ -7,14 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/jsx"
-	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
@@ -38,8 +36,7 @@ func BenchmarkShipments(b *testing.B) {
 }
 
 func benchShipments(b *testing.B, batch int) {
-	ns := natstest.Run(b)
-	js := ns.JetStream()
+	env := consumertest.New(b)
 	ctx := context.Background()
 	api := sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: "bench-key", Secret: "bench-secret"})
 	api.SetRateLimit(0, 0)
@@ -55,10 +52,7 @@ func benchShipments(b *testing.B, batch int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := jsx.Ensure(ctx, js, jsx.WebhooksStream(jsx.StreamOptions{})); err != nil {
-		b.Fatal(err)
-	}
-	svc, err := shipmenttracker.New(cfg, js.Conn(), zap.NewNop())
+	svc, err := shipmenttracker.New(cfg, env.JS.Conn(), zap.NewNop())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,36 +60,20 @@ func benchShipments(b *testing.B, batch int) {
 		b.Fatal(err)
 	}
 
-	et, _ := catalog.Webhook(catalog.ShipStation, "SHIP_NOTIFY")
 	run := time.Now().UnixNano() // batch names unique to this run
 	for i, left := 0, b.N; left > 0; i++ {
 		n := min(batch, left)
 		left -= n
 		name := fmt.Sprintf("bench-%d-%d", run, i)
 		api.SetShipmentBatchSize(name, n)
-		e := event.New()
-		e.SetID(name)
-		e.SetSource("/shipstation")
-		e.SetType(et.Type)
-		if err := e.SetData(event.ApplicationJSON, resourceBody(srv.URL+"/shipments?batchId="+name, "SHIP_NOTIFY")); err != nil {
-			b.Fatal(err)
-		}
-		msg, err := ce.ToMsg(et.Subject, &e)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := js.PublishMsg(ctx, msg); err != nil {
-			b.Fatal(err)
-		}
+		env.Webhook(catalog.ShipStation, "SHIP_NOTIFY", resourceBody(srv.URL+"/shipments?batchId="+name, "SHIP_NOTIFY"), consumertest.WithID(name))
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
 	b.ResetTimer()
 	start := time.Now()
-	go func() { done <- svc.Run(runCtx) }()
+	stop := env.Start(svc)
 	deadline := start.Add(10 * time.Minute)
-	for !consumerSettled(js) {
+	for !env.Idle(catalog.StreamWebhooks, shipmenttracker.Durable) {
 		if time.Now().After(deadline) {
 			b.Fatal("the consumer did not settle in 10 minutes")
 		}
@@ -103,14 +81,11 @@ func benchShipments(b *testing.B, batch int) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	cancel()
-	if err := <-done; err != nil {
-		b.Fatal(err)
+	stop()
+	if entries := env.DLQ(shipmenttracker.Durable); len(entries) != 0 {
+		b.Fatalf("%d DLQ entries", len(entries))
 	}
-	if entries, err := jsx.ListDLQ(ctx, js, shipmenttracker.Durable); err != nil || len(entries) != 0 {
-		b.Fatalf("%d DLQ entries, %v", len(entries), err)
-	}
-	kvs, err := js.Stream(ctx, "KV_"+jsx.BucketShipments)
+	kvs, err := env.JS.Stream(ctx, "KV_"+jsx.BucketShipments)
 	if err != nil {
 		b.Fatal(err)
 	}

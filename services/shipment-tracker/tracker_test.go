@@ -16,6 +16,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/schemas"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
@@ -38,7 +39,7 @@ func TestShipNotifyBatchOf600UnvoidedLabels(t *testing.T) {
 	h.start()
 	h.api.SetShipmentBatchSize("clean-600", 600)
 	h.shipStation("SHIP_NOTIFY", "/shipments", "storeID=123456&batchId=clean-600")
-	eventually(t, "600 events", func() bool { return h.published(trackingUpdated) >= 600 })
+	natstest.Eventually(t, "600 events", func() bool { return h.published(trackingUpdated) >= 600 })
 	h.settled()
 	if n, v, r := h.published(trackingUpdated), h.published(voided), h.api.RequestsFor("/shipments"); n != 600 || v != 0 || r != 2 {
 		t.Errorf("%d tracking_updated, %d voided, %d page requests; want 600, 0, 2", n, v, r)
@@ -50,7 +51,7 @@ func TestShipNotifyBatchOf600Labels(t *testing.T) {
 	h.start()
 	h.api.SetShipmentBatchSize("labels-600", 600)
 	h.shipStation("SHIP_NOTIFY", "/shipments", "storeID=123456&batchId=labels-600")
-	eventually(t, "600 events", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 600 })
+	natstest.Eventually(t, "600 events", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 600 })
 	h.settled()
 	if n := h.api.RequestsFor("/shipments"); n != 2 {
 		t.Errorf("%d page requests, want 2", n)
@@ -373,7 +374,7 @@ func TestRateLimitIsWaitedOut(t *testing.T) {
 	h.start()
 	h.api.SetShipmentBatchSize("rl-600", 600)
 	h.shipStation("SHIP_NOTIFY", "/shipments", "batchId=rl-600") // 2 pages: the second meets the 429
-	eventually(t, "600 events", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 600 })
+	natstest.Eventually(t, "600 events", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 600 })
 	h.settled()
 	if n := h.published(trackingUpdated) + h.published(voided); n != 600 {
 		t.Errorf("%d events, want 600", n)
@@ -390,7 +391,7 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	h.api.SetShipmentBatchSize("b-5", 5)
 	h.start()
 	h.shipStation("SHIP_NOTIFY", "/shipments", "batchId=b-5")
-	eventually(t, "5 events", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 5 })
+	natstest.Eventually(t, "5 events", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 5 })
 	h.settled()
 	if n := h.published(trackingUpdated) + h.published(voided); n != 5 || len(h.dlq()) != 0 {
 		t.Errorf("%d events, %d DLQ entries; want 5 and none", n, len(h.dlq()))
@@ -405,17 +406,17 @@ func TestServerErrorsForeverGoToDLQAndRedrive(t *testing.T) {
 	h.api.SetShipmentBatchSize("b-7", 7)
 	h.start()
 	h.shipStation("SHIP_NOTIFY", "/shipments", "batchId=b-7")
-	eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	h.settled()
 	entry := h.dlq()[0]
 	if len(h.dlq()) != 1 || entry.Attempts != 3 || !strings.Contains(entry.Error, "503") || entry.OriginalSubject != "webhooks.shipstation.ship_notify" {
 		t.Errorf("%d DLQ entries; attempts %d, error %q, subject %s", len(h.dlq()), entry.Attempts, entry.Error, entry.OriginalSubject)
 	}
 	h.api.FailNext(0, 0)
-	if err := jsx.Redrive(context.Background(), h.js, entry.Seq); err != nil {
+	if err := jsx.Redrive(context.Background(), h.JS, entry.Seq); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "7 events after the redrive", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 7 })
+	natstest.Eventually(t, "7 events after the redrive", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 7 })
 	h.settled()
 	if n := h.published(trackingUpdated) + h.published(voided); n != 7 || len(h.dlq()) != 0 {
 		t.Errorf("%d events, %d DLQ entries after the redrive; want 7 and none", n, len(h.dlq()))
@@ -457,7 +458,7 @@ func TestPermanentErrorsGoToDLQOnce(t *testing.T) {
 			h := newHarness(t, nil)
 			h.start()
 			tc.send(h)
-			eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+			natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 			h.settled()
 			entries := h.dlq()
 			if len(entries) != 1 || entries[0].Attempts != 1 || !strings.Contains(entries[0].Error, tc.errText) {
@@ -482,7 +483,7 @@ func TestBadRecordDoesNotHoldUpTheBatch(t *testing.T) {
 	h.serve("/shipments", "mixed", labelRecord(false), bad)
 	h.start()
 	h.shipStation("SHIP_NOTIFY", "/shipments", "batchId=mixed")
-	eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	h.settled()
 	if n := h.published(trackingUpdated); n != 1 {
 		t.Errorf("%d events, want 1 for the good label", n)
@@ -502,7 +503,7 @@ func TestWithoutShipStationCredentials(t *testing.T) {
 	h.start()
 	h.webhook(catalog.Snipcart, "order.trackingNumber.changed", snipcartTracking(t, nil))
 	h.shipStation("SHIP_NOTIFY", "/shipments", "batchId=x")
-	eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
+	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })
 	h.settled()
 	if e := h.dlq()[0]; !strings.Contains(e.Error, "SHIPSTATION_API_KEY") || e.Attempts != 1 {
 		t.Errorf("attempts %d, error %q", e.Attempts, e.Error)
@@ -664,7 +665,7 @@ func toAny(ms []map[string]any) []any {
 // keys lists the bucket's keys that start with prefix.
 func (h *harness) keys(prefix string) []string {
 	h.t.Helper()
-	lister, err := h.kv().ListKeys(context.Background())
+	lister, err := h.Bucket(jsx.BucketShipments).ListKeys(context.Background())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -680,7 +681,7 @@ func (h *harness) keys(prefix string) []string {
 // revisions is the number of writes the shipments bucket has seen.
 func (h *harness) revisions() uint64 {
 	h.t.Helper()
-	s, err := h.js.Stream(context.Background(), "KV_"+jsx.BucketShipments)
+	s, err := h.JS.Stream(context.Background(), "KV_"+jsx.BucketShipments)
 	if err != nil {
 		h.t.Fatal(err)
 	}

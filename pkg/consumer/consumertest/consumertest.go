@@ -1,0 +1,260 @@
+// Package consumertest is the test bench the consumer services share: a
+// real embedded JetStream server with the WEBHOOKS stream, webhooks
+// published to it as the gateway would, a service's Run started and stopped
+// with the test, and the readings tests assert on (messages on a subject,
+// DLQ entries, state records, a consumer that has settled). Each service's
+// tests keep what is theirs (its Config, the provider APIs it talks to) in
+// a harness that embeds Env.
+package consumertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natstest"
+)
+
+// Env is a JetStream server for one test, holding the WEBHOOKS stream.
+// Its methods fail the test (t.Fatal) on an error they do not expect, so
+// they must be called from the test's goroutine.
+type Env struct {
+	// JS is a JetStream context on the server, for what Env does not
+	// cover (redrives, other streams, direct KV access).
+	JS  jetstream.JetStream
+	t   testing.TB
+	seq atomic.Int64 // the last default webhook id
+}
+
+// New starts an embedded JetStream server (natstest.Run, stopped when the
+// test ends) and creates WEBHOOKS on it with the default stream options.
+func New(t testing.TB) *Env {
+	t.Helper()
+	env := &Env{t: t, JS: natstest.Run(t).JetStream()}
+	if err := jsx.Ensure(context.Background(), env.JS, jsx.WebhooksStream(jsx.StreamOptions{})); err != nil {
+		t.Fatalf("consumertest: WEBHOOKS: %v", err)
+	}
+	return env
+}
+
+// Service is what Start runs: a consumer service, whose Run blocks until
+// its context is cancelled and returns nil after a clean drain.
+type Service interface {
+	Run(ctx context.Context) error
+}
+
+// Start runs svc.Run in a goroutine until the test ends or the returned
+// stop is called, whichever comes first. stop cancels Run's context, waits
+// for Run to return and reports a non-nil error with t.Errorf; calling it
+// again does nothing. Several services may be started, one after another
+// (a restart) or side by side.
+func (env *Env) Start(svc Service) (stop func()) {
+	env.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	var stopped atomic.Bool
+	stop = func() {
+		if stopped.Swap(true) {
+			return
+		}
+		cancel()
+		if err := <-done; err != nil {
+			env.t.Errorf("Run: %v", err)
+		}
+	}
+	env.t.Cleanup(stop)
+	return stop
+}
+
+// WebhookOpt changes the CloudEvent of a webhook before it is published,
+// for the attributes the gateway derives from a provider's delivery.
+type WebhookOpt func(e *event.Event)
+
+// WithID sets the event id, which ce.ToMsg also makes the Nats-Msg-Id: two
+// webhooks with one id are one message to JetStream. The default is a new
+// id per webhook ("test-1", "test-2", ...), so the same body twice is two
+// deliveries.
+func WithID(id string) WebhookOpt { return func(e *event.Event) { e.SetID(id) } }
+
+// WithSource sets the event source; the default is "/<provider>".
+func WithSource(source string) WebhookOpt { return func(e *event.Event) { e.SetSource(source) } }
+
+// WithSubject sets the event subject; by default there is none.
+func WithSubject(subject string) WebhookOpt { return func(e *event.Event) { e.SetSubject(subject) } }
+
+// WithTime sets the event time; the default is the time the event is made.
+func WithTime(t time.Time) WebhookOpt { return func(e *event.Event) { e.SetTime(t) } }
+
+// WithExtension sets a CloudEvents extension attribute, such as shopid or
+// traceparent.
+func WithExtension(name string, value any) WebhookOpt {
+	return func(e *event.Event) { e.SetExtension(name, value) }
+}
+
+// Message returns the first delivery (Attempt 1) of a webhook as the
+// gateway would publish it, without publishing it: for calling a
+// service's Handle directly. provider and name must be a catalog row
+// (catalog.Webhook); body becomes the event's JSON data.
+func (env *Env) Message(provider, name string, body []byte, opts ...WebhookOpt) *jsx.Message {
+	env.t.Helper()
+	et, err := catalog.Webhook(provider, name)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	e := event.New()
+	e.SetID(fmt.Sprintf("test-%d", env.seq.Add(1)))
+	e.SetSource("/" + provider)
+	e.SetType(et.Type)
+	e.SetTime(time.Now())
+	for _, opt := range opts {
+		opt(&e)
+	}
+	if err := e.SetData(event.ApplicationJSON, body); err != nil {
+		env.t.Fatal(err)
+	}
+	return &jsx.Message{Event: &e, Subject: et.Subject, Attempt: 1}
+}
+
+// Webhook publishes a webhook to WEBHOOKS as the gateway would (see
+// Message) and returns its event.
+func (env *Env) Webhook(provider, name string, body []byte, opts ...WebhookOpt) *event.Event {
+	env.t.Helper()
+	m := env.Message(provider, name, body, opts...)
+	msg, err := ce.ToMsg(m.Subject, m.Event)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	if _, err := env.JS.PublishMsg(context.Background(), msg); err != nil {
+		env.t.Fatal(err)
+	}
+	return m.Event
+}
+
+// Published is the number of messages on subject in stream; 0 while the
+// stream does not exist (a service creates its output streams when it
+// starts).
+func (env *Env) Published(stream, subject string) uint64 {
+	env.t.Helper()
+	s, err := env.JS.Stream(context.Background(), stream)
+	if err != nil {
+		return 0
+	}
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	return info.State.Subjects[subject]
+}
+
+// StreamEvent is one CloudEvent read back from a stream.
+type StreamEvent struct {
+	// Subject is the message's subject.
+	Subject string
+	// MsgID is its Nats-Msg-Id header, the key JetStream de-duplicates on.
+	MsgID string
+	// Event is the message decoded by ce.FromMsg.
+	Event *event.Event
+}
+
+// Events returns every message of stream, in stream order, decoded as
+// CloudEvents; none while the stream does not exist. A message that is not
+// a CloudEvent fails the test.
+func (env *Env) Events(stream string) []StreamEvent {
+	env.t.Helper()
+	ctx := context.Background()
+	s, err := env.JS.Stream(ctx, stream)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	var out []StreamEvent
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			env.t.Fatalf("%s seq %d: %v", stream, seq, err)
+		}
+		e, err := ce.FromMsg(m.Header, m.Data)
+		if err != nil {
+			env.t.Fatalf("%s seq %d is not a CloudEvent: %v", stream, seq, err)
+		}
+		out = append(out, StreamEvent{Subject: m.Subject, MsgID: m.Header.Get(jetstream.MsgIDHeader), Event: e})
+	}
+	return out
+}
+
+// DLQ lists the dead letters of the durable consumer named durable
+// (jsx.ListDLQ), oldest first.
+func (env *Env) DLQ(durable string) []jsx.DLQEntry {
+	env.t.Helper()
+	entries, err := jsx.ListDLQ(context.Background(), env.JS, durable)
+	if err != nil {
+		env.t.Fatal(err)
+	}
+	return entries
+}
+
+// Idle reports whether the durable consumer on stream exists and has
+// nothing pending or awaiting an ack. Benchmarks poll it; tests call
+// Settled.
+func (env *Env) Idle(stream, durable string) bool {
+	c, err := env.JS.Consumer(context.Background(), stream, durable)
+	if err != nil {
+		return false
+	}
+	info, err := c.Info(context.Background())
+	return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+}
+
+// Settled waits (natstest.Eventually) until the durable consumer on stream
+// is Idle: everything published to it so far has been handled and
+// acknowledged, or dead-lettered.
+func (env *Env) Settled(stream, durable string) {
+	env.t.Helper()
+	natstest.Eventually(env.t, durable+" to settle", func() bool { return env.Idle(stream, durable) })
+}
+
+// Bucket opens the KV bucket name; a bucket that does not exist fails the
+// test.
+func (env *Env) Bucket(name string) jetstream.KeyValue {
+	env.t.Helper()
+	kv, err := env.JS.KeyValue(context.Background(), name)
+	if err != nil {
+		env.t.Fatalf("bucket %s: %v", name, err)
+	}
+	return kv
+}
+
+// Stored reads the JSON record under key in bucket as a T; ok is false
+// when there is no such key. A bucket that does not exist, or a value that
+// does not decode into T, fails the test.
+func Stored[T any](env *Env, bucket, key string) (rec T, ok bool) {
+	env.t.Helper()
+	entry, err := env.Bucket(bucket).Get(context.Background(), key)
+	if err != nil {
+		return rec, false
+	}
+	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+		env.t.Fatalf("%s %s: %v", bucket, key, err)
+	}
+	return rec, true
+}
