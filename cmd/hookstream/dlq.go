@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/jsx"
@@ -23,7 +22,7 @@ import (
 func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 	const usage = "list | show <seq> | redrive <seq>|--all [flags]"
 	fs := newFlags("dlq", usage, stdout)
-	natsURL := fs.String("nats", nats.DefaultURL, "NATS server")
+	natsURL := fs.String("nats", defaultOperatorURL(), "NATS server (default $NATS_URL; credentials from NATS_CREDS or NATS_USER/NATS_PASSWORD)")
 	consumer := fs.String("consumer", "", "only entries of this consumer (list, redrive --all)")
 	all := fs.Bool("all", false, "redrive every entry (of --consumer, if given)")
 	if len(args) == 0 {
@@ -42,9 +41,9 @@ func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 			positional, rest = append(positional, rest[0]), rest[1:]
 		}
 	}
-	nc, err := nats.Connect(*natsURL, nats.Name("hookstream-dlq"))
+	nc, err := connectOperator(*natsURL, "hookstream-dlq")
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", *natsURL, err)
+		return err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/jsx"
@@ -24,7 +23,7 @@ import (
 // and reason.
 func runHolds(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("holds", "list [--overdue] [--nats URL]", stdout)
-	natsURL := fs.String("nats", nats.DefaultURL, "NATS server")
+	natsURL := fs.String("nats", defaultOperatorURL(), "NATS server (default $NATS_URL; credentials from NATS_CREDS or NATS_USER/NATS_PASSWORD)")
 	overdue := fs.Bool("overdue", false, "only holds whose hold_overdue alert has been published")
 	if len(args) == 0 || args[0] != "list" {
 		fs.Usage()
@@ -40,9 +39,9 @@ func runHolds(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("holds list takes no arguments, got %q", fs.Args())
 	}
-	nc, err := nats.Connect(*natsURL, nats.Name("hookstream-holds"))
+	nc, err := connectOperator(*natsURL, "hookstream-holds")
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", *natsURL, err)
+		return err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)

@@ -5,6 +5,8 @@
 //	hookstream send <provider> <event> post a correctly authenticated sample webhook
 //	hookstream dlq list|show|redrive   inspect and redrive the dead-letter queue
 //	hookstream holds list              open fulfillment holds, oldest first
+//	hookstream streams                 stream definitions as `nats stream add --config` JSON
+//	hookstream sandbox                 the sandbox provider APIs on their own
 //	hookstream bench                   load-test a gateway (deploy/bench/gateway.sh runs it
 //	                                   beside `nats bench` on the same server)
 //
@@ -33,6 +35,8 @@ var commands = []command{
 	{"send", "[flags] <provider> <event>", "post a correctly authenticated sample webhook (from schemas/examples) to a gateway", runSend},
 	{"dlq", "list|show|redrive", "inspect the dead-letter queue and send entries back to their subjects", runDLQ},
 	{"holds", "list [--overdue]", "list open fulfillment holds from the holds bucket, oldest first, with age and reason", runHolds},
+	{"streams", "[flags] [STREAM...]", "print the stream definitions as `nats stream add --config` JSON (-dir writes deploy/streams)", runStreams},
+	{"sandbox", "[flags]", "serve the sandbox provider APIs on their own (docker compose's sandbox profile)", runSandbox},
 	{"bench", "[flags]", "drive a gateway with concurrent authenticated webhooks; print req/s and latency", runBench},
 	{"naive-gateway", "[flags]", "serve the benchmark's yardstick: net/http + JetStream publish, nothing else", runNaiveGateway},
 }

@@ -42,6 +42,18 @@ func (c ConnConfig) String() string {
 		c.URL, c.CredsFile, c.User, envconf.Redact(c.Password))
 }
 
+// AuthOptions are the options that authenticate as the configured user:
+// the credentials file, or the user and password; none when neither is set.
+func (c ConnConfig) AuthOptions() []nats.Option {
+	switch {
+	case c.CredsFile != "":
+		return []nats.Option{nats.UserCredentials(c.CredsFile)}
+	case c.User != "":
+		return []nats.Option{nats.UserInfo(c.User, c.Password)}
+	}
+	return nil
+}
+
 // Connect connects to NATS as name. It does not fail when the server is not
 // up yet, and it reconnects forever: a service keeps answering (503, not
 // ready) while NATS is away and recovers when it is back. Connection changes
@@ -59,12 +71,7 @@ func Connect(cfg ConnConfig, name string, log *zap.Logger, extra ...nats.Option)
 			log.Info("nats reconnected", zap.String("url", nc.ConnectedUrlRedacted()))
 		}),
 	}
-	switch {
-	case cfg.CredsFile != "":
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
-	case cfg.User != "":
-		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
-	}
+	opts = append(opts, cfg.AuthOptions()...)
 	nc, err := nats.Connect(cfg.URL, append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("jsx: connect to %s: %w", cfg.URL, err)

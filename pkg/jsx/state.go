@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,6 +21,19 @@ const (
 	// order.
 	BucketHolds = "holds"
 )
+
+// CallTimeout bounds each JetStream call Update makes. A request that
+// reached a server that then died is never answered; without a bound the
+// handler would wait for its own deadline (CONSUMER_HANDLER_TIMEOUT,
+// minutes) before the message is retried on a live server.
+const CallTimeout = 10 * time.Second
+
+// bounded runs one JetStream call with CallTimeout.
+func bounded[T any](ctx context.Context, call func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
+	return call(ctx)
+}
 
 // maxConflicts bounds how often Update starts again after losing a
 // compare-and-set race before it gives up (the message is then retried).
@@ -72,7 +86,7 @@ func Update(ctx context.Context, js MsgPublisher, kv StateStore, key string, dec
 			current  []byte
 			revision uint64
 		)
-		entry, err := kv.Get(ctx, key)
+		entry, err := bounded(ctx, func(ctx context.Context) (jetstream.KeyValueEntry, error) { return kv.Get(ctx, key) })
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 		case err != nil:
@@ -85,15 +99,16 @@ func Update(ctx context.Context, js MsgPublisher, kv StateStore, key string, dec
 			return false, err
 		}
 		if change.Event != nil {
-			if _, err := js.PublishMsg(ctx, change.Event); err != nil {
+			if _, err := bounded(ctx, func(ctx context.Context) (*jetstream.PubAck, error) { return js.PublishMsg(ctx, change.Event) }); err != nil {
 				return false, fmt.Errorf("jsx: publish %s: %w", change.Event.Subject, err)
 			}
 		}
-		if revision == 0 {
-			_, err = kv.Create(ctx, key, change.Value)
-		} else {
-			_, err = kv.Update(ctx, key, change.Value, revision)
-		}
+		_, err = bounded(ctx, func(ctx context.Context) (uint64, error) {
+			if revision == 0 {
+				return kv.Create(ctx, key, change.Value)
+			}
+			return kv.Update(ctx, key, change.Value, revision)
+		})
 		if err == nil {
 			return true, nil
 		}

@@ -3,11 +3,19 @@
 // print the configuration (secrets redacted), connect to NATS, run the
 // service until SIGINT or SIGTERM, then drain the connection. A service's
 // cmd/<name>/main.go is one call to Main.
+//
+// Run with the single argument -healthcheck, a service binary instead asks
+// its own /readyz on this host and exits 0 when it answers 200: the health
+// check of a container image that has no shell and no curl.
 package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -50,6 +58,23 @@ type Service interface {
 	Run(ctx context.Context) error
 }
 
+// HealthChecker is implemented by a service configuration whose service
+// serves /healthz and /readyz; Main's -healthcheck mode asks it where.
+type HealthChecker interface {
+	// HealthURL is the base URL of the health endpoints as seen from the
+	// service's own host ("http://127.0.0.1:8081"), or "" when they are
+	// turned off. LocalURL derives it from a listen address.
+	HealthURL() string
+}
+
+// HealthCheckArg is the argument that turns a service binary into its own
+// health check (see Main).
+const HealthCheckArg = "-healthcheck"
+
+// healthCheckTimeout bounds the -healthcheck request; container runtimes
+// give the whole check a few seconds.
+const healthCheckTimeout = 3 * time.Second
+
 // drainTimeout bounds the NATS drain at exit.
 const drainTimeout = 10 * time.Second
 
@@ -57,8 +82,19 @@ const drainTimeout = 10 * time.Second
 // stop, 1 with the error on stderr otherwise. load reads the configuration
 // from a lookup function (nil: the environment); build makes the service
 // on the connection; opts are extra NATS connection options.
+//
+// With the single argument -healthcheck (HealthCheckArg), Main reads the
+// configuration, GETs <HealthURL>/readyz and exits 0 on a 200, 1 otherwise;
+// it needs a configuration that implements HealthChecker.
 func Main[C Config](name string, load func(lookup func(string) (string, bool)) (C, error),
 	build func(cfg C, nc *nats.Conn, log *zap.Logger) (Service, error), opts ...nats.Option) {
+	if len(os.Args) == 2 && os.Args[1] == HealthCheckArg {
+		if err := healthCheck(load); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: health check: %v\n", name, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if err := run(name, load, build, opts); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
@@ -97,4 +133,57 @@ func run[C Config](name string, load func(func(string) (string, bool)) (C, error
 	err = svc.Run(ctx)
 	log.Info("stopped", zap.String("service", name), zap.Error(err))
 	return err
+}
+
+// healthCheck asks the running service's /readyz.
+func healthCheck[C Config](load func(func(string) (string, bool)) (C, error)) error {
+	cfg, err := load(nil)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	hc, ok := any(cfg).(HealthChecker)
+	if !ok {
+		return errors.New("this service has no health endpoint")
+	}
+	base := hc.HealthURL()
+	if base == "" {
+		return errors.New("the health endpoints are turned off")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), healthCheckTimeout)
+	defer cancel()
+	return CheckReady(ctx, base+"/readyz")
+}
+
+// CheckReady GETs url and returns nil on a 200; otherwise an error with the
+// status and the start of the answer (which names the failing checks).
+func CheckReady(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s: %s", url, resp.Status, body)
+	}
+	return nil
+}
+
+// LocalURL turns a listen address into the base URL a process on the same
+// host reaches it at: a wildcard or empty host (":8081", "0.0.0.0:8081",
+// "[::]:8081") becomes 127.0.0.1. It returns "" for an empty or
+// unparseable address.
+func LocalURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/jsx"
+)
+
+// defaultOperatorURL is where the operator commands connect unless told
+// otherwise: $NATS_URL, else the local server `hookstream dev` runs.
+func defaultOperatorURL() string {
+	return envconf.New(nil).String("NATS_URL", nats.DefaultURL)
+}
+
+// connectOperator connects an operator command (dlq, holds) to url with the
+// credentials of the environment, as the services read them: NATS_CREDS,
+// or NATS_USER and NATS_PASSWORD[_FILE].
+func connectOperator(url, name string) (*nats.Conn, error) {
+	l := envconf.New(nil)
+	cfg := jsx.LoadConnConfig(l)
+	if err := l.Err(); err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(url, append(cfg.AuthOptions(), nats.Name(name))...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", url, err)
+	}
+	return nc, nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hookstream/hookstream/pkg/process"
+	"github.com/hookstream/hookstream/pkg/sandbox"
+)
+
+// sandboxOptions are the flags of `hookstream sandbox`.
+type sandboxOptions struct {
+	addr, apiAddr         string
+	snipcartKey           string
+	shipStationKey, ssSec string
+	healthcheck           bool
+}
+
+// runSandbox serves the sandbox provider APIs on their own, for deployments
+// that run the services as separate processes (docker compose's `sandbox`
+// profile): Snipcart's request validation and the ShipStation V2 signer on
+// -addr, ShipStation's V1 API on -shipstation-api-addr. The services reach
+// them through SNIPCART_API_URL, SHIPSTATION_V2_JWKS_URL and
+// SHIPSTATION_API_URL; see the README. With -healthcheck it asks a running
+// sandbox's /healthz on both addresses instead, and exits.
+func runSandbox(ctx context.Context, args []string, stdout io.Writer) error {
+	var o sandboxOptions
+	fs := newFlags("sandbox", "[flags]", stdout)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8090", "Snipcart request validation and ShipStation V2 signer listen address")
+	fs.StringVar(&o.apiAddr, "shipstation-api-addr", "127.0.0.1:8091", "ShipStation V1 API sandbox listen address")
+	fs.StringVar(&o.snipcartKey, "snipcart-secret-key", devSnipcartKey, "the SNIPCART_SECRET_KEY the gateway uses")
+	fs.StringVar(&o.shipStationKey, "shipstation-api-key", devShipStationKey, "the SHIPSTATION_API_KEY the consumers use")
+	fs.StringVar(&o.ssSec, "shipstation-api-secret", devShipStationSec, "the SHIPSTATION_API_SECRET the consumers use")
+	fs.BoolVar(&o.healthcheck, "healthcheck", false, "check a running sandbox on these addresses and exit")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("sandbox takes no arguments, got %q", fs.Args())
+	}
+	if o.healthcheck {
+		return checkSandbox(ctx, o)
+	}
+
+	dev, err := sandbox.NewDev(o.snipcartKey)
+	if err != nil {
+		return err
+	}
+	api := sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: o.shipStationKey, Secret: o.ssSec})
+	servers := make([]*http.Server, 0, 2)
+	errc := make(chan error, 2)
+	urls := make([]string, 0, 2)
+	for _, s := range []struct {
+		addr string
+		h    http.Handler
+	}{{o.addr, dev}, {o.apiAddr, api}} {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			for _, srv := range servers {
+				_ = srv.Close()
+			}
+			return fmt.Errorf("sandbox listen: %w", err)
+		}
+		srv := &http.Server{Handler: withHealthz(s.h), ReadHeaderTimeout: 5 * time.Second}
+		servers = append(servers, srv)
+		urls = append(urls, "http://"+loopbackAddr(ln.Addr()))
+		go func() { errc <- ignoreClosed(srv.Serve(ln)) }()
+	}
+	fmt.Fprintf(stdout, `
+hookstream sandbox — SANDBOX provider APIs: development secrets, no real provider is called.
+Run it only inside a private network (a compose project, loopback).
+
+  %[1]s   Snipcart request validation (SNIPCART_API_URL=<base>%[3]s)
+  %[1]s   ShipStation V2 signing keys (SHIPSTATION_V2_JWKS_URL=<base>%[4]s)
+  %[2]s   ShipStation V1 API: orders, shipments, fulfillments (SHIPSTATION_API_URL=<base>)
+
+Ctrl-C stops it.
+`, urls[0], urls[1], sandbox.SnipcartPrefix, sandbox.ShipStationV2JWKSPath)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	for _, srv := range servers {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = srv.Shutdown(shutdown)
+		cancel()
+	}
+	return serveErr
+}
+
+// withHealthz answers GET /healthz itself and passes everything else to h.
+func withHealthz(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set(sandbox.HeaderSandbox, "hookstream")
+		_, _ = io.WriteString(w, `{"status":"ok","sandbox":true}`)
+	})
+	mux.Handle("/", h)
+	return mux
+}
+
+// checkSandbox asks /healthz on both of a running sandbox's listeners.
+func checkSandbox(ctx context.Context, o sandboxOptions) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	var errs []error
+	for _, addr := range []string{o.addr, o.apiAddr} {
+		base := process.LocalURL(addr)
+		if base == "" {
+			errs = append(errs, fmt.Errorf("not a listen address: %q", addr))
+			continue
+		}
+		errs = append(errs, process.CheckReady(ctx, base+"/healthz"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,217 @@
+package deploy_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/dotenv"
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/hookstream/hookstream/pkg/jsx"
+	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
+	"github.com/hookstream/hookstream/services/gateway"
+	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
+	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
+)
+
+// root is the repository root: the compose project directory and the
+// Docker build context. The tests run in deploy/.
+const root = ".."
+
+// Paths of the files under test, relative to the deploy module.
+var (
+	composeFile  = filepath.Join(root, "docker-compose.yml")
+	envExample   = filepath.Join(root, ".env.example")
+	clusterEnv   = filepath.Join("compose", "cluster.env")
+	natsDir      = "nats"
+	accountsConf = filepath.Join(natsDir, "accounts.conf")
+	streamsDir   = "streams"
+	dockerfile   = filepath.Join("docker", "Dockerfile")
+	dockerignore = filepath.Join(root, ".dockerignore")
+	k8sBase      = filepath.Join("k8s", "base")
+	helmValues   = filepath.Join("k8s", "nats", "values.yaml")
+)
+
+// svc is one hookstream service as the deploy files see it.
+type svc struct {
+	// name is the compose service, the binary, the NATS user, the k8s
+	// Deployment and (for consumers) the durable consumer.
+	name string
+	// load is the service's Load, the single source of truth for the
+	// environment variables it reads.
+	load func(lookup func(string) (string, bool)) (any, error)
+	// port is where it serves /healthz and /readyz in a container.
+	port int
+	// addrVar is the variable that sets that listen address.
+	addrVar string
+}
+
+// services are the four services, in start-up order.
+var services = []svc{
+	{"gateway", func(l func(string) (string, bool)) (any, error) { return gateway.Load(l) }, 8080, "GATEWAY_ADDR"},
+	{"order-enricher", func(l func(string) (string, bool)) (any, error) { return orderenricher.Load(l) }, 8081, "HEALTH_ADDR"},
+	{"shipment-tracker", func(l func(string) (string, bool)) (any, error) { return shipmenttracker.Load(l) }, 8082, "HEALTH_ADDR"},
+	{"fulfillment-holds", func(l func(string) (string, bool)) (any, error) { return fulfillmentholds.Load(l) }, 8083, "HEALTH_ADDR"},
+}
+
+// readVariables returns every environment variable the service's Load asks
+// for: it calls Load with a lookup that records each name, once with
+// nothing set and once with env (a variable read only when another is set
+// is then seen too).
+func (s svc) readVariables(env map[string]string) map[string]bool {
+	var mu sync.Mutex
+	asked := map[string]bool{}
+	for _, vars := range []map[string]string{{}, env} {
+		_, _ = s.load(func(name string) (string, bool) {
+			mu.Lock()
+			asked[name] = true
+			mu.Unlock()
+			v, ok := vars[name]
+			return v, ok
+		})
+	}
+	return asked
+}
+
+// natsConn returns the NATS connection settings of a loaded Config (every
+// Config has a field or an embedded field NATS).
+func natsConn(t *testing.T, cfg any) jsx.ConnConfig {
+	t.Helper()
+	f := reflect.ValueOf(cfg).FieldByName("NATS")
+	if !f.IsValid() {
+		t.Fatalf("%T has no NATS field", cfg)
+	}
+	c, ok := f.Interface().(jsx.ConnConfig)
+	if !ok {
+		t.Fatalf("%T.NATS is a %s, not a jsx.ConnConfig", cfg, f.Type())
+	}
+	return c
+}
+
+// loadCompose loads docker-compose.yml with the Compose specification's
+// loader, interpolating from envFiles (never from the process environment
+// or a developer's .env), with profiles active (nil: those named by
+// COMPOSE_PROFILES in the env files).
+func loadCompose(t *testing.T, envFiles []string, profiles []string) *types.Project {
+	t.Helper()
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	files := make([]string, len(envFiles))
+	for i, f := range envFiles {
+		files[i] = abs(f)
+	}
+	profileOpt := cli.WithDefaultProfiles()
+	if profiles != nil {
+		profileOpt = cli.WithProfiles(profiles)
+	}
+	opts, err := cli.NewProjectOptions([]string{abs(composeFile)},
+		cli.WithWorkingDirectory(abs(root)),
+		cli.WithEnvFiles(files...),
+		cli.WithDotEnv,
+		profileOpt,
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := opts.LoadProject(ctx)
+	if err != nil {
+		t.Fatalf("load %s: %v", composeFile, err)
+	}
+	return p
+}
+
+// composeEnv is a service's environment in the compose project, every
+// variable interpolated.
+func composeEnv(t *testing.T, p *types.Project, service string) map[string]string {
+	t.Helper()
+	s, ok := p.Services[service]
+	if !ok {
+		t.Fatalf("compose has no service %q", service)
+	}
+	env := map[string]string{}
+	for k, v := range s.Environment {
+		if v == nil {
+			t.Fatalf("compose service %s: %s has no value", service, k)
+		}
+		env[k] = *v
+	}
+	return env
+}
+
+// envFile reads a dotenv file with the Compose loader's parser.
+func envFile(t *testing.T, path string) map[string]string {
+	t.Helper()
+	env, err := dotenv.GetEnvFromFile(map[string]string{}, []string{path})
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return env
+}
+
+// setNATSPasswords sets the environment variables the NATS configurations
+// read (the NATS_PASSWORD_* of .env.example), as compose gives them to the
+// nats service, and returns them.
+func setNATSPasswords(t *testing.T) map[string]string {
+	t.Helper()
+	pw := map[string]string{}
+	for k, v := range envFile(t, envExample) {
+		if strings.HasPrefix(k, "NATS_PASSWORD_") {
+			t.Setenv(k, v)
+			pw[k] = v
+		}
+	}
+	if len(pw) == 0 {
+		t.Fatalf("%s sets no NATS_PASSWORD_*", envExample)
+	}
+	return pw
+}
+
+// passwordVar is the variable holding a NATS user's password.
+func passwordVar(user string) string {
+	return "NATS_PASSWORD_" + strings.ToUpper(strings.ReplaceAll(user, "-", "_"))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// eventually polls cond every 50ms until it is true or d has passed.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
