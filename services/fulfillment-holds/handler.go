@@ -19,12 +19,18 @@ import (
 // fulfillment_order/* webhooks, known to the catalog or not.
 const shoplineFulfillmentOrderPrefix = "com.shopline.webhook.fulfillment_order."
 
+// The webhook types this service handles, checked against the catalog at
+// start-up.
+var (
+	typeShipStationFulfillmentRejected = catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_REJECTED")
+)
+
 // Handle processes one webhook: the jsx.Handler of the WEBHOOKS consumer.
-// Its error tells the runner what to do (see classify).
+// Its error tells the runner what to do (see jsx.ClassifyProvider).
 func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	e := m.Event
 	switch {
-	case e.Type() == catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_REJECTED"):
+	case e.Type() == typeShipStationFulfillmentRejected:
 		return s.shipStationRejected(ctx, e)
 	case strings.HasPrefix(e.Type(), shoplineFulfillmentOrderPrefix):
 		return s.shoplineFulfillmentOrder(ctx, m)

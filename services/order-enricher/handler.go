@@ -14,16 +14,25 @@ import (
 	"github.com/hookstream/hookstream/pkg/model"
 )
 
+// The webhook types this service handles, checked against the catalog at
+// start-up.
+var (
+	typeShipStationItemOrderNotify       = catalog.MustWebhookType(catalog.ShipStation, "ITEM_ORDER_NOTIFY")
+	typeShipStationOrderNotify           = catalog.MustWebhookType(catalog.ShipStation, "ORDER_NOTIFY")
+	typeSnipcartOrderNotificationCreated = catalog.MustWebhookType(catalog.Snipcart, "order.notification.created")
+	typeSnipcartOrderRefundCreated       = catalog.MustWebhookType(catalog.Snipcart, "order.refund.created")
+)
+
 // Handle processes one webhook: the jsx.Handler of the service. Its error
-// tells the runner what to do (see classify).
+// tells the runner what to do (see jsx.ClassifyProvider).
 func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	e := m.Event
 	switch e.Type() {
-	case catalog.MustWebhookType(catalog.ShipStation, "ORDER_NOTIFY"), catalog.MustWebhookType(catalog.ShipStation, "ITEM_ORDER_NOTIFY"):
+	case typeShipStationOrderNotify, typeShipStationItemOrderNotify:
 		return s.shipStationBatch(ctx, e)
-	case catalog.MustWebhookType(catalog.Snipcart, "order.refund.created"):
+	case typeSnipcartOrderRefundCreated:
 		return s.snipcartAttachment(ctx, e, attachRefund)
-	case catalog.MustWebhookType(catalog.Snipcart, "order.notification.created"):
+	case typeSnipcartOrderNotificationCreated:
 		return s.snipcartAttachment(ctx, e, attachNotification)
 	}
 	if strings.HasPrefix(e.Type(), "com.snipcart.webhook.order.") {

@@ -14,16 +14,25 @@ import (
 	"github.com/hookstream/hookstream/pkg/model"
 )
 
+// The webhook types this service handles, checked against the catalog at
+// start-up.
+var (
+	typeShipStationFulfillmentShipped = catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_SHIPPED")
+	typeShipStationItemShipNotify     = catalog.MustWebhookType(catalog.ShipStation, "ITEM_SHIP_NOTIFY")
+	typeShipStationShipNotify         = catalog.MustWebhookType(catalog.ShipStation, "SHIP_NOTIFY")
+	typeSnipcartTrackingNumberChanged = catalog.MustWebhookType(catalog.Snipcart, "order.trackingNumber.changed")
+)
+
 // Handle processes one webhook: the jsx.Handler of the service. Its error
-// tells the runner what to do (see classify).
+// tells the runner what to do (see jsx.ClassifyProvider).
 func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	e := m.Event
 	switch e.Type() {
-	case catalog.MustWebhookType(catalog.ShipStation, "SHIP_NOTIFY"), catalog.MustWebhookType(catalog.ShipStation, "ITEM_SHIP_NOTIFY"):
+	case typeShipStationShipNotify, typeShipStationItemShipNotify:
 		return s.shipStationLabels(ctx, e)
-	case catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_SHIPPED"):
+	case typeShipStationFulfillmentShipped:
 		return s.shipStationFulfillments(ctx, e)
-	case catalog.MustWebhookType(catalog.Snipcart, "order.trackingNumber.changed"):
+	case typeSnipcartTrackingNumberChanged:
 		return s.snipcartTracking(ctx, e)
 	}
 	return jsx.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
