@@ -48,6 +48,12 @@ type harness struct {
 // gateway variables.
 func newHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
+	return newHarnessLogging(t, env, zaptest.NewLogger(t))
+}
+
+// newHarnessLogging is newHarness with the gateway logging to log.
+func newHarnessLogging(t *testing.T, env map[string]string, log *zap.Logger) *harness {
+	t.Helper()
 	h := &harness{t: t, ns: natstest.Run(t), snipcart: sandbox.NewSnipcart(testSnipcartKey)}
 	h.js = h.ns.JetStream()
 	snipcartAPI := httptest.NewServer(h.snipcart)
@@ -83,7 +89,7 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(gnc.Close)
-	if h.gw, err = gateway.New(cfg, gnc, zaptest.NewLogger(t)); err != nil {
+	if h.gw, err = gateway.New(cfg, gnc, log); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.gw.EnsureStreams(context.Background()); err != nil {
