@@ -1,6 +1,7 @@
 package orderenricher_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
@@ -251,5 +254,37 @@ func TestSnipcartRefundBeforeItsOrder(t *testing.T) {
 	e, err := ce.FromMsg(m.Header, m.Data)
 	if err != nil || !strings.Contains(string(e.Data()), `"29.75"`) || e.Type() != "dev.hookstream.order.upserted" {
 		t.Errorf("published event %v: %s", err, m.Data)
+	}
+}
+
+// Every order the service publishes, from ShipStation's API and from
+// Snipcart's webhooks, validates against the canonical order schema.
+func TestPublishedOrdersValidate(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	h.orderNotify("batch-validate", 25)
+	h.Webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
+	natstest.Eventually(t, "26 orders", func() bool {
+		return h.published(shipstationUpserted) >= 25 && h.published("orders.snipcart.upserted") >= 1
+	})
+	sch, err := schemas.Compile("canonical/order.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := h.Events(catalog.StreamOrders)
+	if len(events) != 26 {
+		t.Fatalf("%d events, want 26", len(events))
+	}
+	for _, ev := range events {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(ev.Event.Data()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sch.Validate(doc); err != nil {
+			t.Errorf("%s (%s) does not validate: %v", ev.Subject, ev.Event.Subject(), err)
+		}
+		if ev.Event.Type() != "dev.hookstream.order.upserted" || ev.MsgID != ev.Event.ID() {
+			t.Errorf("%s: type %s, Nats-Msg-Id %s, id %s", ev.Subject, ev.Event.Type(), ev.MsgID, ev.Event.ID())
+		}
 	}
 }
