@@ -57,7 +57,11 @@ func (v *V1Verifier) Verify(_ context.Context, r *http.Request, body []byte) (pr
 	if err := v.authenticate(r); err != nil {
 		return provider.Webhook{}, err
 	}
-	env, err := decodeEnvelope(body, envelopeRules{exact: true, maxURLLen: MaxResourceURLLen})
+	env, ok := decodeV1Fast(body)
+	var err error
+	if !ok {
+		env, err = decodeEnvelope(body, envelopeRules{exact: true, maxURLLen: MaxResourceURLLen})
+	}
 	if err != nil {
 		return provider.Webhook{}, err
 	}
