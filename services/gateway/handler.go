@@ -36,10 +36,6 @@ var traceparentRE = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[
 func (g *Gateway) webhookHandler(rt *route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if r.URL.Path != rt.path {
-			writeError(w, http.StatusNotFound, "not_found", "no such route")
-			return
-		}
 		code, res := g.receive(r, rt)
 		g.metrics.observe(rt.label, code, time.Since(start))
 		if res.err != nil {
@@ -56,7 +52,6 @@ type result struct {
 	status  string // "stored" or "duplicate"
 	id      string
 	subject string
-	event   string
 }
 
 // accepted is the body of a 200 answer.
@@ -86,14 +81,14 @@ func (g *Gateway) receive(r *http.Request, rt *route) (int, result) {
 	}
 	et, err := catalog.Webhook(wh.Provider, wh.Event)
 	if err != nil {
-		return statusFor(err), result{err: err, event: wh.Event}
+		return statusFor(err), result{err: err}
 	}
 	if !et.Known {
 		g.metrics.uncatalogued.WithLabelValues(wh.Provider, et.Subject).Inc()
 		g.log.Warn("event not in the catalog; stored by rule",
 			zap.String("provider", wh.Provider), zap.String("event", wh.Event), zap.String("subject", et.Subject))
 	}
-	res := result{id: wh.ID, subject: et.Subject, event: wh.Event}
+	res := result{id: wh.ID, subject: et.Subject}
 	duplicate, err := g.publish(r.Context(), et, wh, r.Header.Get("traceparent"), r.Header.Get("tracestate"))
 	if err != nil {
 		res.err = err
