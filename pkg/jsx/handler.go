@@ -55,6 +55,7 @@ type RetryableError struct {
 	Delay time.Duration
 }
 
+// Error implements error.
 func (e *RetryableError) Error() string {
 	if e.Delay > 0 {
 		return fmt.Sprintf("retryable (after %s): %v", e.Delay, e.Err)
@@ -62,6 +63,7 @@ func (e *RetryableError) Error() string {
 	return "retryable: " + e.Err.Error()
 }
 
+// Unwrap returns the error being retried.
 func (e *RetryableError) Unwrap() error { return e.Err }
 func (e *RetryableError) outcome() kind { return kindRetry }
 
@@ -72,7 +74,9 @@ type PermanentError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+// Unwrap returns the error that cannot be retried.
 func (e *PermanentError) Unwrap() error { return e.Err }
 func (e *PermanentError) outcome() kind { return kindPermanent }
 
