@@ -76,6 +76,7 @@ type PermanentError struct {
 
 // Error implements error.
 func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+
 // Unwrap returns the error that cannot be retried.
 func (e *PermanentError) Unwrap() error { return e.Err }
 func (e *PermanentError) outcome() kind { return kindPermanent }
