@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,6 +36,15 @@ type Env struct {
 	JS  jetstream.JetStream
 	t   testing.TB
 	seq atomic.Int64 // the last default webhook id
+
+	mu   sync.Mutex
+	last published // the last webhook Webhook published, for Idle
+}
+
+// published is a webhook's subject and stream sequence.
+type published struct {
+	subject string
+	seq     uint64
 }
 
 // New starts an embedded JetStream server (natstest.Run, stopped when the
@@ -135,9 +146,13 @@ func (env *Env) Webhook(provider, name string, body []byte, opts ...WebhookOpt) 
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	if _, err := env.JS.PublishMsg(context.Background(), msg); err != nil {
+	ack, err := env.JS.PublishMsg(context.Background(), msg)
+	if err != nil {
 		env.t.Fatal(err)
 	}
+	env.mu.Lock()
+	env.last = published{subject: msg.Subject, seq: ack.Sequence}
+	env.mu.Unlock()
 	return m.Event
 }
 
@@ -222,7 +237,52 @@ func (env *Env) Idle(stream, durable string) bool {
 		return false
 	}
 	info, err := c.Info(context.Background())
-	return err == nil && info.NumPending == 0 && info.NumAckPending == 0
+	if err != nil || info.NumPending != 0 || info.NumAckPending != 0 || info.AckFloor.Consumer != info.Delivered.Consumer {
+		return false
+	}
+	// The server counts a new message as pending a moment after it
+	// acknowledged the publish: until the consumer has delivered the last
+	// webhook published for it, "nothing pending" may be stale.
+	env.mu.Lock()
+	last := env.last
+	env.mu.Unlock()
+	if stream == catalog.StreamWebhooks && last.seq > info.Delivered.Stream && filtered(info.Config, last.subject) {
+		return false
+	}
+	return true
+}
+
+// filtered reports whether a consumer's filter takes subject.
+func filtered(cfg jetstream.ConsumerConfig, subject string) bool {
+	filters := cfg.FilterSubjects
+	if cfg.FilterSubject != "" {
+		filters = append(filters, cfg.FilterSubject)
+	}
+	if len(filters) == 0 {
+		return true
+	}
+	for _, f := range filters {
+		if subjectMatches(f, subject) {
+			return true
+		}
+	}
+	return false
+}
+
+// subjectMatches is NATS subject matching: '*' is one token, '>' the rest.
+func subjectMatches(filter, subject string) bool {
+	ft, st := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range ft {
+		switch {
+		case tok == ">":
+			return len(st) > i
+		case i >= len(st):
+			return false
+		case tok != "*" && tok != st[i]:
+			return false
+		}
+	}
+	return len(ft) == len(st)
 }
 
 // Settled waits (natstest.Eventually) until the durable consumer on stream
