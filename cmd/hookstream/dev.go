@@ -89,7 +89,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 type devEnv struct {
 	ns         *server.Server
 	nc         *nats.Conn
-	sandboxes  []*http.Server
+	sandboxes  *sandboxSet
 	sandboxURL string
 	apiURL     string
 	gatewayURL string
@@ -117,17 +117,11 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		return nil, fmt.Errorf("connect in-process: %w", err)
 	}
 
-	sb, err := sandbox.NewDev(devSnipcartKey)
-	if err != nil {
+	if env.sandboxes, err = startSandboxes(o.sandboxAddr, o.apiAddr, devSnipcartKey,
+		sandbox.ShipStationKey{Key: devShipStationKey, Secret: devShipStationSec}, env.goServe); err != nil {
 		return nil, err
 	}
-	if env.sandboxURL, err = env.serveSandbox(o.sandboxAddr, sb); err != nil {
-		return nil, err
-	}
-	api := sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: devShipStationKey, Secret: devShipStationSec})
-	if env.apiURL, err = env.serveSandbox(o.apiAddr, api); err != nil {
-		return nil, err
-	}
+	env.sandboxURL, env.apiURL = env.sandboxes.url, env.sandboxes.apiURL
 
 	cfg, err := gateway.Load(envconf.Map(map[string]string{
 		"GATEWAY_ADDR":                    o.gatewayAddr,
@@ -214,18 +208,6 @@ func startConsumer[C any](ctx context.Context, env *devEnv, log *zap.Logger, nam
 	return nil
 }
 
-// serveSandbox serves a sandbox API on addr and returns its base URL.
-func (env *devEnv) serveSandbox(addr string, h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("sandbox listen: %w", err)
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	env.sandboxes = append(env.sandboxes, srv)
-	env.goServe(func() error { return ignoreClosed(srv.Serve(ln)) })
-	return "http://" + loopbackAddr(ln.Addr()), nil
-}
-
 // startEmbeddedNATS starts JetStream with its store under dir, listening on
 // 127.0.0.1:port for the nats CLI (port 0 picks a free one).
 func startEmbeddedNATS(dir string, port int) (*server.Server, error) {
@@ -269,10 +251,8 @@ func (env *devEnv) goServe(serve func() error) {
 // context given to startDev is cancelled), the NATS connection, the embedded
 // server. It reports the first error a server returned.
 func (env *devEnv) stop() error {
-	for _, srv := range env.sandboxes {
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = srv.Shutdown(shutdown)
-		cancel()
+	if env.sandboxes != nil {
+		env.sandboxes.shutdown()
 	}
 	env.wg.Wait()
 	if env.nc != nil {

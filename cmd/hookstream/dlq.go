@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/jsx"
 )
@@ -41,15 +40,11 @@ func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 			positional, rest = append(positional, rest[0]), rest[1:]
 		}
 	}
-	nc, err := connectOperator(*natsURL, "hookstream-dlq")
+	js, closeConn, err := operatorJetStream(*natsURL, "hookstream-dlq")
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer closeConn()
 	seq := func() (uint64, error) {
 		if len(positional) != 1 {
 			return 0, fmt.Errorf("dlq %s needs one sequence number", sub)

@@ -39,15 +39,11 @@ func runHolds(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Usage()
 		return fmt.Errorf("holds list takes no arguments, got %q", fs.Args())
 	}
-	nc, err := connectOperator(*natsURL, "hookstream-holds")
+	js, closeConn, err := operatorJetStream(*natsURL, "hookstream-holds")
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer closeConn()
 	holds, err := openHolds(ctx, js, *overdue)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/jsx"
@@ -29,4 +30,18 @@ func connectOperator(url, name string) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connect to %s: %w", url, err)
 	}
 	return nc, nil
+}
+
+// operatorJetStream is connectOperator with a JetStream context; close
+// closes the connection.
+func operatorJetStream(url, name string) (js jetstream.JetStream, close func(), err error) {
+	nc, err := connectOperator(url, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if js, err = jetstream.New(nc); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return js, nc.Close, nil
 }

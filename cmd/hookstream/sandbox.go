@@ -48,29 +48,12 @@ func runSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 		return checkSandbox(ctx, o)
 	}
 
-	dev, err := sandbox.NewDev(o.snipcartKey)
+	errc := make(chan error, 2)
+	set, err := startSandboxes(o.addr, o.apiAddr, o.snipcartKey,
+		sandbox.ShipStationKey{Key: o.shipStationKey, Secret: o.ssSec},
+		func(serve func() error) { go func() { errc <- serve() }() })
 	if err != nil {
 		return err
-	}
-	api := sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: o.shipStationKey, Secret: o.ssSec})
-	servers := make([]*http.Server, 0, 2)
-	errc := make(chan error, 2)
-	urls := make([]string, 0, 2)
-	for _, s := range []struct {
-		addr string
-		h    http.Handler
-	}{{o.addr, dev}, {o.apiAddr, api}} {
-		ln, err := net.Listen("tcp", s.addr)
-		if err != nil {
-			for _, srv := range servers {
-				_ = srv.Close()
-			}
-			return fmt.Errorf("sandbox listen: %w", err)
-		}
-		srv := &http.Server{Handler: withHealthz(s.h), ReadHeaderTimeout: 5 * time.Second}
-		servers = append(servers, srv)
-		urls = append(urls, "http://"+loopbackAddr(ln.Addr()))
-		go func() { errc <- ignoreClosed(srv.Serve(ln)) }()
 	}
 	fmt.Fprintf(stdout, `
 hookstream sandbox — SANDBOX provider APIs: development secrets, no real provider is called.
@@ -81,19 +64,60 @@ Run it only inside a private network (a compose project, loopback).
   %[2]s   ShipStation V1 API: orders, shipments, fulfillments (SHIPSTATION_API_URL=<base>)
 
 Ctrl-C stops it.
-`, urls[0], urls[1], sandbox.SnipcartPrefix, sandbox.ShipStationV2JWKSPath)
+`, set.url, set.apiURL, sandbox.SnipcartPrefix, sandbox.ShipStationV2JWKSPath)
 
 	var serveErr error
 	select {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
-	for _, srv := range servers {
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = srv.Shutdown(shutdown)
+	set.shutdown()
+	return serveErr
+}
+
+// sandboxSet is the sandbox provider APIs on their two listeners: Snipcart
+// request validation and the ShipStation V2 signer on one, ShipStation's V1
+// API on the other (resource URLs must name /orders, /shipments or
+// /fulfillments at the root). `hookstream dev` and `hookstream sandbox` both
+// run one.
+type sandboxSet struct {
+	servers     []*http.Server
+	url, apiURL string // base URLs a client can dial
+}
+
+// startSandboxes listens on addr and apiAddr and hands each server's
+// blocking Serve to goServe, which runs it and reports its error.
+func startSandboxes(addr, apiAddr, snipcartKey string, shipStation sandbox.ShipStationKey, goServe func(serve func() error)) (*sandboxSet, error) {
+	dev, err := sandbox.NewDev(snipcartKey)
+	if err != nil {
+		return nil, err
+	}
+	set := &sandboxSet{}
+	for _, s := range []struct {
+		addr string
+		h    http.Handler
+		url  *string
+	}{{addr, dev, &set.url}, {apiAddr, sandbox.NewShipStationAPI(shipStation), &set.apiURL}} {
+		ln, err := net.Listen("tcp", s.addr)
+		if err != nil {
+			set.shutdown()
+			return nil, fmt.Errorf("sandbox listen: %w", err)
+		}
+		srv := &http.Server{Handler: withHealthz(s.h), ReadHeaderTimeout: 5 * time.Second}
+		set.servers = append(set.servers, srv)
+		*s.url = "http://" + loopbackAddr(ln.Addr())
+		goServe(func() error { return ignoreClosed(srv.Serve(ln)) })
+	}
+	return set, nil
+}
+
+// shutdown stops every server, letting requests in flight finish.
+func (set *sandboxSet) shutdown() {
+	for _, srv := range set.servers {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = srv.Shutdown(ctx)
 		cancel()
 	}
-	return serveErr
 }
 
 // withHealthz answers GET /healthz itself and passes everything else to h.
