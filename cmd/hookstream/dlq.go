@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-
 	"github.com/hookstream/hookstream/pkg/jsx"
 )
 
