@@ -38,6 +38,7 @@ type Gateway struct {
 	log     *zap.Logger
 	nc      *nats.Conn
 	js      jetstream.JetStream
+	pub     *jsx.GroupPublisher
 	routes  []*route
 	metrics *metrics
 	health  *obs.Health
@@ -62,7 +63,8 @@ func NATSOptions() []nats.Option {
 }
 
 // New builds a gateway publishing on nc. It does not touch the network:
-// Run provisions the stream and listens.
+// Run provisions the stream and listens. A gateway served through Handler
+// instead of Run should be closed with Close after its last request.
 func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -80,6 +82,12 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 		routes:  routes,
 		metrics: newMetrics(routes),
 	}
+	// Concurrent requests share JetStream acknowledgements: see
+	// jsx.GroupPublisher. Each request still waits for its own message.
+	g.pub = jsx.NewGroupPublisher(nc, js, jsx.GroupPublisherOptions{
+		Timeout: cfg.PublishTimeout,
+		OnBatch: g.metrics.observeBatch,
+	})
 	g.health = &obs.Health{Checks: map[string]obs.Check{
 		"nats":   g.checkConnected,
 		"stream": g.checkStream,
@@ -186,12 +194,18 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout+10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err := srv.Shutdown(shutdownCtx)
+	g.Close()
+	if err != nil {
 		return fmt.Errorf("gateway: shutdown: %w", err)
 	}
 	g.log.Info("gateway stopped")
 	return nil
 }
+
+// Close stops the gateway's publisher; requests still arriving get 503.
+// Run and Serve call it once the HTTP server has shut down.
+func (g *Gateway) Close() { g.pub.Close() }
 
 func (g *Gateway) checkConnected(context.Context) error {
 	if s := g.nc.Status(); s != nats.CONNECTED {

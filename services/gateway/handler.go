@@ -137,12 +137,12 @@ func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.PublishTimeout)
 	defer cancel()
 	start := time.Now()
-	ack, err := g.js.PublishMsg(ctx, msg)
+	duplicate, err := g.pub.Publish(ctx, msg)
 	g.metrics.publish.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return false, errors.Join(errPublish, err)
 	}
-	return ack.Duplicate, nil
+	return duplicate, nil
 }
 
 // checkContentType accepts a missing content type (the body must then be

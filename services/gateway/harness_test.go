@@ -92,6 +92,7 @@ func newHarnessLogging(t *testing.T, env map[string]string, log *zap.Logger) *ha
 	if h.gw, err = gateway.New(cfg, gnc, log); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(h.gw.Close)
 	if err := h.gw.EnsureStreams(context.Background()); err != nil {
 		t.Fatal(err)
 	}

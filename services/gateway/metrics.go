@@ -15,6 +15,7 @@ type metrics struct {
 	requests     *prometheus.CounterVec
 	duration     *prometheus.HistogramVec
 	publish      prometheus.Histogram
+	batch        prometheus.Histogram
 	duplicates   *prometheus.CounterVec
 	uncatalogued *prometheus.CounterVec
 }
@@ -36,6 +37,11 @@ func newMetrics(routes []*route) *metrics {
 			Help:    "Time waiting for JetStream's PubAck.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "hookstream_gateway_publish_batch_size",
+			Help:    "Messages per JetStream batch: requests that arrived while the previous batch was being stored share one acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 9),
+		}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookstream_gateway_duplicates_total",
 			Help: "Webhooks JetStream already had (provider retries), answered 200 and not stored again.",
@@ -45,7 +51,7 @@ func newMetrics(routes []*route) *metrics {
 			Help: "Authenticated webhooks whose event is not in the catalog, stored by rule.",
 		}, []string{"provider", "subject"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.publish, m.duplicates, m.uncatalogued)
+	m.registry.MustRegister(m.requests, m.duration, m.publish, m.batch, m.duplicates, m.uncatalogued)
 	for _, rt := range routes { // series exist from the start, so rates work
 		m.requests.WithLabelValues(rt.label, "200")
 		m.duration.WithLabelValues(rt.label)
@@ -57,3 +63,5 @@ func (m *metrics) observe(route string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
+
+func (m *metrics) observeBatch(size int, _ time.Duration) { m.batch.Observe(float64(size)) }

@@ -1,0 +1,364 @@
+package jsx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+)
+
+// DefaultMaxBatch is the most messages a GroupPublisher puts in one batch.
+const DefaultMaxBatch = 256
+
+// ErrPublisherClosed is returned by Publish after Close.
+var ErrPublisherClosed = errors.New("jsx: publisher closed")
+
+// errBatchRefused marks a batch the stream refused because it does not
+// allow fast batches; Publish then publishes the message on its own.
+var errBatchRefused = errors.New("jsx: the stream does not allow batch publishing")
+
+// Fast-ingest batch operations, the second-to-last token of a batch
+// message's reply subject (nats-server 2.14, ADR-50).
+const (
+	batchOpStart  = 0
+	batchOpAppend = 1
+	batchOpCommit = 2
+)
+
+// jsBatchPublishDisabled is JetStream's error code for a batch sent to a
+// stream without allow_batched.
+const jsBatchPublishDisabled = 10205
+
+// GroupPublisher publishes messages for many concurrent callers, each of
+// which waits until JetStream has stored its own message: a group commit.
+// While one batch is on its way, the messages of the callers that arrive
+// meanwhile are queued; they then go out together as one JetStream
+// fast-ingest batch (nats-server 2.14 or later, allow_batched on the
+// stream), which JetStream answers with a single acknowledgement instead of
+// one per message. Under load the batches grow by themselves; a lone caller
+// waits no longer than with a plain synchronous publish.
+//
+// The batches use the "gap: fail" mode: JetStream stores a batch's messages
+// in order and stops at the first it cannot store, and its acknowledgement
+// counts the messages it stored. Publish reports success only for a message
+// inside that count; everything else is an error, so a caller never
+// confirms a message that is not stored. De-duplication by Nats-Msg-Id works
+// as for single publishes.
+//
+// If the stream refuses batches (allow_batched off), the publisher falls
+// back to one synchronous publish per message, and stays so.
+type GroupPublisher struct {
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	maxBatch int
+	timeout  time.Duration
+	onBatch  func(size int, took time.Duration)
+
+	requests  chan *groupRequest
+	responses chan *nats.Msg
+	unbatched atomic.Bool
+
+	startOnce sync.Once
+	startErr  error
+	inbox     string
+	sub       *nats.Subscription
+
+	closeOnce sync.Once
+	closing   chan struct{}
+	stopped   chan struct{}
+}
+
+// GroupPublisherOptions tune a GroupPublisher. The zero value is usable.
+type GroupPublisherOptions struct {
+	// MaxBatch caps the messages in one batch (default DefaultMaxBatch).
+	MaxBatch int
+	// Timeout bounds the wait for a batch's acknowledgement (default 5s).
+	Timeout time.Duration
+	// OnBatch, if set, is called after each batch with its size and how
+	// long JetStream took to acknowledge it. It runs on the publishing
+	// goroutine and must be quick.
+	OnBatch func(size int, took time.Duration)
+}
+
+type groupRequest struct {
+	msg    *nats.Msg
+	result chan groupResult
+}
+
+type groupResult struct {
+	duplicate bool
+	err       error
+}
+
+// NewGroupPublisher returns a publisher on nc. It subscribes and starts its
+// goroutine at the first Publish; Close stops it.
+func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOptions) *GroupPublisher {
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = DefaultMaxBatch
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	return &GroupPublisher{
+		nc:        nc,
+		js:        js,
+		maxBatch:  o.MaxBatch,
+		timeout:   o.Timeout,
+		onBatch:   o.OnBatch,
+		requests:  make(chan *groupRequest, 4*o.MaxBatch),
+		responses: make(chan *nats.Msg, 64),
+		closing:   make(chan struct{}),
+		stopped:   make(chan struct{}),
+	}
+}
+
+// Publish stores msg in JetStream and returns once it is stored, reporting
+// whether JetStream said it already had a message with the same
+// Nats-Msg-Id. JetStream says so only when the message travels alone (a
+// duplicate inside a larger batch is skipped silently), so false means
+// "stored" and not "new". msg must not be used by the caller until Publish
+// returns. An error means the message may or may not be stored: publish it
+// again, with the same Nats-Msg-Id.
+func (p *GroupPublisher) Publish(ctx context.Context, msg *nats.Msg) (duplicate bool, err error) {
+	if !p.unbatched.Load() {
+		r, err := p.publishBatched(ctx, msg)
+		if !errors.Is(err, errBatchRefused) {
+			return r.duplicate, err
+		}
+	}
+	msg.Reply = ""
+	ack, err := p.js.PublishMsg(ctx, msg)
+	if err != nil {
+		return false, err
+	}
+	return ack.Duplicate, nil
+}
+
+func (p *GroupPublisher) publishBatched(ctx context.Context, msg *nats.Msg) (groupResult, error) {
+	p.startOnce.Do(p.start)
+	if p.startErr != nil {
+		return groupResult{}, p.startErr
+	}
+	req := &groupRequest{msg: msg, result: make(chan groupResult, 1)}
+	select {
+	case p.requests <- req:
+	case <-ctx.Done():
+		return groupResult{}, ctx.Err()
+	case <-p.stopped:
+		return groupResult{}, ErrPublisherClosed
+	}
+	select {
+	case r := <-req.result:
+		return r, r.err
+	case <-ctx.Done():
+		return groupResult{}, ctx.Err()
+	case <-p.stopped:
+		select {
+		case r := <-req.result:
+			return r, r.err
+		default:
+			return groupResult{}, ErrPublisherClosed
+		}
+	}
+}
+
+// start subscribes to the publisher's reply subjects and starts the
+// batching goroutine.
+func (p *GroupPublisher) start() {
+	p.inbox = p.nc.NewInbox()
+	p.sub, p.startErr = p.nc.Subscribe(p.inbox+".>", func(m *nats.Msg) {
+		select {
+		case p.responses <- m:
+		case <-p.stopped:
+		}
+	})
+	if p.startErr != nil {
+		p.startErr = fmt.Errorf("jsx: subscribing to publish acknowledgements: %w", p.startErr)
+		close(p.stopped)
+		return
+	}
+	go p.run()
+}
+
+// Close stops the publisher: queued messages fail with ErrPublisherClosed;
+// a batch on its way is waited for. Call it after the last Publish.
+func (p *GroupPublisher) Close() {
+	p.closeOnce.Do(func() {
+		close(p.closing)
+		p.startOnce.Do(func() { close(p.stopped) }) // never started
+		<-p.stopped
+		if p.sub != nil {
+			_ = p.sub.Unsubscribe()
+		}
+	})
+}
+
+// run is the batching goroutine: it takes the first waiting request and
+// every other already queued, sends them as one batch and waits for its
+// acknowledgement, then starts over.
+func (p *GroupPublisher) run() {
+	defer close(p.stopped)
+	batch := make([]*groupRequest, 0, p.maxBatch)
+	timer := time.NewTimer(p.timeout)
+	timer.Stop()
+	for {
+		select {
+		case r := <-p.requests:
+			batch = append(batch[:0], r)
+		case <-p.closing:
+			for {
+				select {
+				case r := <-p.requests:
+					r.result <- groupResult{err: ErrPublisherClosed}
+				default:
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < p.maxBatch {
+			select {
+			case r := <-p.requests:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		start := time.Now()
+		results := p.commit(batch, timer)
+		if p.onBatch != nil {
+			p.onBatch(len(batch), time.Since(start))
+		}
+		for i, r := range batch {
+			r.result <- results[i]
+			batch[i] = nil
+		}
+	}
+}
+
+// commit sends one batch and returns each message's outcome.
+func (p *GroupPublisher) commit(batch []*groupRequest, timer *time.Timer) []groupResult {
+	b := &pendingBatch{id: nuid.Next(), results: make([]groupResult, len(batch)), settled: make([]bool, len(batch))}
+	// The flow value (the 500 token) asks for flow acknowledgements every
+	// 500 messages at most; batches are smaller, so there are none to wait for.
+	prefix := p.inbox + "." + b.id + ".500.fail."
+	for i, r := range batch {
+		op := batchOpAppend
+		switch {
+		case i == len(batch)-1:
+			op = batchOpCommit
+		case i == 0:
+			op = batchOpStart
+		}
+		r.msg.Reply = prefix + strconv.Itoa(i+1) + "." + strconv.Itoa(op) + ".$FI"
+		if err := p.nc.PublishMsg(r.msg); err != nil {
+			// The messages already sent may be stored; the callers will
+			// publish them again and de-duplication keeps one.
+			b.failPending(fmt.Errorf("jsx: publish: %w", err))
+			return b.results
+		}
+	}
+	timer.Reset(p.timeout)
+	defer timer.Stop()
+	for b.settledCount < len(batch) {
+		select {
+		case m := <-p.responses:
+			p.apply(b, m)
+		case <-timer.C:
+			b.failPending(fmt.Errorf("jsx: no acknowledgement from JetStream within %s: %w", p.timeout, context.DeadlineExceeded))
+		}
+	}
+	return b.results
+}
+
+// pendingBatch is the state of the batch on its way.
+type pendingBatch struct {
+	id           string
+	results      []groupResult
+	settled      []bool
+	settledCount int
+}
+
+func (b *pendingBatch) settle(i int, r groupResult) {
+	if i < 0 || i >= len(b.settled) || b.settled[i] {
+		return
+	}
+	b.settled[i], b.results[i] = true, r
+	b.settledCount++
+}
+
+func (b *pendingBatch) failPending(err error) {
+	for i := range b.settled {
+		b.settle(i, groupResult{err: err})
+	}
+}
+
+// batchResponse is any of the answers JetStream sends to a batch message's
+// reply subject: a flow acknowledgement ("type":"ack"), a gap or error
+// report ("gap", "err"), or a PubAck, which ends the batch when it carries
+// "batch" and "count".
+type batchResponse struct {
+	Type      string              `json:"type"`
+	Seq       uint64              `json:"seq"` // batch sequence in flow acks; stream sequence in PubAcks
+	Batch     string              `json:"batch"`
+	Count     int                 `json:"count"`
+	Duplicate bool                `json:"duplicate"`
+	Error     *jetstream.APIError `json:"error"`
+}
+
+// apply settles what one response tells about the batch b.
+func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
+	// The reply subject is <inbox>.<batch id>.<flow>.<gap>.<seq>.<op>.$FI.
+	tokens := strings.Split(strings.TrimPrefix(m.Subject, p.inbox+"."), ".")
+	if len(tokens) != 6 || tokens[0] != b.id {
+		return // a late answer to an earlier batch
+	}
+	seq, err := strconv.Atoi(tokens[3])
+	if err != nil || seq < 1 || seq > len(b.results) {
+		return
+	}
+	i := seq - 1
+	if m.Header.Get("Status") == "503" { // no responders: no stream on the subject
+		b.settle(i, groupResult{err: jetstream.ErrNoStreamResponse})
+		return
+	}
+	var r batchResponse
+	if err := json.Unmarshal(m.Data, &r); err != nil {
+		b.settle(i, groupResult{err: fmt.Errorf("jsx: unreadable acknowledgement %q: %w", m.Data, err)})
+		return
+	}
+	switch {
+	case r.Type == "ack": // with gap: fail, messages 1..Seq are stored
+		for j := 0; j < int(min(r.Seq, uint64(len(b.results)))); j++ {
+			b.settle(j, groupResult{})
+		}
+	case r.Type == "err":
+		b.settle(i, groupResult{err: fmt.Errorf("jsx: batch message %d: %w", seq, r.Error)})
+	case r.Type != "": // "gap": informational; the PubAck that follows counts what was stored
+	case r.Error != nil:
+		if r.Error.ErrorCode == jsBatchPublishDisabled {
+			p.unbatched.Store(true)
+			b.failPending(errBatchRefused)
+			return
+		}
+		b.settle(i, groupResult{err: r.Error})
+	case r.Batch != "": // the batch's end: 1..Count stored, the rest not
+		for j := range b.results {
+			if j < r.Count {
+				b.settle(j, groupResult{duplicate: r.Duplicate && len(b.results) == 1})
+			}
+		}
+		b.failPending(fmt.Errorf("jsx: JetStream stored %d of the batch's %d messages", r.Count, len(b.results)))
+	default: // a PubAck for this message alone (a server that does not batch)
+		b.settle(i, groupResult{duplicate: r.Duplicate})
+	}
+}

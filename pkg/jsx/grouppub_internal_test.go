@@ -1,0 +1,305 @@
+package jsx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookstream/hookstream/pkg/natstest"
+)
+
+// groupEnv is a GroupPublisher on an embedded JetStream server with one
+// stream, GP, on gp.>.
+type groupEnv struct {
+	ns      *natstest.Server
+	js      jetstream.JetStream
+	pub     *GroupPublisher
+	mu      sync.Mutex
+	batches []int
+}
+
+func newGroupEnv(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration) *groupEnv {
+	t.Helper()
+	e := &groupEnv{ns: natstest.Run(t)}
+	e.js = e.ns.JetStream()
+	cfg.Name, cfg.Subjects, cfg.Storage = "GP", []string{"gp.>"}, jetstream.FileStorage
+	if _, err := e.js.CreateStream(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	nc := e.ns.Connect()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.pub = NewGroupPublisher(nc, js, GroupPublisherOptions{Timeout: timeout, OnBatch: func(size int, _ time.Duration) {
+		e.mu.Lock()
+		e.batches = append(e.batches, size)
+		e.mu.Unlock()
+	}})
+	t.Cleanup(e.pub.Close)
+	return e
+}
+
+func gpMsg(id string) *nats.Msg {
+	m := nats.NewMsg("gp." + id)
+	m.Header.Set(jetstream.MsgIDHeader, id)
+	m.Header.Set("ce-id", id)
+	m.Data = []byte(`{"id":"` + id + `"}`)
+	return m
+}
+
+// queued puts requests for msgs on the queue before the publisher starts,
+// so that its first batch is exactly these messages, in this order; it
+// then starts the publisher and returns each message's outcome.
+func (e *groupEnv) queued(t *testing.T, msgs ...*nats.Msg) []groupResult {
+	t.Helper()
+	reqs := make([]*groupRequest, len(msgs))
+	for i, m := range msgs {
+		reqs[i] = &groupRequest{msg: m, result: make(chan groupResult, 1)}
+		e.pub.requests <- reqs[i]
+	}
+	e.pub.startOnce.Do(e.pub.start)
+	if e.pub.startErr != nil {
+		t.Fatal(e.pub.startErr)
+	}
+	out := make([]groupResult, len(msgs))
+	for i, r := range reqs {
+		select {
+		case out[i] = <-r.result:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("message %d: no outcome", i)
+		}
+	}
+	return out
+}
+
+// storedIDs lists the Nats-Msg-Ids in stream GP, in stream order.
+func (e *groupEnv) storedIDs(t *testing.T) []string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := e.js.Stream(ctx, "GP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.Header.Get(jetstream.MsgIDHeader))
+	}
+	return ids
+}
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%03d", prefix, i)
+	}
+	return out
+}
+
+func msgs(ids []string) []*nats.Msg {
+	out := make([]*nats.Msg, len(ids))
+	for i, id := range ids {
+		out[i] = gpMsg(id)
+	}
+	return out
+}
+
+func TestGroupPublisherOneBatchOneAck(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second)
+	want := ids("a", 50)
+	for i, r := range e.queued(t, msgs(want)...) {
+		if r.err != nil || r.duplicate {
+			t.Errorf("message %d: %+v, want stored", i, r)
+		}
+	}
+	if got := e.storedIDs(t); !slices.Equal(got, want) {
+		t.Errorf("stream holds %v, want %v", got, want)
+	}
+	if !slices.Equal(e.batches, []int{50}) {
+		t.Errorf("batches %v, want one of 50", e.batches)
+	}
+	if e.pub.unbatched.Load() {
+		t.Error("publisher fell back to single publishes on a stream that allows batches")
+	}
+}
+
+func TestGroupPublisherDuplicates(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second)
+	// Within one batch: the second "d-1" is skipped, and reported stored.
+	for i, r := range e.queued(t, msgs([]string{"d-1", "d-2", "d-1", "d-3"})...) {
+		if r.err != nil {
+			t.Errorf("message %d: %v", i, r.err)
+		}
+	}
+	// Alone: JetStream says it is a duplicate, and so does Publish.
+	dup, err := e.pub.Publish(context.Background(), gpMsg("d-2"))
+	if err != nil || !dup {
+		t.Errorf("publishing d-2 again: duplicate %v, error %v; want duplicate", dup, err)
+	}
+	// Across batches, the first message of a batch a duplicate.
+	if _, err := e.pub.Publish(context.Background(), gpMsg("d-4")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.storedIDs(t), []string{"d-1", "d-2", "d-3", "d-4"}; !slices.Equal(got, want) {
+		t.Errorf("stream holds %v, want %v", got, want)
+	}
+}
+
+func TestGroupPublisherConfirmsOnlyStoredMessages(t *testing.T) {
+	// A full stream refuses new messages (discard new): the batch stops at
+	// the first it cannot store, and only the ones before are confirmed.
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour, MaxMsgs: 5, Discard: jetstream.DiscardNew}, 5*time.Second)
+	all := ids("f", 8)
+	results := e.queued(t, msgs(all)...)
+	var confirmed []string
+	for i, r := range results {
+		if r.err == nil {
+			confirmed = append(confirmed, all[i])
+		}
+	}
+	stored := e.storedIDs(t)
+	if !slices.Equal(confirmed, stored) {
+		t.Errorf("confirmed %v, but the stream holds %v", confirmed, stored)
+	}
+	if len(stored) != 5 {
+		t.Errorf("stream holds %d messages, want 5 (its limit)", len(stored))
+	}
+	for i, r := range results[5:] {
+		if r.err == nil {
+			t.Errorf("message %d past the limit was confirmed", 5+i)
+		}
+	}
+}
+
+func TestGroupPublisherFallsBackWhenBatchesAreOff(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{Duplicates: time.Hour}, 5*time.Second)
+	want := ids("o", 20)
+	var wg sync.WaitGroup
+	errs := make([]error, len(want))
+	for i, id := range want {
+		wg.Go(func() { _, errs[i] = e.pub.Publish(context.Background(), gpMsg(id)) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("message %d: %v", i, err)
+		}
+	}
+	got := e.storedIDs(t)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("stream holds %v, want %v", got, want)
+	}
+	if !e.pub.unbatched.Load() {
+		t.Error("publisher did not note that the stream refuses batches")
+	}
+}
+
+func TestGroupPublisherConcurrentCallers(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second)
+	const callers, each = 64, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, callers*each)
+	for c := range callers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := e.pub.Publish(context.Background(), gpMsg(fmt.Sprintf("c%02d-%02d", c, i))); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := e.storedIDs(t); len(got) != callers*each {
+		t.Errorf("stream holds %d messages, want %d", len(got), callers*each)
+	}
+	total := 0
+	for _, n := range e.batches {
+		total += n
+	}
+	if total != callers*each {
+		t.Errorf("batches %v add up to %d messages, want %d", e.batches, total, callers*each)
+	}
+}
+
+func TestGroupPublisherWithoutStream(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true}, 5*time.Second)
+	m := nats.NewMsg("nostream.x")
+	m.Data = []byte("{}")
+	_, err := e.pub.Publish(context.Background(), m)
+	if !errors.Is(err, jetstream.ErrNoStreamResponse) {
+		t.Errorf("publish to a subject without a stream: %v, want %v", err, jetstream.ErrNoStreamResponse)
+	}
+}
+
+func TestGroupPublisherTimesOut(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true}, 200*time.Millisecond)
+	// A core subscriber that never answers: there are responders, no ack.
+	silent := e.ns.Connect()
+	if _, err := silent.Subscribe("silent.>", func(*nats.Msg) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := silent.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := nats.NewMsg("silent.x")
+	m.Data = []byte("{}")
+	if _, err := e.pub.Publish(context.Background(), m); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("publish without an acknowledgement: %v, want a deadline error", err)
+	}
+	// The publisher carries on with the next batch.
+	if _, err := e.pub.Publish(context.Background(), gpMsg("after")); err != nil {
+		t.Errorf("publish after a timeout: %v", err)
+	}
+}
+
+func TestGroupPublisherServerRestart(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, time.Second)
+	if _, err := e.pub.Publish(context.Background(), gpMsg("r-1")); err != nil {
+		t.Fatal(err)
+	}
+	e.ns.Stop()
+	if _, err := e.pub.Publish(context.Background(), gpMsg("r-2")); err == nil {
+		t.Error("publish while the server is down succeeded")
+	}
+	e.ns.Restart()
+	natstest.Eventually(t, "publish after the restart", func() bool {
+		_, err := e.pub.Publish(context.Background(), gpMsg("r-2"))
+		return err == nil
+	})
+	if got, want := e.storedIDs(t), []string{"r-1", "r-2"}; !slices.Equal(got, want) {
+		t.Errorf("stream holds %v, want %v", got, want)
+	}
+}
+
+func TestGroupPublisherClose(t *testing.T) {
+	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true}, time.Second)
+	if _, err := e.pub.Publish(context.Background(), gpMsg("c-1")); err != nil {
+		t.Fatal(err)
+	}
+	e.pub.Close()
+	if _, err := e.pub.Publish(context.Background(), gpMsg("c-2")); !errors.Is(err, ErrPublisherClosed) {
+		t.Errorf("publish after Close: %v, want %v", err, ErrPublisherClosed)
+	}
+	never := NewGroupPublisher(e.ns.Connect(), e.js, GroupPublisherOptions{})
+	never.Close() // never started: returns at once
+}
