@@ -11,7 +11,12 @@ require (
 	go.uber.org/zap v1.28.0
 )
 
-require golang.org/x/sync v0.24.0 // indirect
+require (
+	github.com/molecule-man/go-brrr v1.3.0 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasthttp v1.77.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+)
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect

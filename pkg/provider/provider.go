@@ -64,11 +64,30 @@ type Webhook struct {
 }
 
 // Verifier authenticates one provider's webhook request and checks its
-// envelope. body is the complete request body (the gateway bounds its size);
-// r's body has already been read and must not be read again.
+// envelope. body is the complete request body (the gateway bounds its size).
 type Verifier interface {
-	Verify(ctx context.Context, r *http.Request, body []byte) (Webhook, error)
+	Verify(ctx context.Context, r Request, body []byte) (Webhook, error)
 }
+
+// Request is what a Verifier reads of a webhook request besides its body.
+// The gateway implements it on its HTTP server's request type; RequestOf
+// adapts a net/http request.
+type Request interface {
+	// Header returns the first value of the named header, "" if absent.
+	// The name is case-insensitive.
+	Header(name string) string
+	// Query returns the first value of the named query parameter, "" if
+	// absent.
+	Query(name string) string
+}
+
+// RequestOf adapts a net/http request to Request.
+func RequestOf(r *http.Request) Request { return stdRequest{r} }
+
+type stdRequest struct{ r *http.Request }
+
+func (s stdRequest) Header(name string) string { return s.r.Header.Get(name) }
+func (s stdRequest) Query(name string) string  { return s.r.URL.Query().Get(name) }
 
 // HashID returns a de-duplication id for providers that send none: the
 // provider name and the first 128 bits of the SHA-256 of the parts, each

@@ -3,9 +3,12 @@ package gateway
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 
+	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -33,22 +36,24 @@ func statusFor(err error) int {
 
 // codeNames are the machine-readable "error" values of error bodies.
 var codeNames = map[int]string{
-	http.StatusBadRequest:            "malformed",
-	http.StatusUnauthorized:          "unauthenticated",
-	http.StatusNotFound:              "not_found",
-	http.StatusMethodNotAllowed:      "method_not_allowed",
-	http.StatusRequestEntityTooLarge: "too_large",
-	http.StatusUnsupportedMediaType:  "unsupported_media_type",
-	http.StatusServiceUnavailable:    "unavailable",
+	http.StatusBadRequest:                  "malformed",
+	http.StatusUnauthorized:                "unauthenticated",
+	http.StatusNotFound:                    "not_found",
+	http.StatusMethodNotAllowed:            "method_not_allowed",
+	http.StatusRequestEntityTooLarge:       "too_large",
+	http.StatusUnsupportedMediaType:        "unsupported_media_type",
+	http.StatusRequestTimeout:              "timeout",
+	http.StatusRequestHeaderFieldsTooLarge: "headers_too_large",
+	http.StatusServiceUnavailable:          "unavailable",
 }
 
 // answerError logs a refused request and answers it. Publish failures say
 // only "not stored" to the caller; the cause goes to the log.
-func (g *Gateway) answerError(w http.ResponseWriter, r *http.Request, rt *route, code int, res result) {
+func (g *Gateway) answerError(c *fasthttp.RequestCtx, rt *route, code int, res result) {
 	fields := []zap.Field{
 		zap.String("provider", rt.label), zap.Int("status", code),
-		zap.String("path", r.URL.Path), // never the query: it may hold the ShipStation token
-		zap.String("remote", r.RemoteAddr), zap.Error(res.err),
+		zap.ByteString("path", c.Path()), // never the query: it may hold the ShipStation token
+		zap.Stringer("remote", c.RemoteAddr()), zap.Error(res.err),
 	}
 	if res.id != "" {
 		fields = append(fields, zap.String("event_id", res.id), zap.String("subject", res.subject))
@@ -56,18 +61,40 @@ func (g *Gateway) answerError(w http.ResponseWriter, r *http.Request, rt *route,
 	message := res.err.Error()
 	switch code {
 	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", strconv.Itoa(int(g.cfg.RetryAfter.Seconds())))
+		c.Response.Header.Set("Retry-After", strconv.Itoa(int(g.cfg.RetryAfter.Seconds())))
 		g.log.Error("webhook not accepted", fields...)
 		if errors.Is(res.err, errPublish) {
 			message = "the event could not be stored; retry later"
 		}
 	case http.StatusMethodNotAllowed:
-		w.Header().Set("Allow", http.MethodPost)
+		c.Response.Header.Set("Allow", http.MethodPost)
 		g.log.Info("webhook refused", fields...)
 	default:
 		g.log.Warn("webhook refused", fields...)
 	}
-	writeError(w, code, codeNames[code], message)
+	writeError(c, code, codeNames[code], message)
+}
+
+// transportError answers a request the HTTP server refused before any
+// route saw it: a body over the limit, headers over maxHeaderBytes, or
+// bytes that are not HTTP.
+func (g *Gateway) transportError(c *fasthttp.RequestCtx, err error) {
+	code := http.StatusBadRequest
+	var tooBig *fasthttp.ErrSmallBuffer
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		code = http.StatusRequestEntityTooLarge
+		err = errTooLarge
+	case errors.As(err, &tooBig):
+		code = http.StatusRequestHeaderFieldsTooLarge
+		err = fmt.Errorf("request headers over %d bytes", maxHeaderBytes)
+	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded):
+		code = http.StatusRequestTimeout
+	}
+	g.log.Info("request refused by the HTTP server", zap.Int("status", code),
+		zap.ByteString("path", c.Path()), zap.Stringer("remote", c.RemoteAddr()), zap.Error(err))
+	writeError(c, code, codeNames[code], err.Error())
+	c.SetConnectionClose()
 }
 
 type errorBody struct {
@@ -75,19 +102,16 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
-func writeError(w http.ResponseWriter, code int, name, message string) {
-	writeJSON(w, code, errorBody{Error: name, Message: message})
+func writeError(c *fasthttp.RequestCtx, code int, name, message string) {
+	writeJSON(c, code, errorBody{Error: name, Message: message})
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+func writeJSON(c *fasthttp.RequestCtx, code int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil { // only our own answer types reach here
 		code, body = http.StatusInternalServerError, []byte(`{"error":"internal"}`)
 	}
-	body = append(body, '\n')
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(code)
-	_, _ = w.Write(body)
+	c.SetStatusCode(code)
+	c.SetContentType("application/json")
+	c.SetBody(append(body, '\n'))
 }

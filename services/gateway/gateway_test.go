@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strconv"
@@ -167,9 +168,7 @@ func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
 					before := h.stored()
 					a := h.do(c.build())
 					wantCode(t, a, c.code)
-					if a.body["error"] == "" || a.body["message"] == "" {
-						t.Errorf("error body %v lacks error and message", a.body)
-					}
+					wantErrorBody(t, a)
 					if c.code == http.StatusMethodNotAllowed && a.header.Get("Allow") != http.MethodPost {
 						t.Errorf("Allow = %q, want POST", a.header.Get("Allow"))
 					}
@@ -182,8 +181,65 @@ func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
 	}
 	t.Run("unknown route", func(t *testing.T) {
 		h.t = t
-		for _, path := range []string{"/webhooks/shopify", "/webhooks/shopline/extra", "/"} {
-			wantCode(t, h.do(request{path: path, body: []byte(`{}`)}), http.StatusNotFound)
+		for _, path := range []string{"/webhooks/shopify", "/webhooks/shopline/extra", "/webhooks/shipstation/", "/"} {
+			a := h.do(request{path: path, body: []byte(`{}`)})
+			wantCode(t, a, http.StatusNotFound)
+			wantErrorBody(t, a)
+		}
+	})
+}
+
+// wantErrorBody fails unless a's body is the gateway's JSON error.
+func wantErrorBody(t *testing.T, a answer) {
+	t.Helper()
+	name, _ := a.body["error"].(string)
+	message, _ := a.body["message"].(string)
+	if name == "" || message == "" {
+		t.Errorf("error body %v lacks error and message", a.body)
+	}
+}
+
+// Requests the HTTP server refuses before any route sees them get the same
+// JSON errors, and store nothing.
+func TestTransportRefusals(t *testing.T) {
+	h := newHarness(t, nil)
+	et, body, headers := exampleOf(t, "shipstation", "ORDER_NOTIFY")
+	huge := h.signed(et, body, headers)
+	huge.header.Set("X-Padding", strings.Repeat("a", 70<<10))
+	for name, c := range map[string]struct {
+		r    request
+		code int
+	}{
+		"headers over 64 KiB": {huge, http.StatusRequestHeaderFieldsTooLarge},
+		"POST /healthz":       {request{path: "/healthz", body: []byte(`{}`)}, http.StatusMethodNotAllowed},
+		"DELETE /metrics":     {request{method: http.MethodDelete, path: "/metrics"}, http.StatusMethodNotAllowed},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h.t = t
+			before := h.stored()
+			a := h.do(c.r)
+			wantCode(t, a, c.code)
+			wantErrorBody(t, a)
+			if n := h.stored(); n != before {
+				t.Errorf("%d messages stored by a refused request", n-before)
+			}
+		})
+	}
+	t.Run("chunked body over the limit", func(t *testing.T) {
+		h.t = t
+		r := h.signed(et, append([]byte(`{"padding":"`), make([]byte, 2*testMaxBody)...), headers)
+		req, err := http.NewRequest(http.MethodPost, h.url+r.path, io.MultiReader(bytes.NewReader(r.body))) // no length: chunked
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = r.header
+		resp, err := h.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("status %d, want 413", resp.StatusCode)
 		}
 	})
 }
@@ -418,7 +474,7 @@ func TestHealthAndMetrics(t *testing.T) {
 
 func (h *harness) get(path string) string {
 	h.t.Helper()
-	resp, err := h.srv.Client().Get(h.srv.URL + path)
+	resp, err := h.client.Get(h.url + path)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"mime"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -30,20 +30,29 @@ var errContentType = errors.New("unsupported content type")
 // traceparentRE is the W3C trace-context traceparent header (version 00).
 var traceparentRE = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$`)
 
-// webhookHandler runs one request through the pipeline: method and
+// serveWebhook runs one request through the pipeline: method and
 // content-type checks, bounded read, provider authentication and envelope
 // check, catalog lookup, CloudEvent, JetStream publish, answer.
-func (g *Gateway) webhookHandler(rt *route) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		code, res := g.receive(r, rt)
-		g.metrics.observe(rt.label, code, time.Since(start))
-		if res.err != nil {
-			g.answerError(w, r, rt, code, res)
-			return
-		}
-		writeJSON(w, code, accepted{Status: res.status, ID: res.id, Subject: res.subject})
+func (g *Gateway) serveWebhook(c *fasthttp.RequestCtx, rt *route) {
+	start := time.Now()
+	code, res := g.receive(c, rt)
+	g.metrics.observe(rt.label, code, time.Since(start))
+	if res.err != nil {
+		g.answerError(c, rt, code, res)
+		return
 	}
+	writeJSON(c, code, accepted{Status: res.status, ID: res.id, Subject: res.subject})
+}
+
+// request is the provider.Request of a fasthttp request.
+type request fasthttp.RequestCtx
+
+func (r *request) Header(name string) string {
+	return string((*fasthttp.RequestCtx)(r).Request.Header.Peek(name))
+}
+
+func (r *request) Query(name string) string {
+	return string((*fasthttp.RequestCtx)(r).QueryArgs().Peek(name))
 }
 
 // result is the outcome of one request.
@@ -61,21 +70,28 @@ type accepted struct {
 	Subject string `json:"subject"`
 }
 
-func (g *Gateway) receive(r *http.Request, rt *route) (int, result) {
-	if r.Method != http.MethodPost {
+func (g *Gateway) receive(c *fasthttp.RequestCtx, rt *route) (int, result) {
+	if !c.IsPost() {
 		return http.StatusMethodNotAllowed, result{err: errors.New("method not allowed: use POST")}
 	}
 	if rt.verifier == nil {
 		return http.StatusServiceUnavailable, result{err: provider.Errorf(provider.ErrNotConfigured, "%s webhooks are not configured: set %s", rt.label, rt.unset)}
 	}
-	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+	if err := checkContentType(c.Request.Header.ContentType()); err != nil {
 		return http.StatusUnsupportedMediaType, result{err: err}
 	}
-	body, err := readBody(r, g.cfg.MaxBodyBytes)
-	if err != nil {
-		return statusFor(err), result{err: err}
+	// The server refuses longer bodies before the handler runs (see
+	// transportError); the check here keeps the limit local. The copy
+	// outlives the request: the publisher may hold it after a timeout.
+	if int64(len(c.PostBody())) > g.cfg.MaxBodyBytes {
+		return http.StatusRequestEntityTooLarge, result{err: errTooLarge}
 	}
-	wh, err := rt.verifier.Verify(r.Context(), r, body) // provider calls are bounded by VerifyTimeout in their clients
+	body := bytes.Clone(c.PostBody())
+	// Provider calls are bounded by VerifyTimeout in their clients. The
+	// request's own context ends when the server shuts down, which must not
+	// cut short a request in flight.
+	ctx := context.Background()
+	wh, err := rt.verifier.Verify(ctx, (*request)(c), body)
 	if err != nil {
 		return statusFor(err), result{err: err}
 	}
@@ -89,7 +105,7 @@ func (g *Gateway) receive(r *http.Request, rt *route) (int, result) {
 			zap.String("provider", wh.Provider), zap.String("event", wh.Event), zap.String("subject", et.Subject))
 	}
 	res := result{id: wh.ID, subject: et.Subject}
-	duplicate, err := g.publish(r.Context(), et, wh, r.Header.Get("traceparent"), r.Header.Get("tracestate"))
+	duplicate, err := g.publish(ctx, et, wh, string(c.Request.Header.Peek("traceparent")), string(c.Request.Header.Peek("tracestate")))
 	if err != nil {
 		res.err = err
 		return statusFor(err), res
@@ -147,11 +163,12 @@ func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider
 
 // checkContentType accepts a missing content type (the body must then be
 // JSON, which the provider check enforces) and any JSON media type.
-func checkContentType(v string) error {
-	if v == "" {
+func checkContentType(v []byte) error {
+	switch string(v) {
+	case "", "application/json":
 		return nil
 	}
-	mt, _, err := mime.ParseMediaType(v)
+	mt, _, err := mime.ParseMediaType(string(v))
 	if err != nil {
 		return errContentType
 	}
@@ -161,23 +178,4 @@ func checkContentType(v string) error {
 		return nil
 	}
 	return errContentType
-}
-
-// readBody reads at most limit bytes; a longer body is errTooLarge.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, errTooLarge
-	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
-	}
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, provider.Errorf(provider.ErrMalformed, "reading body: %v", err)
-	}
-	if n > limit {
-		return nil, errTooLarge
-	}
-	return buf.Bytes(), nil
 }

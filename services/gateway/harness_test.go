@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,7 +40,8 @@ type harness struct {
 	ns       *natstest.Server
 	js       jetstream.JetStream
 	gw       *gateway.Gateway
-	srv      *httptest.Server
+	url      string // the gateway's base URL
+	client   *http.Client
 	snipcart *sandbox.Snipcart
 	v2       *sandbox.ShipStationV2
 }
@@ -96,9 +98,30 @@ func newHarnessLogging(t *testing.T, env map[string]string, log *zap.Logger) *ha
 	if err := h.gw.EnsureStreams(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.srv = httptest.NewServer(h.gw.Handler())
-	t.Cleanup(h.srv.Close)
+	h.url, h.client = serve(t, h.gw)
 	return h
+}
+
+// serve runs gw on a loopback port until the end of the test and returns
+// its base URL and a client for it.
+func serve(t testing.TB, gw *gateway.Gateway) (string, *http.Client) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- gw.Serve(ctx, ln) }()
+	client := &http.Client{Transport: &http.Transport{}, Timeout: 30 * time.Second}
+	t.Cleanup(func() {
+		client.CloseIdleConnections()
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("gateway.Serve: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String(), client
 }
 
 // request is one HTTP request to the gateway.
@@ -121,14 +144,14 @@ func (h *harness) do(r request) answer {
 	if r.method == "" {
 		r.method = http.MethodPost
 	}
-	req, err := http.NewRequest(r.method, h.srv.URL+r.path, bytes.NewReader(r.body))
+	req, err := http.NewRequest(r.method, h.url+r.path, bytes.NewReader(r.body))
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	for k, v := range r.header {
 		req.Header[k] = v
 	}
-	resp, err := h.srv.Client().Do(req)
+	resp, err := h.client.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}

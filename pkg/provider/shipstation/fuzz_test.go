@@ -33,7 +33,7 @@ func FuzzV1Verify(f *testing.F) {
 	}
 	v := newV1(f, shipstation.ResourcePolicy{})
 	f.Fuzz(func(t *testing.T, token string, body []byte) {
-		wh, err := v.Verify(context.Background(), v1Request(token), body)
+		wh, err := v.Verify(context.Background(), provider.RequestOf(v1Request(token)), body)
 		if err != nil {
 			if !isCategory(err) {
 				t.Fatalf("err = %v, not a provider category", err)
@@ -84,7 +84,7 @@ func FuzzV2Verify(f *testing.F) {
 		if sigOverride != "" {
 			d.sig = sigOverride
 		}
-		wh, err := v.Verify(context.Background(), d.request(), d.body)
+		wh, err := v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 		if err != nil {
 			if !isCategory(err) {
 				t.Fatalf("err = %v, not a provider category", err)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"net/http"
 	"net/url"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -53,7 +52,7 @@ func NewV1Verifier(cfg V1Config) (*V1Verifier, error) {
 // resource_type, since V1 sends no delivery id; Source is
 // /shipstation/stores/<storeID> when resource_url names a numeric storeID,
 // else /shipstation; Time is zero (V1 sends no time).
-func (v *V1Verifier) Verify(_ context.Context, r *http.Request, body []byte) (provider.Webhook, error) {
+func (v *V1Verifier) Verify(_ context.Context, r provider.Request, body []byte) (provider.Webhook, error) {
 	if err := v.authenticate(r); err != nil {
 		return provider.Webhook{}, err
 	}
@@ -73,8 +72,8 @@ func (v *V1Verifier) Verify(_ context.Context, r *http.Request, body []byte) (pr
 	return env.webhook(id, v1Source(u), body), nil
 }
 
-func (v *V1Verifier) authenticate(r *http.Request) error {
-	token := r.URL.Query().Get(V1TokenParam)
+func (v *V1Verifier) authenticate(r provider.Request) error {
+	token := r.Query(V1TokenParam)
 	if token == "" {
 		return provider.Errorf(provider.ErrUnauthenticated, "missing token")
 	}

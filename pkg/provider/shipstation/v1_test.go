@@ -129,7 +129,7 @@ func TestV1Verify(t *testing.T) {
 			if tt.sandbox {
 				policy = sandboxPolicy(t)
 			}
-			wh, err := newV1(t, policy).Verify(context.Background(), v1Request(tt.token), []byte(tt.body))
+			wh, err := newV1(t, policy).Verify(context.Background(), provider.RequestOf(v1Request(tt.token)), []byte(tt.body))
 			requireCategory(t, err, tt.want.err)
 			if err != nil {
 				return
@@ -162,7 +162,7 @@ func TestV1IDIdentifiesTheResource(t *testing.T) {
 	v := newV1(t, shipstation.ResourcePolicy{})
 	id := func(body string) string {
 		t.Helper()
-		wh, err := v.Verify(context.Background(), v1Request(testToken), []byte(body))
+		wh, err := v.Verify(context.Background(), provider.RequestOf(v1Request(testToken)), []byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -119,7 +119,7 @@ func NewV2Verifier(cfg V2Config) (*V2Verifier, error) {
 // The webhook's ID is a hash of the body, which retries of one delivery
 // repeat while their timestamp and signature change; Source is
 // /shipstation/v2; Time is the signed timestamp.
-func (v *V2Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (provider.Webhook, error) {
+func (v *V2Verifier) Verify(ctx context.Context, r provider.Request, body []byte) (provider.Webhook, error) {
 	ts, err := v.authenticate(ctx, r, body)
 	if err != nil {
 		return provider.Webhook{}, err
@@ -134,10 +134,10 @@ func (v *V2Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (
 }
 
 // authenticate checks the signature headers and returns the signed time.
-func (v *V2Verifier) authenticate(ctx context.Context, r *http.Request, body []byte) (time.Time, error) {
-	kid := r.Header.Get(HeaderV2KeyID)
-	sig := r.Header.Get(HeaderV2Signature)
-	stamp := r.Header.Get(HeaderV2Timestamp)
+func (v *V2Verifier) authenticate(ctx context.Context, r provider.Request, body []byte) (time.Time, error) {
+	kid := r.Header(HeaderV2KeyID)
+	sig := r.Header(HeaderV2Signature)
+	stamp := r.Header(HeaderV2Timestamp)
 	if kid == "" || sig == "" || stamp == "" {
 		return time.Time{}, provider.Errorf(provider.ErrUnauthenticated, "missing x-shipengine signature headers")
 	}

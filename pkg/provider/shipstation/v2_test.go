@@ -135,7 +135,7 @@ func TestV2Verify(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			d := tt.d(t)
-			wh, err := newV2(t, srv.URL, newClock()).Verify(context.Background(), d.request(), d.body)
+			wh, err := newV2(t, srv.URL, newClock()).Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 			requireCategory(t, err, tt.wantErr)
 			if err != nil {
 				if !strings.Contains(err.Error(), tt.reason) {
@@ -180,7 +180,7 @@ func TestV2RetryKeepsID(t *testing.T) {
 	v := newV2(t, srv.URL, c)
 	verify := func(d delivery) string {
 		t.Helper()
-		wh, err := v.Verify(context.Background(), d.request(), d.body)
+		wh, err := v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +202,7 @@ func verifyAll(v *shipstation.V2Verifier, ds []delivery) []error {
 	var wg sync.WaitGroup
 	for i, d := range ds {
 		wg.Go(func() {
-			_, errs[i] = v.Verify(context.Background(), d.request(), d.body)
+			_, errs[i] = v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 		})
 	}
 	wg.Wait()
@@ -231,7 +231,7 @@ func TestV2KeyCacheAndRefetch(t *testing.T) {
 	verify := func(key *rsa.PrivateKey, kid string, wantErr error) {
 		t.Helper()
 		d := signed(t, key, kid, c.Now(), trackBody)
-		_, err := v.Verify(context.Background(), d.request(), d.body)
+		_, err := v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 		requireCategory(t, err, wantErr)
 	}
 
@@ -288,7 +288,7 @@ func TestV2ConcurrentFirstUseSharesOneFetch(t *testing.T) {
 	for i := range n {
 		done.Go(func() {
 			started.Done()
-			_, errs[i] = v.Verify(context.Background(), d.request(), d.body)
+			_, errs[i] = v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 		})
 	}
 	started.Wait()
@@ -371,7 +371,7 @@ func TestV2JWKSUnavailable(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := signed(t, keyA(), "kid-a", t0, trackBody)
-			_, err = v.Verify(context.Background(), d.request(), d.body)
+			_, err = v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 			requireCategory(t, err, provider.ErrUnavailable)
 		})
 	}
@@ -388,7 +388,7 @@ func TestV2CachedKeysOutliveAFailedRefetch(t *testing.T) {
 	verify := func(kid string, wantErr error) {
 		t.Helper()
 		d := signed(t, keyA(), kid, c.Now(), trackBody)
-		_, err := v.Verify(context.Background(), d.request(), d.body)
+		_, err := v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
 		requireCategory(t, err, wantErr)
 	}
 	verify("kid-a", nil)
@@ -418,7 +418,7 @@ func TestV2WaitRespectsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	d := signed(t, keyA(), "kid-a", t0, trackBody)
-	_, err := v.Verify(ctx, d.request(), d.body)
+	_, err := v.Verify(ctx, provider.RequestOf(d.request()), d.body)
 	requireCategory(t, err, provider.ErrUnavailable)
 }
 

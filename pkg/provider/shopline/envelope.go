@@ -2,7 +2,6 @@ package shopline
 
 import (
 	"encoding/json"
-	"net/http"
 	"strings"
 	"time"
 
@@ -29,7 +28,7 @@ type headers struct {
 
 // readHeaders reads and checks the required headers. Every error wraps
 // provider.ErrMalformed and names the header.
-func readHeaders(h http.Header) (headers, error) {
+func readHeaders(h provider.Request) (headers, error) {
 	var out headers
 	checks := []struct {
 		name  string
@@ -46,7 +45,7 @@ func readHeaders(h http.Header) (headers, error) {
 		{HeaderWebhookID, &out.webhookID, func(s string) bool { return len(s) <= maxWebhookIDLen && all(s, isTokenByte) }},
 	}
 	for _, c := range checks {
-		v := h.Get(c.name)
+		v := h.Header(c.name)
 		if v == "" {
 			return headers{}, provider.Errorf(provider.ErrMalformed, "missing %s header", c.name)
 		}

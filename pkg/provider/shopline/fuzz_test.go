@@ -70,7 +70,7 @@ func FuzzVerify(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, "/webhooks/shopline", nil)
 		r.Header = h
 
-		wh, err := v.Verify(context.Background(), r, body)
+		wh, err := v.Verify(context.Background(), provider.RequestOf(r), body)
 		if err != nil {
 			if !errors.Is(err, provider.ErrUnauthenticated) && !errors.Is(err, provider.ErrMalformed) {
 				t.Fatalf("error %v is in no provider category", err)

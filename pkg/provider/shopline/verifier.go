@@ -17,7 +17,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"strings"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -120,11 +119,11 @@ func mac(secret, body []byte) []byte {
 // required header is missing or implausible, or when the body is not a JSON
 // object. The webhook's ID is "shopline-" + X-Shopline-Webhook-Id, which
 // SHOPLINE keeps when it resends.
-func (v *Verifier) Verify(_ context.Context, r *http.Request, body []byte) (provider.Webhook, error) {
-	if err := v.authenticate(r.Header.Get(HeaderHmac), body); err != nil {
+func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (provider.Webhook, error) {
+	if err := v.authenticate(r.Header(HeaderHmac), body); err != nil {
 		return provider.Webhook{}, err
 	}
-	h, err := readHeaders(r.Header)
+	h, err := readHeaders(r)
 	if err != nil {
 		return provider.Webhook{}, err
 	}

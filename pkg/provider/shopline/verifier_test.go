@@ -175,7 +175,7 @@ func TestVerifySignature(t *testing.T) {
 					h.Set(shopline.HeaderHmac, tt.signature)
 				}
 			})
-			_, err := v.Verify(context.Background(), r, sent)
+			_, err := v.Verify(context.Background(), provider.RequestOf(r), sent)
 			wantCategory(t, err, tt.want)
 		})
 	}
@@ -190,7 +190,7 @@ func TestVerifyAuthenticatesFirst(t *testing.T) {
 	body := []byte(`not json`)
 	r := httptest.NewRequest(http.MethodPost, "/webhooks/shopline", nil)
 	r.Header.Set(shopline.HeaderHmac, shopline.Sign("forger", body))
-	_, err := v.Verify(context.Background(), r, body)
+	_, err := v.Verify(context.Background(), provider.RequestOf(r), body)
 	wantCategory(t, err, provider.ErrUnauthenticated)
 }
 
@@ -241,7 +241,7 @@ func TestVerifyHeaders(t *testing.T) {
 					h.Set(tt.header, tt.value)
 				}
 			})
-			_, err := v.Verify(context.Background(), r, body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(r), body)
 			wantCategory(t, err, tt.want)
 			if err != nil && !strings.Contains(err.Error(), tt.header) {
 				t.Errorf("error %q does not name %s", err, tt.header)
@@ -272,7 +272,7 @@ func TestVerifyBody(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			body := []byte(tt.body)
-			_, err := v.Verify(context.Background(), signedRequest("fulfillment_order/update", oldSecret, body, nil), body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(signedRequest("fulfillment_order/update", oldSecret, body, nil)), body)
 			wantCategory(t, err, tt.want)
 		})
 	}
@@ -308,7 +308,7 @@ func TestVerifySubject(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			body := []byte(tt.body)
-			wh, err := v.Verify(context.Background(), signedRequest(tt.topic, oldSecret, body, nil), body)
+			wh, err := v.Verify(context.Background(), provider.RequestOf(signedRequest(tt.topic, oldSecret, body, nil)), body)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -329,7 +329,7 @@ func TestVerifyFixture(t *testing.T) {
 	r := signedRequest("fulfillment_order/update", oldSecret, body, func(h http.Header) {
 		h.Set(shopline.HeaderShopDomain, "ShopHub.myshopline.com")
 	})
-	wh, err := v.Verify(context.Background(), r, body)
+	wh, err := v.Verify(context.Background(), provider.RequestOf(r), body)
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -370,7 +370,7 @@ func TestVerifyOverHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
 		if err == nil {
-			_, err = v.Verify(r.Context(), r, b)
+			_, err = v.Verify(r.Context(), provider.RequestOf(r), b)
 		}
 		results <- err
 	}))

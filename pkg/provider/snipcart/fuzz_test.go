@@ -62,7 +62,7 @@ func FuzzVerify(f *testing.F) {
 		r := httptest.NewRequest(http.MethodPost, "/webhooks/snipcart", nil)
 		r.Header.Set(HeaderRequestToken, token)
 		before := sb.Validations()
-		wh, err := v.Verify(context.Background(), r, body)
+		wh, err := v.Verify(context.Background(), provider.RequestOf(r), body)
 		if !wellFormedToken(token) {
 			if !errors.Is(err, provider.ErrUnauthenticated) {
 				t.Fatalf("unsafe token %q: error %v, want unauthenticated", token, err)

@@ -142,8 +142,8 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // says nothing about the token, so Snipcart should retry), other statuses,
 // network errors and timeouts ErrUnavailable. Concurrent requests with the
 // same token share one validation.
-func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (provider.Webhook, error) {
-	token := r.Header.Get(HeaderRequestToken)
+func (v *Verifier) Verify(ctx context.Context, r provider.Request, body []byte) (provider.Webhook, error) {
+	token := r.Header(HeaderRequestToken)
 	if token == "" {
 		return provider.Webhook{}, provider.Errorf(provider.ErrUnauthenticated, "missing %s header", HeaderRequestToken)
 	}

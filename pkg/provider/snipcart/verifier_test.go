@@ -133,7 +133,7 @@ func TestVerifyFixtures(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
 			body := readFixture(t, tt.file)
-			wh, err := v.Verify(context.Background(), webhookRequest(sb.Issue()), body)
+			wh, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(sb.Issue())), body)
 			if err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
@@ -214,14 +214,14 @@ func TestVerifyRefusedLocally(t *testing.T) {
 			if token == "issue" {
 				token = sb.Issue()
 			}
-			_, err := v.Verify(context.Background(), webhookRequest(token), []byte(tt.body))
+			_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(token)), []byte(tt.body))
 			wantCategory(t, err, tt.want)
 			if n := sb.Validations(); n != 0 {
 				t.Fatalf("%d validation requests, want none", n)
 			}
 			if tt.token == "issue" {
 				// The token was not spent: the well-formed delivery passes.
-				if _, err := v.Verify(context.Background(), webhookRequest(token), good); err != nil {
+				if _, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(token)), good); err != nil {
 					t.Fatalf("the token was spent by a malformed request: %v", err)
 				}
 			}
@@ -268,7 +268,7 @@ func TestVerifyRemoteAnswers(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			v := newVerifier(t, Config{APIURL: srv.URL + "/api/"})
-			_, err := v.Verify(context.Background(), webhookRequest(token), body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(token)), body)
 			wantCategory(t, err, tt.want)
 			if got := errors.Is(err, ErrSecretKeyRejected); got != tt.secretProblem {
 				t.Errorf("errors.Is(err, ErrSecretKeyRejected) = %v, want %v", got, tt.secretProblem)
@@ -320,7 +320,7 @@ func TestVerifyRedirectNotFollowed(t *testing.T) {
 			}))
 			t.Cleanup(srv.Close)
 			v := newVerifier(t, Config{APIURL: srv.URL, HTTPClient: tt.client})
-			_, err := v.Verify(context.Background(), webhookRequest("0123456789abcdef"), body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest("0123456789abcdef")), body)
 			wantCategory(t, err, provider.ErrUnavailable)
 			if n := followed.Load(); n != 0 {
 				t.Errorf("redirect followed %d times", n)
@@ -342,7 +342,7 @@ func TestVerifyUnavailable(t *testing.T) {
 		sb.SetDelay(5 * time.Second)
 		v := newVerifier(t, Config{APIURL: srv.URL, HTTPClient: &http.Client{Timeout: 100 * time.Millisecond}})
 		start := time.Now()
-		_, err := v.Verify(context.Background(), webhookRequest(sb.Issue()), body)
+		_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(sb.Issue())), body)
 		wantCategory(t, err, provider.ErrUnavailable)
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("Verify took %v, the timeout is 100ms", d)
@@ -355,7 +355,7 @@ func TestVerifyUnavailable(t *testing.T) {
 		v := newVerifier(t, Config{APIURL: srv.URL})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		_, err := v.Verify(ctx, webhookRequest(sb.Issue()), body)
+		_, err := v.Verify(ctx, provider.RequestOf(webhookRequest(sb.Issue())), body)
 		wantCategory(t, err, provider.ErrUnavailable)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error %v does not wrap context.DeadlineExceeded", err)
@@ -366,7 +366,7 @@ func TestVerifyUnavailable(t *testing.T) {
 		srv := httptest.NewServer(http.NotFoundHandler())
 		srv.Close()
 		v := newVerifier(t, Config{APIURL: srv.URL})
-		_, err := v.Verify(context.Background(), webhookRequest("0123456789abcdef"), body)
+		_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest("0123456789abcdef")), body)
 		wantCategory(t, err, provider.ErrUnavailable)
 		if strings.Contains(err.Error(), "0123456789abcdef") {
 			t.Errorf("error %q leaks the token", err)
@@ -379,10 +379,10 @@ func TestVerifyUnavailable(t *testing.T) {
 		token := sb.Issue()
 		sb.FailNext(2, http.StatusInternalServerError)
 		for range 2 {
-			_, err := v.Verify(context.Background(), webhookRequest(token), body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(token)), body)
 			wantCategory(t, err, provider.ErrUnavailable)
 		}
-		if _, err := v.Verify(context.Background(), webhookRequest(token), body); err != nil {
+		if _, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(token)), body); err != nil {
 			t.Fatalf("retry after Snipcart recovered: %v", err)
 		}
 	})
@@ -405,7 +405,7 @@ func TestVerifySandboxSecret(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			v := newVerifier(t, Config{SecretKey: tt.secret, APIURL: srv.URL})
-			_, err := v.Verify(context.Background(), webhookRequest(sb.Issue()), body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(sb.Issue())), body)
 			wantCategory(t, err, tt.want)
 			if tt.want != nil && !errors.Is(err, ErrSecretKeyRejected) {
 				t.Errorf("error %v does not wrap ErrSecretKeyRejected", err)
@@ -439,7 +439,7 @@ func TestVerifyTokenCache(t *testing.T) {
 		{name: "after a restart Snipcart refuses the used token", verifier: newVerifier(t, Config{APIURL: srv.URL}), body: body, want: provider.ErrUnauthenticated, wantValidations: 2},
 	}
 	for _, st := range steps {
-		_, err := st.verifier.Verify(context.Background(), webhookRequest(token), st.body)
+		_, err := st.verifier.Verify(context.Background(), provider.RequestOf(webhookRequest(token)), st.body)
 		if cat := st.want; (cat == nil && err != nil) || (cat != nil && !errors.Is(err, cat)) {
 			t.Fatalf("%s: Verify error = %v, want %v", st.name, err, cat)
 		}
@@ -461,7 +461,7 @@ func TestVerifyTokenCacheBounds(t *testing.T) {
 
 	a, b, c := sb.Issue(), sb.Issue(), sb.Issue()
 	for _, tok := range []string{a, b, c} {
-		if _, err := v.Verify(context.Background(), webhookRequest(tok), body); err != nil {
+		if _, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(tok)), body); err != nil {
 			t.Fatalf("first delivery: %v", err)
 		}
 		advance(time.Second)
@@ -482,7 +482,7 @@ func TestVerifyTokenCacheBounds(t *testing.T) {
 	}
 	for _, st := range steps {
 		advance(st.advance)
-		_, err := v.Verify(context.Background(), webhookRequest(st.token), body)
+		_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(st.token)), body)
 		if cat := st.want; (cat == nil && err != nil) || (cat != nil && !errors.Is(err, cat)) {
 			t.Fatalf("%s: Verify error = %v, want %v", st.name, err, cat)
 		}
@@ -508,7 +508,7 @@ func TestVerifyConcurrentSameToken(t *testing.T) {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			_, err := v.Verify(context.Background(), webhookRequest(token), body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(webhookRequest(token)), body)
 			errs <- err
 		})
 	}
