@@ -125,9 +125,10 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 // whether JetStream said it already had a message with the same
 // Nats-Msg-Id. JetStream says so only when the message travels alone (a
 // duplicate inside a larger batch is skipped silently), so false means
-// "stored" and not "new". msg must not be used by the caller until Publish
-// returns. An error means the message may or may not be stored: publish it
-// again, with the same Nats-Msg-Id.
+// "stored" and not "new". msg, its header and its data must not change
+// after the call, even after Publish returns: when ctx ends first, the
+// message may still be sent. An error means the message may or may not be
+// stored: publish it again, with the same Nats-Msg-Id.
 func (p *GroupPublisher) Publish(ctx context.Context, msg *nats.Msg) (duplicate bool, err error) {
 	if !p.unbatched.Load() {
 		r, err := p.publishBatched(ctx, msg)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"go.uber.org/zap"
@@ -60,6 +61,10 @@ type route struct {
 	verifier provider.Verifier
 	// unset names the variable to set when verifier is nil.
 	unset string
+	// stored and took are the route's series for 200 answers and for
+	// durations, looked up once.
+	stored prometheus.Counter
+	took   prometheus.Observer
 }
 
 // NATSOptions are the options the gateway's NATS connection should be made

@@ -36,7 +36,7 @@ var traceparentRE = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[
 func (g *Gateway) serveWebhook(c *fasthttp.RequestCtx, rt *route) {
 	start := time.Now()
 	code, res := g.receive(c, rt)
-	g.metrics.observe(rt.label, code, time.Since(start))
+	g.metrics.observe(rt, code, time.Since(start))
 	if res.err != nil {
 		g.answerError(c, rt, code, res)
 		return

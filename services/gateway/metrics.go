@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
@@ -53,15 +54,19 @@ func newMetrics(routes []*route) *metrics {
 	}
 	m.registry.MustRegister(m.requests, m.duration, m.publish, m.batch, m.duplicates, m.uncatalogued)
 	for _, rt := range routes { // series exist from the start, so rates work
-		m.requests.WithLabelValues(rt.label, "200")
-		m.duration.WithLabelValues(rt.label)
+		rt.stored = m.requests.WithLabelValues(rt.label, "200")
+		rt.took = m.duration.WithLabelValues(rt.label)
 	}
 	return m
 }
 
-func (m *metrics) observe(route string, code int, d time.Duration) {
-	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-	m.duration.WithLabelValues(route).Observe(d.Seconds())
+func (m *metrics) observe(rt *route, code int, d time.Duration) {
+	if code == http.StatusOK {
+		rt.stored.Inc()
+	} else {
+		m.requests.WithLabelValues(rt.label, strconv.Itoa(code)).Inc()
+	}
+	rt.took.Observe(d.Seconds())
 }
 
 func (m *metrics) observeBatch(size int, _ time.Duration) { m.batch.Observe(float64(size)) }

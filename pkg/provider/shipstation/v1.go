@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/url"
+	"strings"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/provider"
@@ -107,10 +108,27 @@ func StoreID(resourceURL string) string {
 }
 
 func storeIDOf(u *url.URL) string {
-	q := u.Query()
 	for _, name := range []string{"storeID", "storeId"} {
-		if id := q.Get(name); isStoreID(id) {
+		if id := firstQueryValue(u.RawQuery, name); isStoreID(id) {
 			return id
+		}
+	}
+	return ""
+}
+
+// firstQueryValue is u.Query().Get(name) without building the map: the
+// gateway reads it for every ShipStation webhook. A query with escapes or
+// semicolons takes the long way, so that both agree on every input.
+func firstQueryValue(rawQuery, name string) string {
+	if strings.ContainsAny(rawQuery, "%+;") {
+		q, _ := url.ParseQuery(rawQuery) // the pairs it could read, as url.URL.Query
+		return q.Get(name)
+	}
+	for rawQuery != "" {
+		var pair string
+		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
+		if key, value, _ := strings.Cut(pair, "="); key == name {
+			return value
 		}
 	}
 	return ""
