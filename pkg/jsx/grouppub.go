@@ -79,7 +79,8 @@ type GroupPublisher struct {
 
 // GroupPublisherOptions tune a GroupPublisher. The zero value is usable.
 type GroupPublisherOptions struct {
-	// MaxBatch caps the messages in one batch (default DefaultMaxBatch).
+	// MaxBatch caps the messages in one batch (default DefaultMaxBatch);
+	// 1 turns batching off: each Publish is a plain synchronous publish.
 	MaxBatch int
 	// Timeout bounds the wait for a batch's acknowledgement (default 5s).
 	Timeout time.Duration
@@ -108,7 +109,7 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
-	return &GroupPublisher{
+	p := &GroupPublisher{
 		nc:        nc,
 		js:        js,
 		maxBatch:  o.MaxBatch,
@@ -119,6 +120,8 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 		closing:   make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
+	p.unbatched.Store(o.MaxBatch == 1)
+	return p
 }
 
 // Publish stores msg in JetStream and returns once it is stored, reporting

@@ -26,6 +26,10 @@ type groupEnv struct {
 }
 
 func newGroupEnv(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration) *groupEnv {
+	return newGroupEnvBatch(t, cfg, timeout, 0)
+}
+
+func newGroupEnvBatch(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration, maxBatch int) *groupEnv {
 	t.Helper()
 	e := &groupEnv{ns: natstest.Run(t)}
 	e.js = e.ns.JetStream()
@@ -38,7 +42,7 @@ func newGroupEnv(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.pub = NewGroupPublisher(nc, js, GroupPublisherOptions{Timeout: timeout, OnBatch: func(size int, _ time.Duration) {
+	e.pub = NewGroupPublisher(nc, js, GroupPublisherOptions{MaxBatch: maxBatch, Timeout: timeout, OnBatch: func(size int, _ time.Duration) {
 		e.mu.Lock()
 		e.batches = append(e.batches, size)
 		e.mu.Unlock()
@@ -211,7 +215,13 @@ func TestGroupPublisherFallsBackWhenBatchesAreOff(t *testing.T) {
 }
 
 func TestGroupPublisherConcurrentCallers(t *testing.T) {
-	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second)
+	for _, maxBatch := range []int{0, 1, 7} {
+		t.Run(fmt.Sprintf("MaxBatch=%d", maxBatch), func(t *testing.T) { testConcurrentCallers(t, maxBatch) })
+	}
+}
+
+func testConcurrentCallers(t *testing.T, maxBatch int) {
+	e := newGroupEnvBatch(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second, maxBatch)
 	const callers, each = 64, 20
 	var wg sync.WaitGroup
 	errs := make(chan error, callers*each)
@@ -235,6 +245,15 @@ func TestGroupPublisherConcurrentCallers(t *testing.T) {
 	total := 0
 	for _, n := range e.batches {
 		total += n
+		if maxBatch > 1 && n > maxBatch {
+			t.Errorf("a batch of %d messages, over MaxBatch %d", n, maxBatch)
+		}
+	}
+	if maxBatch == 1 {
+		if len(e.batches) > 0 {
+			t.Errorf("MaxBatch 1 sent %d batches, want plain publishes", len(e.batches))
+		}
+		return
 	}
 	if total != callers*each {
 		t.Errorf("batches %v add up to %d messages, want %d", e.batches, total, callers*each)

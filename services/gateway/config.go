@@ -46,6 +46,10 @@ type Config struct {
 	VerifyTimeout time.Duration
 	// RetryAfter is sent with every 503 (GATEWAY_RETRY_AFTER, default 5s).
 	RetryAfter time.Duration
+	// PublishBatch caps how many concurrent requests share one JetStream
+	// acknowledgement (GATEWAY_PUBLISH_BATCH, default 256; 1 publishes
+	// each message on its own). See jsx.GroupPublisher.
+	PublishBatch int
 
 	// ShipStationToken is the secret in the ShipStation V1 target URL's
 	// "token" query parameter (SHIPSTATION_WEBHOOK_TOKEN[_FILE]).
@@ -88,6 +92,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		PublishTimeout:               l.Duration("GATEWAY_PUBLISH_TIMEOUT", DefaultPublishTimeout),
 		VerifyTimeout:                l.Duration("GATEWAY_VERIFY_TIMEOUT", DefaultVerifyTimeout),
 		RetryAfter:                   l.Duration("GATEWAY_RETRY_AFTER", DefaultRetryAfter),
+		PublishBatch:                 int(l.Int("GATEWAY_PUBLISH_BATCH", jsx.DefaultMaxBatch, 1)),
 		ShipStationToken:             l.Secret("SHIPSTATION_WEBHOOK_TOKEN"),
 		ShipStationResourceHosts:     l.Regexp("SHIPSTATION_RESOURCE_HOSTS"),
 		ShipStationResourceAllowHTTP: l.Bool("SHIPSTATION_RESOURCE_ALLOW_HTTP", false),
@@ -118,8 +123,8 @@ func (c Config) String() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s LOG_LEVEL=%s LOG_FORMAT=%s ", c.NATS, c.Log.Level, c.Log.Format)
-	fmt.Fprintf(&b, "GATEWAY_ADDR=%s GATEWAY_MAX_BODY_BYTES=%d GATEWAY_PUBLISH_TIMEOUT=%s GATEWAY_VERIFY_TIMEOUT=%s GATEWAY_RETRY_AFTER=%s ",
-		c.Addr, c.MaxBodyBytes, c.PublishTimeout, c.VerifyTimeout, c.RetryAfter)
+	fmt.Fprintf(&b, "GATEWAY_ADDR=%s GATEWAY_MAX_BODY_BYTES=%d GATEWAY_PUBLISH_TIMEOUT=%s GATEWAY_PUBLISH_BATCH=%d GATEWAY_VERIFY_TIMEOUT=%s GATEWAY_RETRY_AFTER=%s ",
+		c.Addr, c.MaxBodyBytes, c.PublishTimeout, c.PublishBatch, c.VerifyTimeout, c.RetryAfter)
 	fmt.Fprintf(&b, "SHIPSTATION_WEBHOOK_TOKEN=%s SHIPSTATION_RESOURCE_HOSTS=%s SHIPSTATION_RESOURCE_ALLOW_HTTP=%t SHIPSTATION_V2_JWKS_URL=%s ",
 		envconf.Redact(c.ShipStationToken), hosts, c.ShipStationResourceAllowHTTP, c.ShipStationV2JWKSURL)
 	fmt.Fprintf(&b, "SNIPCART_SECRET_KEY=%s SNIPCART_API_URL=%s SHOPLINE_APP_SECRET=%s ",

@@ -98,8 +98,9 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 	// Concurrent requests share JetStream acknowledgements: see
 	// jsx.GroupPublisher. Each request still waits for its own message.
 	g.pub = jsx.NewGroupPublisher(nc, js, jsx.GroupPublisherOptions{
-		Timeout: cfg.PublishTimeout,
-		OnBatch: g.metrics.observeBatch,
+		MaxBatch: cfg.PublishBatch,
+		Timeout:  cfg.PublishTimeout,
+		OnBatch:  g.metrics.observeBatch,
 	})
 	g.health = &obs.Health{Checks: map[string]obs.Check{
 		"nats":   g.checkConnected,
