@@ -5,8 +5,10 @@
 # same number of concurrent clients:
 #   1. wrk (or `hookstream bench` when wrk is not installed) → the real gateway (authenticated ShipStation V1
 #      webhooks, each unique, CloudEvent, Nats-Msg-Id, 200 after PubAck);
-#   2. the same load → a naive gateway (net/http + publish, nothing else);
-#   3. nats bench js pub sync --dedup (JetStream's own synchronous publish,
+#   2. the same load → the same gateway with GATEWAY_PUBLISH_BATCH=1 (one
+#      synchronous publish per request, no group commit);
+#   3. the same load → a naive gateway (net/http + publish, nothing else);
+#   4. nats bench js pub sync --dedup (JetStream's own synchronous publish,
 #      with message ids, as the baseline).
 # and prints req/s, p50/p99, errors, the gateway's peak RSS, and the ratios.
 #
@@ -27,6 +29,7 @@ SIZE=${SIZE:-170B}
 NATS_PORT=${NATS_PORT:-4333}
 GW_PORT=${GW_PORT:-8188}
 NAIVE_PORT=${NAIVE_PORT:-8189}
+SINGLE_PORT=${SINGLE_PORT:-8190}
 TOKEN=bench-token
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -56,11 +59,15 @@ NATS_URL=$nats_url GATEWAY_ADDR=127.0.0.1:$GW_PORT SHIPSTATION_WEBHOOK_TOKEN=$TO
 gw_pid=$!
 pids+=($gw_pid)
 
+NATS_URL=$nats_url GATEWAY_ADDR=127.0.0.1:$SINGLE_PORT SHIPSTATION_WEBHOOK_TOKEN=$TOKEN LOG_LEVEL=warn GATEWAY_PUBLISH_BATCH=1 \
+	gateway >"$work/gateway-single.log" 2>&1 &
+pids+=($!)
+
 hookstream naive-gateway -addr "127.0.0.1:$NAIVE_PORT" -nats "$nats_url" >"$work/naive.log" 2>&1 &
 pids+=($!)
 
 ready() { curl -fs -o /dev/null "$1" || [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$1")" = 200 ]; }
-for url in "http://127.0.0.1:$GW_PORT/readyz" "http://127.0.0.1:$NAIVE_PORT/"; do
+for url in "http://127.0.0.1:$GW_PORT/readyz" "http://127.0.0.1:$SINGLE_PORT/readyz" "http://127.0.0.1:$NAIVE_PORT/"; do
 	for _ in $(seq 100); do ready "$url" && break; sleep 0.1; done
 	ready "$url" || { echo "not ready: $url"; cat "$work"/*.log; exit 1; }
 done
@@ -91,26 +98,42 @@ print(json.dumps({"requests_per_sec": float(re.search(r"Requests/sec:\s+(\S+)", 
 
 echo "load generator: $LOAD" >&2
 printf '\n%-6s %-14s %10s %10s %10s %8s\n' round variant "msg/s" p50 p99 errors
-for round in $(seq "$ROUNDS"); do
-	gw=$(load "http://127.0.0.1:$GW_PORT/webhooks/shipstation?token=$TOKEN")
-	naive=$(load "http://127.0.0.1:$NAIVE_PORT/")
-	nats -s "$nats_url" bench js pub sync bench.sync --clients "$CLIENTS" --msgs "$msgs" --size "$SIZE" --create --storage file \
-		--dedup --purge --no-progress --csv "$work/nats-$round.csv" >"$work/nats-bench-$round.log" 2>&1
-	for pair in "gateway:$gw" "naive:$naive"; do
-		name=${pair%%:*}; json=${pair#*:}
-		echo "$json" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%-6s %-14s %10.0f %10s %10s %8d" % (sys.argv[1], sys.argv[2], r["requests_per_sec"], "%.2fms" % (r["p50_ns"]/1e6), "%.2fms" % (r["p99_ns"]/1e6), r["errors"]))' "$round" "$name"
-		echo "$json" >"$work/$name-$round.json"
-	done
-	python3 - "$work/nats-$round.csv" "$round" <<'PY'
-import csv, statistics, sys
+# Each variant starts on a new stream (a purge keeps JetStream's
+# de-duplication ids, which would slow every later variant that sends
+# Nats-Msg-Id), and the order of the variants turns by one every round.
+fresh_webhooks() {
+	nats -s "$nats_url" stream rm WEBHOOKS -f >/dev/null 2>&1 || true
+	nats -s "$nats_url" stream add --config "$root/deploy/streams/WEBHOOKS.json" >/dev/null
+}
+run_variant() { # name round
+	case $1 in
+	gateway) fresh_webhooks; load "http://127.0.0.1:$GW_PORT/webhooks/shipstation?token=$TOKEN" >"$work/$1-$2.json" ;;
+	gateway-batch1) fresh_webhooks; load "http://127.0.0.1:$SINGLE_PORT/webhooks/shipstation?token=$TOKEN" >"$work/$1-$2.json" ;;
+	naive) fresh_webhooks; load "http://127.0.0.1:$NAIVE_PORT/" >"$work/$1-$2.json" ;;
+	nats-js-sync)
+		nats -s "$nats_url" stream rm benchstream -f >/dev/null 2>&1 || true
+		nats -s "$nats_url" bench js pub sync bench.sync --clients "$CLIENTS" --msgs "$msgs" --size "$SIZE" --create --storage file \
+			--dedup --purge --no-progress --csv "$work/nats-$2.csv" >"$work/nats-bench-$2.log" 2>&1
+		python3 - "$work/nats-$2.csv" "$work/$1-$2.json" <<'PY'
+import csv, json, statistics, sys
 # One row per client; the run's rate is the sum of the clients' rates.
 rows = list(csv.DictReader(l.lstrip("#") for l in open(sys.argv[1])))
-rate = sum(float(r["MsgsPerSec"]) for r in rows)
-p50 = statistics.median(float(r["P50LatencyMicroSecs"]) for r in rows) / 1000
-p99 = max(float(r["P99LatencyMicroSecs"]) for r in rows) / 1000
-print("%-6s %-14s %10.0f %10s %10s %8s" % (sys.argv[2], "nats-js-sync", rate, "%.2fms" % p50, "%.2fms" % p99, "-"))
-open(sys.argv[1] + ".rate", "w").write(str(rate))
+json.dump({"requests_per_sec": sum(float(r["MsgsPerSec"]) for r in rows),
+           "p50_ns": statistics.median(float(r["P50LatencyMicroSecs"]) for r in rows) * 1000,
+           "p99_ns": max(float(r["P99LatencyMicroSecs"]) for r in rows) * 1000,
+           "errors": 0}, open(sys.argv[2], "w"))
 PY
+		;;
+	esac
+}
+variants=(gateway gateway-batch1 naive nats-js-sync)
+for round in $(seq "$ROUNDS"); do
+	for i in "${!variants[@]}"; do
+		run_variant "${variants[$(((i + round - 1) % ${#variants[@]}))]}" "$round"
+	done
+	for name in "${variants[@]}"; do
+		python3 -c 'import json,sys; r=json.load(open(sys.argv[3])); print("%-6s %-14s %10.0f %10s %10s %8d" % (sys.argv[1], sys.argv[2], r["requests_per_sec"], "%.2fms" % (r["p50_ns"]/1e6), "%.2fms" % (r["p99_ns"]/1e6), r["errors"]))' "$round" "$name" "$work/$name-$round.json"
+	done
 done
 
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
@@ -120,13 +143,17 @@ work, rounds, rss_kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 med = lambda xs: statistics.median(xs)
 gw = [json.load(open(f"{work}/gateway-{r}.json")) for r in range(1, rounds + 1)]
 naive = [json.load(open(f"{work}/naive-{r}.json")) for r in range(1, rounds + 1)]
-js = [float(open(f"{work}/nats-{r}.csv.rate").read()) for r in range(1, rounds + 1)]
+single = [json.load(open(f"{work}/gateway-batch1-{r}.json")) for r in range(1, rounds + 1)]
+js = [json.load(open(f"{work}/nats-js-sync-{r}.json"))["requests_per_sec"] for r in range(1, rounds + 1)]
 g, n, j = med([x["requests_per_sec"] for x in gw]), med([x["requests_per_sec"] for x in naive]), med(js)
+s1 = med([x["requests_per_sec"] for x in single])
 print()
 print(f"clients {sys.argv[4]}, {sys.argv[5]} per variant, median of {rounds} round(s)")
 print(f"gateway          {g:10.0f} req/s  p50 {med([x['p50_ns'] for x in gw])/1e6:.2f} ms  p99 {med([x['p99_ns'] for x in gw])/1e6:.2f} ms  errors {sum(x['errors'] for x in gw)}")
+print(f"gateway, batch 1 {s1:10.0f} req/s  p50 {med([x['p50_ns'] for x in single])/1e6:.2f} ms  p99 {med([x['p99_ns'] for x in single])/1e6:.2f} ms  errors {sum(x['errors'] for x in single)}")
 print(f"naive gateway    {n:10.0f} req/s")
 print(f"nats js pub sync {j:10.0f} msg/s")
-print(f"gateway / nats js pub sync = {g/j:.2f}   gateway / naive = {g/n:.2f}")
+print(f"gateway / nats js pub sync = {g/j:.2f}   gateway / naive = {g/n:.2f}   gateway / gateway batch 1 = {g/s1:.2f}")
+print("per round, gateway / nats js pub sync: " + ", ".join(f"{a['requests_per_sec']/b:.2f}" for a, b in zip(gw, js)))
 print(f"gateway peak RSS {rss_kib/1024:.1f} MiB")
 PY

@@ -118,35 +118,29 @@ func (g *Gateway) receive(c *fasthttp.RequestCtx, rt *route) (int, result) {
 	return http.StatusOK, res
 }
 
-// publish wraps the webhook in a CloudEvent and waits for JetStream's
-// PubAck. It reports whether JetStream already had the message.
+// publish wraps the webhook in a CloudEvent and waits until JetStream has
+// stored it. It reports whether JetStream already had the message.
 func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider.Webhook, traceparent, tracestate string) (bool, error) {
-	e := event.New()
-	e.SetID(wh.ID)
-	e.SetSource(wh.Source)
-	e.SetType(et.Type)
-	if wh.Subject != "" {
-		e.SetSubject(wh.Subject)
-	}
 	t := wh.Time
 	if t.IsZero() {
 		t = time.Now()
 	}
-	e.SetTime(t.UTC())
-	e.SetExtension("provider", wh.Provider)
-	for k, v := range wh.Extensions {
-		e.SetExtension(k, v)
+	var extensions [8]ce.Extension
+	a := ce.Attributes{
+		ID: wh.ID, Source: wh.Source, Type: et.Type, Subject: wh.Subject, Time: t,
+		DataContentType: event.ApplicationJSON,
+		Extensions:      append(extensions[:0], ce.Extension{Name: "provider", Value: wh.Provider}),
 	}
-	if traceparentRE.MatchString(traceparent) {
-		e.SetExtension("traceparent", traceparent)
+	for k, v := range wh.Extensions {
+		a.Extensions = append(a.Extensions, ce.Extension{Name: k, Value: v})
+	}
+	if traceparent != "" && traceparentRE.MatchString(traceparent) {
+		a.Extensions = append(a.Extensions, ce.Extension{Name: "traceparent", Value: traceparent})
 		if tracestate != "" && len(tracestate) <= 512 {
-			e.SetExtension("tracestate", tracestate)
+			a.Extensions = append(a.Extensions, ce.Extension{Name: "tracestate", Value: tracestate})
 		}
 	}
-	if err := e.SetData(event.ApplicationJSON, wh.Body); err != nil {
-		return false, err
-	}
-	msg, err := ce.ToMsg(et.Subject, &e)
+	msg, err := ce.NewMsg(et.Subject, a, wh.Body)
 	if err != nil {
 		return false, err
 	}
