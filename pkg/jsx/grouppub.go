@@ -19,12 +19,18 @@ import (
 // DefaultMaxBatch is the most messages a GroupPublisher puts in one batch.
 const DefaultMaxBatch = 256
 
+// MaxAtomicBatch is the most messages an atomic batch may hold: JetStream's
+// default limit (jetstream.limits.batch.max_msgs).
+const MaxAtomicBatch = 1000
+
 // ErrPublisherClosed is returned by Publish after Close.
 var ErrPublisherClosed = errors.New("jsx: publisher closed")
 
-// errBatchRefused marks a batch the stream refused because it does not
-// allow fast batches; Publish then publishes the message on its own.
-var errBatchRefused = errors.New("jsx: the stream does not allow batch publishing")
+// errPublishAlone marks a message whose batch JetStream refused as a
+// whole, not for anything wrong with the message: the stream does not allow
+// batches, or an atomic batch held a Nats-Msg-Id JetStream already had.
+// Publish then publishes the message on its own.
+var errPublishAlone = errors.New("jsx: publish the message on its own")
 
 // Fast-ingest batch operations, the second-to-last token of a batch
 // message's reply subject (nats-server 2.14, ADR-50).
@@ -34,9 +40,21 @@ const (
 	batchOpCommit = 2
 )
 
-// jsBatchPublishDisabled is JetStream's error code for a batch sent to a
-// stream without allow_batched.
-const jsBatchPublishDisabled = 10205
+// JetStream's error codes for batches sent to a stream without
+// allow_batched or allow_atomic, and for an atomic batch with a message id
+// it already had.
+const (
+	jsBatchPublishDisabled          = 10205
+	jsAtomicPublishDisabled         = 10174
+	jsAtomicPublishDuplicateMessage = 10201
+)
+
+// Atomic batch headers (nats-server 2.12, ADR-50).
+const (
+	headerBatchID     = "Nats-Batch-Id"
+	headerBatchSeq    = "Nats-Batch-Sequence"
+	headerBatchCommit = "Nats-Batch-Commit"
+)
 
 // GroupPublisher publishes messages for many concurrent callers, each of
 // which waits until JetStream has stored its own message: a group commit.
@@ -54,11 +72,20 @@ const jsBatchPublishDisabled = 10205
 // confirms a message that is not stored. De-duplication by Nats-Msg-Id works
 // as for single publishes.
 //
-// If the stream refuses batches (allow_batched off), the publisher falls
-// back to one synchronous publish per message, and stays so.
+// With Atomic set, batches are atomic instead (allow_atomic on the stream):
+// all of a batch is stored or none. JetStream then writes a batch with one
+// disk sync, which matters only on a server with sync_interval: always,
+// where fast-ingest batches sync every message; at the default interval
+// atomic batches cost JetStream more. An atomic batch that holds a
+// Nats-Msg-Id JetStream already has is refused whole, and its messages are
+// then published one by one.
+//
+// If the stream refuses batches, the publisher falls back to one
+// synchronous publish per message, and stays so.
 type GroupPublisher struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
+	atomic   bool
 	maxBatch int
 	timeout  time.Duration
 	onBatch  func(size int, took time.Duration)
@@ -84,6 +111,8 @@ type GroupPublisherOptions struct {
 	MaxBatch int
 	// Timeout bounds the wait for a batch's acknowledgement (default 5s).
 	Timeout time.Duration
+	// Atomic makes every batch atomic: see GroupPublisher.
+	Atomic bool
 	// OnBatch, if set, is called after each batch with its size and how
 	// long JetStream took to acknowledge it. It runs on the publishing
 	// goroutine and must be quick.
@@ -106,12 +135,16 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
+	if o.Atomic && o.MaxBatch > MaxAtomicBatch {
+		o.MaxBatch = MaxAtomicBatch
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
 	p := &GroupPublisher{
 		nc:        nc,
 		js:        js,
+		atomic:    o.Atomic,
 		maxBatch:  o.MaxBatch,
 		timeout:   o.Timeout,
 		onBatch:   o.OnBatch,
@@ -135,10 +168,14 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 func (p *GroupPublisher) Publish(ctx context.Context, msg *nats.Msg) (duplicate bool, err error) {
 	if !p.unbatched.Load() {
 		r, err := p.publishBatched(ctx, msg)
-		if !errors.Is(err, errBatchRefused) {
+		if !errors.Is(err, errPublishAlone) {
 			return r.duplicate, err
 		}
 	}
+	// Without its batch headers, or JetStream would take it for one.
+	delete(msg.Header, headerBatchID)
+	delete(msg.Header, headerBatchSeq)
+	delete(msg.Header, headerBatchCommit)
 	msg.Reply = ""
 	ack, err := p.js.PublishMsg(ctx, msg)
 	if err != nil {
@@ -252,18 +289,34 @@ func (p *GroupPublisher) run() {
 // commit sends one batch and returns each message's outcome.
 func (p *GroupPublisher) commit(batch []*groupRequest, timer *time.Timer) []groupResult {
 	b := &pendingBatch{id: nuid.Next(), results: make([]groupResult, len(batch)), settled: make([]bool, len(batch))}
-	// The flow value (the 500 token) asks for flow acknowledgements every
-	// 500 messages at most; batches are smaller, so there are none to wait for.
+	// Fast-ingest batches carry their place in the reply subject; the flow
+	// value (the 500 token) asks for flow acknowledgements every 500
+	// messages at most, and batches are smaller, so there are none to wait
+	// for. Atomic batches carry it in headers, and only the commit has a
+	// reply subject.
 	prefix := p.inbox + "." + b.id + ".500.fail."
+	seq := make([]string, 0, len(batch))
 	for i, r := range batch {
-		op := batchOpAppend
-		switch {
-		case i == len(batch)-1:
-			op = batchOpCommit
-		case i == 0:
-			op = batchOpStart
+		last := i == len(batch)-1
+		if p.atomic {
+			seq = append(seq, strconv.Itoa(i+1))
+			r.msg.Header[headerBatchID] = []string{b.id}
+			r.msg.Header[headerBatchSeq] = seq[i : i+1 : i+1]
+			r.msg.Reply = ""
+			if last {
+				r.msg.Header[headerBatchCommit] = []string{"1"}
+				r.msg.Reply = p.inbox + "." + b.id + ".atomic"
+			}
+		} else {
+			op := batchOpAppend
+			switch {
+			case last:
+				op = batchOpCommit
+			case i == 0:
+				op = batchOpStart
+			}
+			r.msg.Reply = prefix + strconv.Itoa(i+1) + "." + strconv.Itoa(op) + ".$FI"
 		}
-		r.msg.Reply = prefix + strconv.Itoa(i+1) + "." + strconv.Itoa(op) + ".$FI"
 		if err := p.nc.PublishMsg(r.msg); err != nil {
 			// The messages already sent may be stored; the callers will
 			// publish them again and de-duplication keeps one.
@@ -321,13 +374,23 @@ type batchResponse struct {
 
 // apply settles what one response tells about the batch b.
 func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
-	// The reply subject is <inbox>.<batch id>.<flow>.<gap>.<seq>.<op>.$FI.
+	// The reply subject is <inbox>.<batch id>.<flow>.<gap>.<seq>.<op>.$FI
+	// for a fast-ingest batch, <inbox>.<batch id>.atomic for an atomic one.
 	tokens := strings.Split(strings.TrimPrefix(m.Subject, p.inbox+"."), ".")
-	if len(tokens) != 6 || tokens[0] != b.id {
+	if tokens[0] != b.id {
 		return // a late answer to an earlier batch
 	}
-	seq, err := strconv.Atoi(tokens[3])
-	if err != nil || seq < 1 || seq > len(b.results) {
+	seq := len(b.results) // an atomic batch's answer is its commit's
+	if len(tokens) == 2 {
+		// All or nothing: whatever the answer did not confirm failed.
+		defer b.failPending(errors.New("jsx: JetStream did not store the atomic batch"))
+	}
+	if len(tokens) == 6 {
+		var err error
+		if seq, err = strconv.Atoi(tokens[3]); err != nil || seq < 1 || seq > len(b.results) {
+			return
+		}
+	} else if len(tokens) != 2 {
 		return
 	}
 	i := seq - 1
@@ -349,12 +412,18 @@ func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
 		b.settle(i, groupResult{err: fmt.Errorf("jsx: batch message %d: %w", seq, r.Error)})
 	case r.Type != "": // "gap": informational; the PubAck that follows counts what was stored
 	case r.Error != nil:
-		if r.Error.ErrorCode == jsBatchPublishDisabled {
+		switch r.Error.ErrorCode {
+		case jsBatchPublishDisabled, jsAtomicPublishDisabled:
 			p.unbatched.Store(true)
-			b.failPending(errBatchRefused)
-			return
+			b.failPending(errPublishAlone)
+		case jsAtomicPublishDuplicateMessage:
+			b.failPending(errPublishAlone)
+		default:
+			b.settle(i, groupResult{err: r.Error})
+			if p.atomic { // all or nothing
+				b.failPending(r.Error)
+			}
 		}
-		b.settle(i, groupResult{err: r.Error})
 	case r.Batch != "": // the batch's end: 1..Count stored, the rest not
 		for j := range b.results {
 			if j < r.Count {

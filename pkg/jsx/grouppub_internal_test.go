@@ -26,10 +26,31 @@ type groupEnv struct {
 }
 
 func newGroupEnv(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration) *groupEnv {
-	return newGroupEnvBatch(t, cfg, timeout, 0)
+	return newGroupEnvWith(t, cfg, GroupPublisherOptions{Timeout: timeout})
 }
 
-func newGroupEnvBatch(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration, maxBatch int) *groupEnv {
+// modes are the two kinds of batches, with the stream option each needs.
+var modes = []struct {
+	name   string
+	atomic bool
+	allow  func(*jetstream.StreamConfig)
+}{
+	{"fast", false, func(c *jetstream.StreamConfig) { c.AllowBatchPublish = true }},
+	{"atomic", true, func(c *jetstream.StreamConfig) { c.AllowAtomicPublish = true }},
+}
+
+// eachMode runs test once per kind of batch, on a stream that allows it.
+func eachMode(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration, test func(t *testing.T, e *groupEnv)) {
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			c := cfg
+			m.allow(&c)
+			test(t, newGroupEnvWith(t, c, GroupPublisherOptions{Timeout: timeout, Atomic: m.atomic}))
+		})
+	}
+}
+
+func newGroupEnvWith(t *testing.T, cfg jetstream.StreamConfig, o GroupPublisherOptions) *groupEnv {
 	t.Helper()
 	e := &groupEnv{ns: natstest.Run(t)}
 	e.js = e.ns.JetStream()
@@ -42,11 +63,12 @@ func newGroupEnvBatch(t *testing.T, cfg jetstream.StreamConfig, timeout time.Dur
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.pub = NewGroupPublisher(nc, js, GroupPublisherOptions{MaxBatch: maxBatch, Timeout: timeout, OnBatch: func(size int, _ time.Duration) {
+	o.OnBatch = func(size int, _ time.Duration) {
 		e.mu.Lock()
 		e.batches = append(e.batches, size)
 		e.mu.Unlock()
-	}})
+	}
+	e.pub = NewGroupPublisher(nc, js, o)
 	t.Cleanup(e.pub.Close)
 	return e
 }
@@ -61,7 +83,8 @@ func gpMsg(id string) *nats.Msg {
 
 // queued puts requests for msgs on the queue before the publisher starts,
 // so that its first batch is exactly these messages, in this order; it
-// then starts the publisher and returns each message's outcome.
+// then starts the publisher and returns each message's outcome, after
+// publishing alone, as Publish does, those whose batch was refused whole.
 func (e *groupEnv) queued(t *testing.T, msgs ...*nats.Msg) []groupResult {
 	t.Helper()
 	reqs := make([]*groupRequest, len(msgs))
@@ -81,7 +104,22 @@ func (e *groupEnv) queued(t *testing.T, msgs ...*nats.Msg) []groupResult {
 			t.Fatalf("message %d: no outcome", i)
 		}
 	}
+	for i, r := range out {
+		if errors.Is(r.err, errPublishAlone) { // as Publish does
+			out[i].duplicate, out[i].err = e.pub.Publish(context.Background(), msgs[i])
+		}
+	}
 	return out
+}
+
+// queuedAgain is queued with a new publisher, like the first, on the same
+// stream: a batch in the middle of a publisher's life.
+func (e *groupEnv) queuedAgain(t *testing.T, msgs ...*nats.Msg) []groupResult {
+	t.Helper()
+	first := e.pub
+	e.pub = NewGroupPublisher(first.nc, first.js, GroupPublisherOptions{Timeout: first.timeout, Atomic: first.atomic})
+	defer func() { e.pub.Close(); e.pub = first }()
+	return e.queued(t, msgs...)
 }
 
 // storedIDs lists the Nats-Msg-Ids in stream GP, in stream order.
@@ -124,7 +162,10 @@ func msgs(ids []string) []*nats.Msg {
 }
 
 func TestGroupPublisherOneBatchOneAck(t *testing.T) {
-	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second)
+	eachMode(t, jetstream.StreamConfig{Duplicates: time.Hour}, 5*time.Second, testOneBatchOneAck)
+}
+
+func testOneBatchOneAck(t *testing.T, e *groupEnv) {
 	want := ids("a", 50)
 	for i, r := range e.queued(t, msgs(want)...) {
 		if r.err != nil || r.duplicate {
@@ -143,7 +184,10 @@ func TestGroupPublisherOneBatchOneAck(t *testing.T) {
 }
 
 func TestGroupPublisherDuplicates(t *testing.T) {
-	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second)
+	eachMode(t, jetstream.StreamConfig{Duplicates: time.Hour}, 5*time.Second, testDuplicates)
+}
+
+func testDuplicates(t *testing.T, e *groupEnv) {
 	// Within one batch: the second "d-1" is skipped, and reported stored.
 	for i, r := range e.queued(t, msgs([]string{"d-1", "d-2", "d-1", "d-3"})...) {
 		if r.err != nil {
@@ -155,19 +199,27 @@ func TestGroupPublisherDuplicates(t *testing.T) {
 	if err != nil || !dup {
 		t.Errorf("publishing d-2 again: duplicate %v, error %v; want duplicate", dup, err)
 	}
-	// Across batches, the first message of a batch a duplicate.
-	if _, err := e.pub.Publish(context.Background(), gpMsg("d-4")); err != nil {
-		t.Fatal(err)
+	// Across batches: a batch holding one id JetStream already has.
+	for i, r := range e.queuedAgain(t, msgs([]string{"d-4", "d-3", "d-5"})...) {
+		if r.err != nil {
+			t.Errorf("message %d: %v", i, r.err)
+		}
 	}
-	if got, want := e.storedIDs(t), []string{"d-1", "d-2", "d-3", "d-4"}; !slices.Equal(got, want) {
+	got := e.storedIDs(t)
+	slices.Sort(got)
+	if want := []string{"d-1", "d-2", "d-3", "d-4", "d-5"}; !slices.Equal(got, want) {
 		t.Errorf("stream holds %v, want %v", got, want)
 	}
 }
 
 func TestGroupPublisherConfirmsOnlyStoredMessages(t *testing.T) {
-	// A full stream refuses new messages (discard new): the batch stops at
-	// the first it cannot store, and only the ones before are confirmed.
-	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour, MaxMsgs: 5, Discard: jetstream.DiscardNew}, 5*time.Second)
+	// A full stream refuses new messages (discard new): a fast-ingest batch
+	// stops at the first it cannot store, and only the ones before are
+	// confirmed; an atomic batch is refused whole.
+	eachMode(t, jetstream.StreamConfig{Duplicates: time.Hour, MaxMsgs: 5, Discard: jetstream.DiscardNew}, 5*time.Second, testConfirmsOnlyStored)
+}
+
+func testConfirmsOnlyStored(t *testing.T, e *groupEnv) {
 	all := ids("f", 8)
 	results := e.queued(t, msgs(all)...)
 	var confirmed []string
@@ -180,8 +232,8 @@ func TestGroupPublisherConfirmsOnlyStoredMessages(t *testing.T) {
 	if !slices.Equal(confirmed, stored) {
 		t.Errorf("confirmed %v, but the stream holds %v", confirmed, stored)
 	}
-	if len(stored) != 5 {
-		t.Errorf("stream holds %d messages, want 5 (its limit)", len(stored))
+	if want := map[bool]int{false: 5, true: 0}[e.pub.atomic]; len(stored) != want {
+		t.Errorf("stream holds %d messages, want %d", len(stored), want)
 	}
 	for i, r := range results[5:] {
 		if r.err == nil {
@@ -191,7 +243,14 @@ func TestGroupPublisherConfirmsOnlyStoredMessages(t *testing.T) {
 }
 
 func TestGroupPublisherFallsBackWhenBatchesAreOff(t *testing.T) {
-	e := newGroupEnv(t, jetstream.StreamConfig{Duplicates: time.Hour}, 5*time.Second)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			testFallsBack(t, newGroupEnvWith(t, jetstream.StreamConfig{Duplicates: time.Hour}, GroupPublisherOptions{Timeout: 5 * time.Second, Atomic: m.atomic}))
+		})
+	}
+}
+
+func testFallsBack(t *testing.T, e *groupEnv) {
 	want := ids("o", 20)
 	var wg sync.WaitGroup
 	errs := make([]error, len(want))
@@ -215,13 +274,18 @@ func TestGroupPublisherFallsBackWhenBatchesAreOff(t *testing.T) {
 }
 
 func TestGroupPublisherConcurrentCallers(t *testing.T) {
-	for _, maxBatch := range []int{0, 1, 7} {
-		t.Run(fmt.Sprintf("MaxBatch=%d", maxBatch), func(t *testing.T) { testConcurrentCallers(t, maxBatch) })
+	for _, m := range modes {
+		for _, maxBatch := range []int{0, 1, 7} {
+			t.Run(fmt.Sprintf("%s/MaxBatch=%d", m.name, maxBatch), func(t *testing.T) {
+				cfg := jetstream.StreamConfig{Duplicates: time.Hour}
+				m.allow(&cfg)
+				testConcurrentCallers(t, newGroupEnvWith(t, cfg, GroupPublisherOptions{Timeout: 5 * time.Second, MaxBatch: maxBatch, Atomic: m.atomic}), maxBatch)
+			})
+		}
 	}
 }
 
-func testConcurrentCallers(t *testing.T, maxBatch int) {
-	e := newGroupEnvBatch(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, 5*time.Second, maxBatch)
+func testConcurrentCallers(t *testing.T, e *groupEnv, maxBatch int) {
 	const callers, each = 64, 20
 	var wg sync.WaitGroup
 	errs := make(chan error, callers*each)
@@ -261,7 +325,10 @@ func testConcurrentCallers(t *testing.T, maxBatch int) {
 }
 
 func TestGroupPublisherWithoutStream(t *testing.T) {
-	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true}, 5*time.Second)
+	eachMode(t, jetstream.StreamConfig{}, 5*time.Second, testWithoutStream)
+}
+
+func testWithoutStream(t *testing.T, e *groupEnv) {
 	m := nats.NewMsg("nostream.x")
 	m.Data = []byte("{}")
 	_, err := e.pub.Publish(context.Background(), m)
@@ -292,7 +359,10 @@ func TestGroupPublisherTimesOut(t *testing.T) {
 }
 
 func TestGroupPublisherServerRestart(t *testing.T) {
-	e := newGroupEnv(t, jetstream.StreamConfig{AllowBatchPublish: true, Duplicates: time.Hour}, time.Second)
+	eachMode(t, jetstream.StreamConfig{Duplicates: time.Hour}, time.Second, testServerRestart)
+}
+
+func testServerRestart(t *testing.T, e *groupEnv) {
 	if _, err := e.pub.Publish(context.Background(), gpMsg("r-1")); err != nil {
 		t.Fatal(err)
 	}

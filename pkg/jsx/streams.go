@@ -76,9 +76,10 @@ func WebhooksStream(o StreamOptions) jetstream.StreamConfig {
 		MaxMsgs:     -1,
 		Duplicates:  o.DuplicateWindow,
 		Replicas:    o.Replicas,
-		// The gateway group-commits its publishes as fast-ingest batches
-		// (GroupPublisher); nats-server before 2.14 ignores the field.
-		AllowBatchPublish: true,
+		// The gateway group-commits its publishes as fast-ingest or, with
+		// GATEWAY_PUBLISH_ATOMIC, atomic batches (GroupPublisher).
+		AllowBatchPublish:  true,
+		AllowAtomicPublish: true,
 	}
 }
 
@@ -105,7 +106,7 @@ func FulfillmentStream(o StreamOptions) jetstream.StreamConfig {
 func canonicalStream(name, subjects, description string, o StreamOptions) jetstream.StreamConfig {
 	cfg := WebhooksStream(o)
 	cfg.Name, cfg.Subjects, cfg.Description = name, []string{subjects}, description
-	cfg.AllowBatchPublish = false
+	cfg.AllowBatchPublish, cfg.AllowAtomicPublish = false, false
 	if o.MaxAge <= 0 {
 		cfg.MaxAge = DefaultCanonicalMaxAge
 	}

@@ -50,6 +50,10 @@ type Config struct {
 	// acknowledgement (GATEWAY_PUBLISH_BATCH, default 256; 1 publishes
 	// each message on its own). See jsx.GroupPublisher.
 	PublishBatch int
+	// PublishAtomic makes the batches atomic (GATEWAY_PUBLISH_ATOMIC,
+	// default false): one disk sync per batch on a server with
+	// sync_interval: always, slower at the default interval.
+	PublishAtomic bool
 
 	// ShipStationToken is the secret in the ShipStation V1 target URL's
 	// "token" query parameter (SHIPSTATION_WEBHOOK_TOKEN[_FILE]).
@@ -93,6 +97,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		VerifyTimeout:                l.Duration("GATEWAY_VERIFY_TIMEOUT", DefaultVerifyTimeout),
 		RetryAfter:                   l.Duration("GATEWAY_RETRY_AFTER", DefaultRetryAfter),
 		PublishBatch:                 int(l.Int("GATEWAY_PUBLISH_BATCH", jsx.DefaultMaxBatch, 1)),
+		PublishAtomic:                l.Bool("GATEWAY_PUBLISH_ATOMIC", false),
 		ShipStationToken:             l.Secret("SHIPSTATION_WEBHOOK_TOKEN"),
 		ShipStationResourceHosts:     l.Regexp("SHIPSTATION_RESOURCE_HOSTS"),
 		ShipStationResourceAllowHTTP: l.Bool("SHIPSTATION_RESOURCE_ALLOW_HTTP", false),
@@ -123,8 +128,8 @@ func (c Config) String() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s LOG_LEVEL=%s LOG_FORMAT=%s ", c.NATS, c.Log.Level, c.Log.Format)
-	fmt.Fprintf(&b, "GATEWAY_ADDR=%s GATEWAY_MAX_BODY_BYTES=%d GATEWAY_PUBLISH_TIMEOUT=%s GATEWAY_PUBLISH_BATCH=%d GATEWAY_VERIFY_TIMEOUT=%s GATEWAY_RETRY_AFTER=%s ",
-		c.Addr, c.MaxBodyBytes, c.PublishTimeout, c.PublishBatch, c.VerifyTimeout, c.RetryAfter)
+	fmt.Fprintf(&b, "GATEWAY_ADDR=%s GATEWAY_MAX_BODY_BYTES=%d GATEWAY_PUBLISH_TIMEOUT=%s GATEWAY_PUBLISH_BATCH=%d GATEWAY_PUBLISH_ATOMIC=%t GATEWAY_VERIFY_TIMEOUT=%s GATEWAY_RETRY_AFTER=%s ",
+		c.Addr, c.MaxBodyBytes, c.PublishTimeout, c.PublishBatch, c.PublishAtomic, c.VerifyTimeout, c.RetryAfter)
 	fmt.Fprintf(&b, "SHIPSTATION_WEBHOOK_TOKEN=%s SHIPSTATION_RESOURCE_HOSTS=%s SHIPSTATION_RESOURCE_ALLOW_HTTP=%t SHIPSTATION_V2_JWKS_URL=%s ",
 		envconf.Redact(c.ShipStationToken), hosts, c.ShipStationResourceAllowHTTP, c.ShipStationV2JWKSURL)
 	fmt.Fprintf(&b, "SNIPCART_SECRET_KEY=%s SNIPCART_API_URL=%s SHOPLINE_APP_SECRET=%s ",

@@ -99,6 +99,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 	// jsx.GroupPublisher. Each request still waits for its own message.
 	g.pub = jsx.NewGroupPublisher(nc, js, jsx.GroupPublisherOptions{
 		MaxBatch: cfg.PublishBatch,
+		Atomic:   cfg.PublishAtomic,
 		Timeout:  cfg.PublishTimeout,
 		OnBatch:  g.metrics.observeBatch,
 	})
