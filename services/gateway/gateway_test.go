@@ -2,10 +2,12 @@ package gateway_test
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,11 +19,25 @@ import (
 	"github.com/hookstream/hookstream/schemas"
 )
 
+// publishModes are the gateway's ways to publish: group commit with
+// fast-ingest batches (the default), with atomic batches, and one
+// synchronous publish per request.
+var publishModes = map[string]map[string]string{
+	"fast batches":   nil,
+	"atomic batches": {"GATEWAY_PUBLISH_ATOMIC": "true"},
+	"no batches":     {"GATEWAY_PUBLISH_BATCH": "1"},
+}
+
 // Every event in the catalog, sent as its provider sends it, is stored once
 // as a CloudEvent with the body byte for byte; sending it again is answered
 // 200 and stores nothing new.
 func TestEveryCatalogEventIsStoredOnce(t *testing.T) {
-	h := newHarness(t, nil)
+	for mode, env := range publishModes {
+		t.Run(mode, func(t *testing.T) { testEveryCatalogEventIsStoredOnce(t, newHarness(t, env)) })
+	}
+}
+
+func testEveryCatalogEventIsStoredOnce(t *testing.T, h *harness) {
 	for _, et := range catalog.Webhooks() {
 		t.Run(et.Provider+"/"+et.Event, func(t *testing.T) {
 			h.t = t
@@ -73,6 +89,34 @@ func TestEveryCatalogEventIsStoredOnce(t *testing.T) {
 			}
 			if n := h.onSubject(et.Subject); n != 1 {
 				t.Errorf("%d messages on %s after the retry, want 1", n, et.Subject)
+			}
+		})
+	}
+}
+
+// Many requests at once share batches; each is answered 200 only once its
+// message is stored, and a provider's retries among them store nothing new.
+func TestConcurrentWebhooksAreEachStoredOnce(t *testing.T) {
+	for mode, env := range publishModes {
+		t.Run(mode, func(t *testing.T) {
+			h := newHarness(t, env)
+			et, _, headers := exampleOf(t, "shipstation", "ORDER_NOTIFY")
+			const unique, copies = 60, 3
+			var wg sync.WaitGroup
+			codes := make(chan int, unique*copies)
+			for i := range unique * copies {
+				body := fmt.Appendf(nil, `{"resource_url":"https://ssapi.shipstation.com/orders?storeID=123456&importBatch=c-%d","resource_type":"ORDER_NOTIFY"}`, i%unique)
+				wg.Go(func() { codes <- h.do(h.signed(et, body, headers)).code })
+			}
+			wg.Wait()
+			close(codes)
+			for code := range codes {
+				if code != http.StatusOK {
+					t.Errorf("status %d, want 200", code)
+				}
+			}
+			if n := h.stored(); n != unique {
+				t.Errorf("%d messages stored, want %d", n, unique)
 			}
 		})
 	}
