@@ -14,6 +14,12 @@
 #
 #   CLIENTS=64 DURATION=10s ROUNDS=3 deploy/bench/gateway.sh
 #
+# SYNC_INTERVAL=always runs nats-server with that sync_interval (default:
+# the server's, 2 minutes); ATOMIC=1 gives the first gateway
+# GATEWAY_PUBLISH_ATOMIC=true (atomic batches: one disk sync per batch):
+#
+#   SYNC_INTERVAL=always ATOMIC=1 ROUNDS=3 deploy/bench/gateway.sh
+#
 # wrk (apt-get install wrk) is the preferred load generator: it spends far
 # less CPU per request than a Go client, and on a 2-core machine the load
 # generator shares the cores with what it measures. LOAD=hookstream forces
@@ -51,10 +57,18 @@ mkdir -p "$work/bin"
 PATH="$work/bin:$PATH"
 
 nats_url="nats://127.0.0.1:$NATS_PORT"
-nats-server -js -sd "$work/store" -a 127.0.0.1 -p "$NATS_PORT" >"$work/nats.log" 2>&1 &
+cat >"$work/nats.conf" <<EOF
+listen: 127.0.0.1:$NATS_PORT
+jetstream {
+  store_dir: "$work/store"
+  ${SYNC_INTERVAL:+sync_interval: $SYNC_INTERVAL}
+}
+EOF
+nats-server -c "$work/nats.conf" >"$work/nats.log" 2>&1 &
 pids+=($!)
 
 NATS_URL=$nats_url GATEWAY_ADDR=127.0.0.1:$GW_PORT SHIPSTATION_WEBHOOK_TOKEN=$TOKEN LOG_LEVEL=warn \
+	GATEWAY_PUBLISH_ATOMIC=$([ "${ATOMIC:-0}" = 1 ] && echo true || echo false) \
 	gateway >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 pids+=($gw_pid)
@@ -137,7 +151,7 @@ for round in $(seq "$ROUNDS"); do
 done
 
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$gw_pid/status")
-python3 - "$work" "$ROUNDS" "$rss" "$CLIENTS" "$DURATION" <<'PY'
+python3 - "$work" "$ROUNDS" "$rss" "$CLIENTS" "$DURATION" "${SYNC_INTERVAL:-}" "${ATOMIC:-0}" <<'PY'
 import json, statistics, sys
 work, rounds, rss_kib = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 med = lambda xs: statistics.median(xs)
@@ -148,12 +162,16 @@ js = [json.load(open(f"{work}/nats-js-sync-{r}.json"))["requests_per_sec"] for r
 g, n, j = med([x["requests_per_sec"] for x in gw]), med([x["requests_per_sec"] for x in naive]), med(js)
 s1 = med([x["requests_per_sec"] for x in single])
 print()
-print(f"clients {sys.argv[4]}, {sys.argv[5]} per variant, median of {rounds} round(s)")
+print(f"clients {sys.argv[4]}, {sys.argv[5]} per variant, median of {rounds} round(s), sync_interval {sys.argv[6] or 'default'}, gateway atomic batches {sys.argv[7] == '1'}")
 print(f"gateway          {g:10.0f} req/s  p50 {med([x['p50_ns'] for x in gw])/1e6:.2f} ms  p99 {med([x['p99_ns'] for x in gw])/1e6:.2f} ms  errors {sum(x['errors'] for x in gw)}")
 print(f"gateway, batch 1 {s1:10.0f} req/s  p50 {med([x['p50_ns'] for x in single])/1e6:.2f} ms  p99 {med([x['p99_ns'] for x in single])/1e6:.2f} ms  errors {sum(x['errors'] for x in single)}")
 print(f"naive gateway    {n:10.0f} req/s")
 print(f"nats js pub sync {j:10.0f} msg/s")
-print(f"gateway / nats js pub sync = {g/j:.2f}   gateway / naive = {g/n:.2f}   gateway / gateway batch 1 = {g/s1:.2f}")
-print("per round, gateway / nats js pub sync: " + ", ".join(f"{a['requests_per_sec']/b:.2f}" for a, b in zip(gw, js)))
+# Each round measures every variant back to back: the ratios within a round
+# are the figures; the summary is their median over the rounds.
+ratio = lambda xs, ys: [x["requests_per_sec"] / (y if isinstance(y, float) else y["requests_per_sec"]) for x, y in zip(xs, ys)]
+for name, rs in [("gateway / nats js pub sync", ratio(gw, js)), ("gateway / naive", ratio(gw, naive)),
+                 ("gateway / gateway batch 1", ratio(gw, single))]:
+    print(f"{name:27s} = {med(rs):.2f}  (rounds: {', '.join(f'{r:.2f}' for r in rs)})")
 print(f"gateway peak RSS {rss_kib/1024:.1f} MiB")
 PY

@@ -142,14 +142,17 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 		o.Timeout = 5 * time.Second
 	}
 	p := &GroupPublisher{
-		nc:        nc,
-		js:        js,
-		atomic:    o.Atomic,
-		maxBatch:  o.MaxBatch,
-		timeout:   o.Timeout,
-		onBatch:   o.OnBatch,
-		requests:  make(chan *groupRequest, 4*o.MaxBatch),
-		responses: make(chan *nats.Msg, 64),
+		nc:       nc,
+		js:       js,
+		atomic:   o.Atomic,
+		maxBatch: o.MaxBatch,
+		timeout:  o.Timeout,
+		onBatch:  o.OnBatch,
+		requests: make(chan *groupRequest, 4*o.MaxBatch),
+		// A batch has at most three answers, and only the answers to a
+		// batch given up on wait here longer; a full channel would drop
+		// answers (nats.ErrSlowConsumer), so it is generous.
+		responses: make(chan *nats.Msg, 1024),
 		closing:   make(chan struct{}),
 		stopped:   make(chan struct{}),
 	}
@@ -216,12 +219,9 @@ func (p *GroupPublisher) publishBatched(ctx context.Context, msg *nats.Msg) (gro
 // batching goroutine.
 func (p *GroupPublisher) start() {
 	p.inbox = p.nc.NewInbox()
-	p.sub, p.startErr = p.nc.Subscribe(p.inbox+".>", func(m *nats.Msg) {
-		select {
-		case p.responses <- m:
-		case <-p.stopped:
-		}
-	})
+	// The connection's reader hands the answers straight to the channel:
+	// no goroutine in between, on a path every request waits on.
+	p.sub, p.startErr = p.nc.ChanSubscribe(p.inbox+".>", p.responses)
 	if p.startErr != nil {
 		p.startErr = fmt.Errorf("jsx: subscribing to publish acknowledgements: %w", p.startErr)
 		close(p.stopped)

@@ -181,6 +181,18 @@ func testOneBatchOneAck(t *testing.T, e *groupEnv) {
 	if e.pub.unbatched.Load() {
 		t.Error("publisher fell back to single publishes on a stream that allows batches")
 	}
+	// JetStream keeps an atomic batch's headers on the stored messages.
+	m, err := e.js.Stream(context.Background(), "GP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := m.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := first.Header.Get(headerBatchID) != ""; got != e.pub.atomic {
+		t.Errorf("stored message has %s: %v, want %v", headerBatchID, got, e.pub.atomic)
+	}
 }
 
 func TestGroupPublisherDuplicates(t *testing.T) {
