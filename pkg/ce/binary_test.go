@@ -103,3 +103,32 @@ func FuzzNewMsgAgreesWithTheSDK(f *testing.F) {
 		agree(t, a, []byte(id))
 	})
 }
+
+// BenchmarkNewMsg measures NewMsg on the gateway's attributes beside the
+// SDK path it replaces (event.Event and ToMsg), in the same run:
+//
+//	go test ./pkg/ce -run '^$' -bench NewMsg -benchmem
+func BenchmarkNewMsg(b *testing.B) {
+	a := ce.Attributes{
+		ID: "shipstation-0123456789abcdef0123456789abcdef", Source: "/shipstation/stores/123456",
+		Type: "com.shipstation.order_notify", Time: time.Now(), DataContentType: event.ApplicationJSON,
+		Extensions: []ce.Extension{{"provider", "shipstation"}},
+	}
+	data := []byte(`{"resource_url":"https://ssapi.shipstation.com/orders?storeID=123456&importBatch=1","resource_type":"ORDER_NOTIFY"}`)
+	b.Run("baseline=sdk", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := viaSDK("webhooks.shipstation.order_notify", a, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("NewMsg", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ce.NewMsg("webhooks.shipstation.order_notify", a, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
