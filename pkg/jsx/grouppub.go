@@ -299,6 +299,9 @@ func (p *GroupPublisher) commit(batch []*groupRequest, timer *time.Timer) []grou
 	for i, r := range batch {
 		last := i == len(batch)-1
 		if p.atomic {
+			if r.msg.Header == nil {
+				r.msg.Header = nats.Header{}
+			}
 			seq = append(seq, strconv.Itoa(i+1))
 			r.msg.Header[headerBatchID] = []string{b.id}
 			r.msg.Header[headerBatchSeq] = seq[i : i+1 : i+1]

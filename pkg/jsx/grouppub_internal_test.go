@@ -341,7 +341,7 @@ func TestGroupPublisherWithoutStream(t *testing.T) {
 }
 
 func testWithoutStream(t *testing.T, e *groupEnv) {
-	m := nats.NewMsg("nostream.x")
+	m := &nats.Msg{Subject: "nostream.x"} // and without a header
 	m.Data = []byte("{}")
 	_, err := e.pub.Publish(context.Background(), m)
 	if !errors.Is(err, jetstream.ErrNoStreamResponse) {
