@@ -509,6 +509,8 @@ func TestHealthAndMetrics(t *testing.T) {
 	for _, want := range []string{
 		`hookstream_gateway_requests_total{code="200",route="shopline"} 1`,
 		`hookstream_gateway_publish_duration_seconds_count 1`,
+		`hookstream_gateway_publish_batch_size_count 1`, // the request went alone: one batch of one
+		`hookstream_gateway_publish_batch_size_bucket{le="1"} 1`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %q", want)
