@@ -49,25 +49,16 @@ type harness struct {
 func newHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
 	h := &harness{Env: consumertest.New(t), t: t}
-	h.api = sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: "primary-key", Secret: "primary-secret"})
+	h.api = sandbox.NewShipStationAPI(consumertest.PrimaryKey)
 	srv := httptest.NewServer(h.api)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
-	vars := map[string]string{
-		"SHIPSTATION_API_KEY":    "primary-key",
-		"SHIPSTATION_API_SECRET": "primary-secret",
-		"SHIPSTATION_API_URL":    srv.URL,
-		"HEALTH_ADDR":            "-",
-		"CONSUMER_MAX_DELIVER":   "3",
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
+	vars := consumertest.ServiceEnv(srv.URL, []sandbox.ShipStationKey{consumertest.PrimaryKey}, env)
 	cfg, err := fulfillmentholds.Load(envconf.Map(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Consumer.BackOff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
+	cfg.Consumer.BackOff = consumertest.FastBackOff
 	h.cfg = cfg
 	h.svc = h.newService()
 	return h

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/schemas"
@@ -192,12 +193,12 @@ func TestOutOfOrderUpdatesKeepTheNewer(t *testing.T) {
 // loop of requests.
 func TestCredentialRotation(t *testing.T) {
 	h := newHarness(t, nil)
-	h.api.Revoke("primary-key")
+	h.api.Revoke(consumertest.PrimaryKey.Key)
 	h.start()
 	h.orderNotify("batch-2", 2)
 	natstest.Eventually(t, "2 orders with the secondary key", func() bool { return h.published(shipstationUpserted) >= 2 })
 
-	h.api.Revoke("secondary-key")
+	h.api.Revoke(consumertest.SecondaryKey.Key)
 	before := h.api.Requests()
 	h.orderNotify("batch-4", 4)
 	natstest.Eventually(t, "a DLQ entry", func() bool { return len(h.dlq()) == 1 })

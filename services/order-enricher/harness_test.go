@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
-	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -33,28 +32,16 @@ func newHarness(t testing.TB, env map[string]string) *harness {
 	t.Helper()
 	h := &harness{Env: consumertest.New(t), t: t}
 	h.api = sandbox.NewShipStationAPI(
-		sandbox.ShipStationKey{Key: "primary-key", Secret: "primary-secret"},
-		sandbox.ShipStationKey{Key: "secondary-key", Secret: "secondary-secret"})
+		consumertest.PrimaryKey, consumertest.SecondaryKey)
 	srv := httptest.NewServer(h.api)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
-	vars := map[string]string{
-		"SHIPSTATION_API_KEY":              "primary-key",
-		"SHIPSTATION_API_SECRET":           "primary-secret",
-		"SHIPSTATION_API_KEY_SECONDARY":    "secondary-key",
-		"SHIPSTATION_API_SECRET_SECONDARY": "secondary-secret",
-		"SHIPSTATION_API_URL":              srv.URL,
-		"HEALTH_ADDR":                      "-",
-		"CONSUMER_MAX_DELIVER":             "3",
-	}
-	for k, v := range env {
-		vars[k] = v
-	}
+	vars := consumertest.ServiceEnv(srv.URL, []sandbox.ShipStationKey{consumertest.PrimaryKey, consumertest.SecondaryKey}, env)
 	cfg, err := orderenricher.Load(envconf.Map(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Consumer.BackOff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
+	cfg.Consumer.BackOff = consumertest.FastBackOff
 	log := zaptest.NewLogger(t)
 	if _, benchmark := t.(*testing.B); benchmark {
 		log = zap.NewNop()

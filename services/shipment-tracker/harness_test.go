@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"go.uber.org/zap/zaptest"
@@ -42,32 +41,16 @@ func newHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
 	h := &harness{Env: consumertest.New(t), t: t, served: map[string][]any{}}
 	h.api = sandbox.NewShipStationAPI(
-		sandbox.ShipStationKey{Key: "primary-key", Secret: "primary-secret"},
-		sandbox.ShipStationKey{Key: "secondary-key", Secret: "secondary-secret"})
+		consumertest.PrimaryKey, consumertest.SecondaryKey)
 	srv := httptest.NewServer(http.HandlerFunc(h.serveAPI))
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
-	vars := map[string]string{
-		"SHIPSTATION_API_KEY":              "primary-key",
-		"SHIPSTATION_API_SECRET":           "primary-secret",
-		"SHIPSTATION_API_KEY_SECONDARY":    "secondary-key",
-		"SHIPSTATION_API_SECRET_SECONDARY": "secondary-secret",
-		"SHIPSTATION_API_URL":              srv.URL,
-		"HEALTH_ADDR":                      "-",
-		"CONSUMER_MAX_DELIVER":             "3",
-	}
-	for k, v := range env {
-		if v == "" {
-			delete(vars, k)
-			continue
-		}
-		vars[k] = v
-	}
+	vars := consumertest.ServiceEnv(srv.URL, []sandbox.ShipStationKey{consumertest.PrimaryKey, consumertest.SecondaryKey}, env)
 	cfg, err := shipmenttracker.Load(envconf.Map(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Consumer.BackOff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
+	cfg.Consumer.BackOff = consumertest.FastBackOff
 	if h.svc, err = shipmenttracker.New(cfg, h.JS.Conn(), zaptest.NewLogger(t)); err != nil {
 		t.Fatal(err)
 	}

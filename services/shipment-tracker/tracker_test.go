@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/natstest"
@@ -442,8 +443,8 @@ func TestPermanentErrorsGoToDLQOnce(t *testing.T) {
 			h.webhook(catalog.Snipcart, "order.trackingNumber.changed", []byte(`{"eventName":"order.trackingNumber.changed","mode":"Live","createdOn":"2024-01-01T00:00:00Z","content":{}}`))
 		}, "token"},
 		{"both keys revoked", func(h *harness) {
-			h.api.Revoke("primary-key")
-			h.api.Revoke("secondary-key")
+			h.api.Revoke(consumertest.PrimaryKey.Key)
+			h.api.Revoke(consumertest.SecondaryKey.Key)
 			h.shipStation("SHIP_NOTIFY", "/shipments", "batchId=x")
 		}, "refused"},
 		{"foreign resource_url", func(h *harness) {
@@ -620,7 +621,7 @@ func fetchRaw(t *testing.T, h *harness, pathAndQuery, key string) []map[string]a
 	var all []map[string]any
 	for page := 1; ; page++ {
 		req, _ := http.NewRequest(http.MethodGet, h.url+pathAndQuery+"&pageSize=500&page="+itoa(int64(page)), nil)
-		req.SetBasicAuth("primary-key", "primary-secret")
+		req.SetBasicAuth(consumertest.PrimaryKey.Key, consumertest.PrimaryKey.Secret)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

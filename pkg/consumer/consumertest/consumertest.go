@@ -25,6 +25,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/sandbox"
 )
 
 // Env is a JetStream server for one test, holding the WEBHOOKS stream.
@@ -317,4 +318,39 @@ func Stored[T any](env *Env, bucket, key string) (rec T, ok bool) {
 		env.t.Fatalf("%s %s: %v", bucket, key, err)
 	}
 	return rec, true
+}
+
+// Sandbox API keys the consumer services' tests use: a primary pair and a
+// secondary one (a key rotation).
+var (
+	PrimaryKey   = sandbox.ShipStationKey{Key: "primary-key", Secret: "primary-secret"}
+	SecondaryKey = sandbox.ShipStationKey{Key: "secondary-key", Secret: "secondary-secret"}
+)
+
+// FastBackOff is the redelivery back-off consumer tests set, so that a
+// retry takes milliseconds.
+var FastBackOff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
+
+// ServiceEnv is the environment of a consumer service under test: the
+// ShipStation API at apiURL with keys (the first primary, the second, if
+// any, secondary), no health server, three deliveries at most. env adds
+// to it or overrides it; a "" value removes a variable.
+func ServiceEnv(apiURL string, keys []sandbox.ShipStationKey, env map[string]string) map[string]string {
+	vars := map[string]string{
+		"SHIPSTATION_API_URL":  apiURL,
+		"HEALTH_ADDR":          "-",
+		"CONSUMER_MAX_DELIVER": "3",
+	}
+	names := [][2]string{{"SHIPSTATION_API_KEY", "SHIPSTATION_API_SECRET"}, {"SHIPSTATION_API_KEY_SECONDARY", "SHIPSTATION_API_SECRET_SECONDARY"}}
+	for i, k := range keys[:min(len(keys), len(names))] {
+		vars[names[i][0]], vars[names[i][1]] = k.Key, k.Secret
+	}
+	for k, v := range env {
+		if v == "" {
+			delete(vars, k)
+			continue
+		}
+		vars[k] = v
+	}
+	return vars
 }
