@@ -15,7 +15,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natsconn"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
@@ -83,15 +83,15 @@ func (s svc) readVariables(env map[string]string) map[string]bool {
 
 // natsConn returns the NATS connection settings of a loaded Config (every
 // Config has a field or an embedded field NATS).
-func natsConn(t *testing.T, cfg any) jsx.ConnConfig {
+func natsConn(t *testing.T, cfg any) natsconn.Config {
 	t.Helper()
 	f := reflect.ValueOf(cfg).FieldByName("NATS")
 	if !f.IsValid() {
 		t.Fatalf("%T has no NATS field", cfg)
 	}
-	c, ok := f.Interface().(jsx.ConnConfig)
+	c, ok := f.Interface().(natsconn.Config)
 	if !ok {
-		t.Fatalf("%T.NATS is a %s, not a jsx.ConnConfig", cfg, f.Type())
+		t.Fatalf("%T.NATS is a %s, not a natsconn.Config", cfg, f.Type())
 	}
 	return c
 }

@@ -24,7 +24,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
+	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
@@ -147,7 +148,7 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 		if s.name == "gateway" {
 			opts = append(opts, gateway.NATSOptions()...)
 		}
-		nc, err := jsx.Connect(natsConn(t, cfg), "hookstream-"+s.name, log, opts...)
+		nc, err := natsconn.Connect(natsConn(t, cfg), "hookstream-"+s.name, log, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -211,7 +212,7 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 	})
 	for _, c := range []struct{ stream, durable string }{
 		{"WEBHOOKS", orderenricher.Durable}, {"WEBHOOKS", shipmenttracker.Durable},
-		{"WEBHOOKS", fulfillmentholds.Durable}, {jsx.StreamHoldTimers, fulfillmentholds.TimersDurable},
+		{"WEBHOOKS", fulfillmentholds.Durable}, {fulfillmentholds.StreamHoldTimers, fulfillmentholds.TimersDurable},
 	} {
 		eventually(t, 20*time.Second, "durable consumer "+c.durable+" on "+c.stream, func() bool {
 			_, err := ajs.Consumer(context.Background(), c.stream, c.durable)
@@ -230,10 +231,10 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 			snd.mustSend(t, w[0], w[1])
 		}
 		want := map[string][]string{
-			"ORDERS":             {"orders.shipstation.upserted", "orders.snipcart.upserted"},
-			"SHIPMENTS":          {"shipments.shipstation.tracking_updated", "shipments.snipcart.tracking_updated"},
-			"FULFILLMENT":        {"fulfillment.shopline.hold_placed", "fulfillment.shipstation.rejected"},
-			jsx.StreamHoldTimers: {"holdtimers.schedule.shopline.1610418123456.4005740193290131085320"},
+			"ORDERS":                          {"orders.shipstation.upserted", "orders.snipcart.upserted"},
+			"SHIPMENTS":                       {"shipments.shipstation.tracking_updated", "shipments.snipcart.tracking_updated"},
+			"FULFILLMENT":                     {"fulfillment.shopline.hold_placed", "fulfillment.shipstation.rejected"},
+			fulfillmentholds.StreamHoldTimers: {"holdtimers.schedule.shopline.1610418123456.4005740193290131085320"},
 		}
 		for _, stream := range sortedKeys(want) {
 			for _, subject := range want[stream] {
@@ -246,19 +247,19 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 		eventually(t, 30*time.Second, "hold_released", func() bool {
 			return subjects(ajs, "FULFILLMENT")["fulfillment.shopline.hold_released"] > 0
 		})
-		timer := want[jsx.StreamHoldTimers][0]
+		timer := want[fulfillmentholds.StreamHoldTimers][0]
 		eventually(t, 30*time.Second, "the timer to be cancelled", func() bool {
-			n, ok := subjects(ajs, jsx.StreamHoldTimers)[timer]
+			n, ok := subjects(ajs, fulfillmentholds.StreamHoldTimers)[timer]
 			return !ok || n == 0
 		})
 	})
 
 	t.Run("undecodable messages go to the DLQ", func(t *testing.T) {
 		junk := map[string]string{ // published subject -> the consumer whose DLQ gets it
-			"webhooks.snipcart.order.completed":             orderenricher.Durable,
-			"webhooks.shipstation.ship_notify":              shipmenttracker.Durable,
-			"webhooks.shopline.fulfillment_order.released":  fulfillmentholds.Durable,
-			jsx.HoldTimerFiredPrefix + "shopline.junk.junk": fulfillmentholds.TimersDurable,
+			"webhooks.snipcart.order.completed":                          orderenricher.Durable,
+			"webhooks.shipstation.ship_notify":                           shipmenttracker.Durable,
+			"webhooks.shopline.fulfillment_order.released":               fulfillmentholds.Durable,
+			fulfillmentholds.HoldTimerFiredPrefix + "shopline.junk.junk": fulfillmentholds.TimersDurable,
 		}
 		for subject := range junk {
 			if _, err := ajs.Publish(context.Background(), subject, []byte("not a CloudEvent")); err != nil {
@@ -266,8 +267,8 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 			}
 		}
 		for subject, durable := range junk {
-			dlq := jsx.DLQSubject(durable, subject)
-			eventually(t, 30*time.Second, dlq, func() bool { return subjects(ajs, jsx.DLQStreamName)[dlq] > 0 })
+			entry := dlq.Subject(durable, subject)
+			eventually(t, 30*time.Second, entry, func() bool { return subjects(ajs, dlq.StreamName)[entry] > 0 })
 		}
 	})
 
@@ -318,7 +319,7 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 			})
 		}
 		// Nothing the refused calls tried happened.
-		for _, name := range []string{"WEBHOOKS", "ORDERS", "SHIPMENTS", "FULFILLMENT", jsx.StreamHoldTimers, jsx.DLQStreamName} {
+		for _, name := range []string{"WEBHOOKS", "ORDERS", "SHIPMENTS", "FULFILLMENT", fulfillmentholds.StreamHoldTimers, dlq.StreamName} {
 			if _, err := ajs.Stream(context.Background(), name); err != nil {
 				t.Errorf("stream %s: %v", name, err)
 			}
@@ -336,7 +337,7 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 		// died on a message's last delivery: read it from its stream.
 		for _, c := range []struct{ user, stream string }{
 			{orderenricher.Durable, "WEBHOOKS"}, {shipmenttracker.Durable, "WEBHOOKS"},
-			{fulfillmentholds.Durable, "WEBHOOKS"}, {fulfillmentholds.Durable, jsx.StreamHoldTimers},
+			{fulfillmentholds.Durable, "WEBHOOKS"}, {fulfillmentholds.Durable, fulfillmentholds.StreamHoldTimers},
 		} {
 			nc, errs := connectAs(t, ns.ClientURL(), c.user, pw[passwordVar(c.user)])
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -440,7 +441,7 @@ func refusals() []refusal {
 		publish("fulfillment-holds", "holdtimers.fired.shopline.x.y"),
 		publish("fulfillment-holds", "orders.snipcart.forged"),
 		publish("fulfillment-holds", "$KV.orders.x"),
-		deleteStream("fulfillment-holds", jsx.StreamHoldTimers),
+		deleteStream("fulfillment-holds", fulfillmentholds.StreamHoldTimers),
 		purge("fulfillment-holds", "FULFILLMENT"),
 		deleteStream("fulfillment-holds", "WEBHOOKS"),
 	}

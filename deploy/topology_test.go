@@ -27,8 +27,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // proc is a process the topology test started.
@@ -248,7 +248,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		} else {
 			set("SHIPSTATION_API_URL", apiURL)
 			// A handler whose JetStream request went to the killed leader
-			// waits for its deadline (jsx.Update has no shorter one), so
+			// waits for its deadline (state.Update has no shorter one), so
 			// the consumers recover from the failover after
 			// CONSUMER_HANDLER_TIMEOUT (default 2m). The test waits 15s.
 			env["CONSUMER_HANDLER_TIMEOUT"] = handlerTimeout.String()
@@ -430,7 +430,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		eventually(t, 30*time.Second, "the holds bucket", func() bool {
 			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
-			kv, err = ajs.KeyValue(cctx, jsx.BucketHolds)
+			kv, err = ajs.KeyValue(cctx, state.BucketHolds)
 			return err == nil
 		})
 		for i := range total {

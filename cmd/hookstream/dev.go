@@ -17,7 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
@@ -256,7 +256,7 @@ func (env *devEnv) stop() error {
 	}
 	env.wg.Wait()
 	if env.nc != nil {
-		_ = jsx.Drain(env.nc, 5*time.Second)
+		_ = natsconn.Drain(env.nc, 5*time.Second)
 	}
 	if env.ns != nil {
 		env.ns.Shutdown()

@@ -13,7 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 )
 
 // runDLQ is `hookstream dlq list | show <seq> | redrive <seq>|--all`.
@@ -52,7 +52,7 @@ func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	switch sub {
 	case "list":
-		entries, err := jsx.ListDLQ(ctx, js, *consumer)
+		entries, err := dlq.List(ctx, js, *consumer)
 		if err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		entry, err := jsx.GetDLQ(ctx, js, n)
+		entry, err := dlq.Get(ctx, js, n)
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	case "redrive":
 		if *all {
-			n, err := jsx.RedriveAll(ctx, js, *consumer)
+			n, err := dlq.RedriveAll(ctx, js, *consumer)
 			fmt.Fprintf(stdout, "redrove %d entries\n", n)
 			return err
 		}
@@ -79,7 +79,7 @@ func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := jsx.Redrive(ctx, js, n); err != nil {
+		if err := dlq.Redrive(ctx, js, n); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "redrove entry %d\n", n)
@@ -89,7 +89,7 @@ func runDLQ(ctx context.Context, args []string, stdout io.Writer) error {
 	return fmt.Errorf("unknown dlq subcommand %q", sub)
 }
 
-func printDLQList(w io.Writer, entries []jsx.DLQEntry) {
+func printDLQList(w io.Writer, entries []dlq.Entry) {
 	if len(entries) == 0 {
 		fmt.Fprintln(w, "the DLQ is empty")
 		return
@@ -103,7 +103,7 @@ func printDLQList(w io.Writer, entries []jsx.DLQEntry) {
 	tw.Flush()
 }
 
-func printDLQEntry(w io.Writer, e jsx.DLQEntry) {
+func printDLQEntry(w io.Writer, e dlq.Entry) {
 	fmt.Fprintf(w, "entry %d on %s\n  consumer       %s\n  subject        %s (stream %s, seq %d)\n  attempts       %d\n  first failure  %s\n  last failure   %s\n  error          %s\n\nheaders:\n",
 		e.Seq, e.Subject, e.Consumer, e.OriginalSubject, e.OriginalStream, e.OriginalSeq, e.Attempts,
 		e.FirstFailure.Format(time.RFC3339), e.LastFailure.Format(time.RFC3339), e.Error)

@@ -14,8 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // runHolds is `hookstream holds list [--overdue] [--nats URL]`: the open
@@ -56,7 +56,7 @@ func runHolds(ctx context.Context, args []string, stdout io.Writer) error {
 // alerted as overdue when overdue is set), oldest first. A missing bucket
 // means nothing has been held yet.
 func openHolds(ctx context.Context, js jetstream.JetStream, overdue bool) ([]model.FulfillmentHold, error) {
-	kv, err := js.KeyValue(ctx, jsx.BucketHolds)
+	kv, err := js.KeyValue(ctx, state.BucketHolds)
 	if errors.Is(err, jetstream.ErrBucketNotFound) {
 		return nil, nil
 	}

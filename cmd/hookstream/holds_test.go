@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // testHold is a held SHOPLINE record placed at placed.
@@ -42,7 +42,7 @@ func TestHoldsList(t *testing.T) {
 	if out := holdsCommand(t, srv.ClientURL(), "list"); out != "no open holds\n" {
 		t.Errorf("before any hold: %q", out)
 	}
-	kv, err := jsx.EnsureBucket(ctx, js, jsx.StateBucket(jsx.BucketHolds, "test", jsx.KVOptions{}))
+	kv, err := state.EnsureBucket(ctx, js, state.Bucket(state.BucketHolds, "test", state.BucketOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}

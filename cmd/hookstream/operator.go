@@ -7,7 +7,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natsconn"
 )
 
 // defaultOperatorURL is where the operator commands connect unless told
@@ -21,7 +21,7 @@ func defaultOperatorURL() string {
 // or NATS_USER and NATS_PASSWORD[_FILE].
 func connectOperator(url, name string) (*nats.Conn, error) {
 	l := envconf.New(nil)
-	cfg := jsx.LoadConnConfig(l)
+	cfg := natsconn.LoadConfig(l)
 	if err := l.Err(); err != nil {
 		return nil, err
 	}

@@ -15,8 +15,9 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/streams"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
@@ -46,20 +47,20 @@ func streamDefinitions(replicas int) ([]jetstream.StreamConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	streams := []jetstream.StreamConfig{
-		jsx.WebhooksStream(gw.Webhooks),
-		jsx.OrdersStream(oe.Orders),
-		jsx.ShipmentsStream(st.Shipments),
-		jsx.FulfillmentStream(fh.Fulfillment),
-		jsx.DLQStream(jsx.StreamOptions{}),
-		jsx.HoldTimersStream(fh.Timers),
+	defs := []jetstream.StreamConfig{
+		streams.Webhooks(gw.Webhooks),
+		streams.Orders(oe.Orders),
+		streams.Shipments(st.Shipments),
+		streams.Fulfillment(fh.Fulfillment),
+		dlq.Stream(streams.Options{}),
+		fulfillmentholds.HoldTimersStream(fh.Timers),
 	}
 	// The consumers apply STREAM_REPLICAS to every stream they provision
 	// (consumer.Frame.Provision); the gateway reads it into Webhooks.
-	for i := range streams {
-		streams[i].Replicas = replicas
+	for i := range defs {
+		defs[i].Replicas = replicas
 	}
-	return streams, nil
+	return defs, nil
 }
 
 // runStreams prints stream definitions as the JSON `nats stream add

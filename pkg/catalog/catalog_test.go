@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // subjectToken is what a subject token may contain (DESIGN.md §3).
@@ -183,10 +183,10 @@ func TestWebhookRefused(t *testing.T) {
 func TestTable(t *testing.T) {
 	t.Parallel()
 	streams := map[string][]string{
-		catalog.StreamWebhooks:    jsx.WebhooksStream(jsx.StreamOptions{}).Subjects,
-		catalog.StreamOrders:      jsx.OrdersStream(jsx.StreamOptions{}).Subjects,
-		catalog.StreamShipments:   jsx.ShipmentsStream(jsx.StreamOptions{}).Subjects,
-		catalog.StreamFulfillment: jsx.FulfillmentStream(jsx.StreamOptions{}).Subjects,
+		catalog.StreamWebhooks:    streams.Webhooks(streams.Options{}).Subjects,
+		catalog.StreamOrders:      streams.Orders(streams.Options{}).Subjects,
+		catalog.StreamShipments:   streams.Shipments(streams.Options{}).Subjects,
+		catalog.StreamFulfillment: streams.Fulfillment(streams.Options{}).Subjects,
 	}
 	rows := catalog.All()
 	if len(rows) == 0 {

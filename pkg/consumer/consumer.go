@@ -21,10 +21,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Settings are what every consumer service reads from its environment
@@ -35,7 +38,7 @@ type Settings struct {
 	HealthAddr string
 	// Consumer is CONSUMER_CONCURRENCY, CONSUMER_MAX_DELIVER,
 	// CONSUMER_ACK_WAIT, CONSUMER_MAX_ACK_PENDING, CONSUMER_HANDLER_TIMEOUT.
-	Consumer jsx.ConsumerConfig
+	Consumer runner.Config
 	// Replicas is STREAM_REPLICAS (default 1): of the output streams, the
 	// DLQ and the bucket.
 	Replicas int
@@ -48,7 +51,7 @@ type Settings struct {
 func LoadSettings(l *envconf.Loader, healthAddr string) Settings {
 	s := Settings{
 		HealthAddr:  l.String("HEALTH_ADDR", healthAddr),
-		Consumer:    jsx.LoadConsumerConfig(l),
+		Consumer:    runner.LoadConfig(l),
 		Replicas:    int(l.Int("STREAM_REPLICAS", 1, 1)),
 		ShipStation: shipstation.LoadSettings(l),
 	}
@@ -86,7 +89,7 @@ type Frame struct {
 	client   *shipstation.Client
 	registry *prometheus.Registry
 	health   *obs.Health
-	runners  []*jsx.Runner
+	runners  []*runner.Runner
 
 	mu sync.Mutex
 	kv jetstream.KeyValue // set by Provision
@@ -94,7 +97,7 @@ type Frame struct {
 
 // New builds the frame of the service spec describes on nc, with h
 // handling its webhooks. It does not touch the network.
-func New(nc *nats.Conn, settings Settings, spec Spec, h jsx.Handler, log *zap.Logger) (*Frame, error) {
+func New(nc *nats.Conn, settings Settings, spec Spec, h runner.Handler, log *zap.Logger) (*Frame, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: jetstream: %w", spec.Name, err)
@@ -127,8 +130,8 @@ func New(nc *nats.Conn, settings Settings, spec Spec, h jsx.Handler, log *zap.Lo
 
 // AddRunner adds another durable consumer to the service (for example on
 // a stream of its own), run beside the first one by Run.
-func (f *Frame) AddRunner(cfg jsx.ConsumerConfig, h jsx.Handler) error {
-	r, err := jsx.NewRunner(f.js, cfg, h, f.log, f.registry)
+func (f *Frame) AddRunner(cfg runner.Config, h runner.Handler) error {
+	r, err := runner.New(f.js, cfg, h, f.log, f.registry)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.spec.Name, err)
 	}
@@ -150,13 +153,13 @@ func (f *Frame) ShipStation() *shipstation.Client { return f.client }
 // once they are) or the body is not a ShipStation webhook.
 func (f *Frame) ShipStationResource(e *event.Event) (client *shipstation.Client, resourceURL, storeID string, err error) {
 	if f.client == nil {
-		return nil, "", "", jsx.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+		return nil, "", "", runner.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
 	}
 	var hook struct {
 		ResourceURL string `json:"resource_url"`
 	}
 	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
-		return nil, "", "", jsx.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
+		return nil, "", "", runner.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
 	}
 	return f.client, hook.ResourceURL, shipstation.StoreID(hook.ResourceURL), nil
 }
@@ -174,17 +177,17 @@ func (f *Frame) Bucket() jetstream.KeyValue {
 // Provision creates or updates the service's streams, the DLQ and its
 // bucket, with the configured replicas.
 func (f *Frame) Provision(ctx context.Context) error {
-	streams := append([]jetstream.StreamConfig{}, f.spec.Streams...)
-	streams = append(streams, jsx.DLQStream(jsx.StreamOptions{Replicas: f.settings.Replicas}))
-	for i := range streams {
-		streams[i].Replicas = f.settings.Replicas
+	all := append([]jetstream.StreamConfig{}, f.spec.Streams...)
+	all = append(all, dlq.Stream(streams.Options{Replicas: f.settings.Replicas}))
+	for i := range all {
+		all[i].Replicas = f.settings.Replicas
 	}
-	if err := jsx.Ensure(ctx, f.js, streams...); err != nil {
+	if err := streams.Ensure(ctx, f.js, all...); err != nil {
 		return err
 	}
 	bucket := f.spec.Bucket
 	bucket.Replicas = f.settings.Replicas
-	kv, err := jsx.EnsureBucket(ctx, f.js, bucket)
+	kv, err := state.EnsureBucket(ctx, f.js, bucket)
 	if err != nil {
 		return err
 	}
@@ -197,7 +200,7 @@ func (f *Frame) Provision(ctx context.Context) error {
 // Run provisions (waiting for NATS if need be), serves the health
 // endpoints and runs every runner until ctx is cancelled, then drains.
 func (f *Frame) Run(ctx context.Context) error {
-	if err := jsx.Provision(ctx, f.log, f.Provision); err != nil {
+	if err := streams.Provision(ctx, f.log, f.Provision); err != nil {
 		return nil // cancelled before NATS was reachable: nothing in flight
 	}
 	g, ctx := errgroup.WithContext(ctx)

@@ -13,8 +13,10 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 func load(t *testing.T, env map[string]string) consumer.Settings {
@@ -51,9 +53,9 @@ func newFrame(t *testing.T, env map[string]string) (*consumer.Frame, *natstest.S
 	f, err := consumer.New(ns.Connect(), load(t, env), consumer.Spec{
 		Name:           "frame-test",
 		FilterSubjects: []string{"webhooks.test.>"},
-		Streams:        []jetstream.StreamConfig{jsx.OrdersStream(jsx.StreamOptions{})},
-		Bucket:         jsx.StateBucket("frame-test", "test", jsx.KVOptions{}),
-	}, func(context.Context, *jsx.Message) error { return nil }, zaptest.NewLogger(t))
+		Streams:        []jetstream.StreamConfig{streams.Orders(streams.Options{})},
+		Bucket:         state.Bucket("frame-test", "test", state.BucketOptions{}),
+	}, func(context.Context, *runner.Message) error { return nil }, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +96,11 @@ func TestShipStationResource(t *testing.T) {
 	good := `{"resource_url":"` + api.URL + `/orders?storeID=42&importBatch=b","resource_type":"ORDER_NOTIFY"}`
 
 	noKey, _ := newFrame(t, nil)
-	if _, _, _, err := noKey.ShipStationResource(webhook(good)); !jsx.IsPermanent(err) || !strings.Contains(err.Error(), "SHIPSTATION_API_KEY") {
+	if _, _, _, err := noKey.ShipStationResource(webhook(good)); !runner.IsPermanent(err) || !strings.Contains(err.Error(), "SHIPSTATION_API_KEY") {
 		t.Errorf("without credentials: %v; want a permanent error naming SHIPSTATION_API_KEY", err)
 	}
 	f, _ := newFrame(t, withKey)
-	if _, _, _, err := f.ShipStationResource(webhook(`{"nope":1}`)); !jsx.IsPermanent(err) {
+	if _, _, _, err := f.ShipStationResource(webhook(`{"nope":1}`)); !runner.IsPermanent(err) {
 		t.Errorf("not a ShipStation body: %v; want permanent", err)
 	}
 	client, resourceURL, store, err := f.ShipStationResource(webhook(good))

@@ -25,7 +25,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/obs"
 )
 
@@ -33,13 +33,13 @@ import (
 // NATS_CREDS, NATS_USER, NATS_PASSWORD, LOG_LEVEL and LOG_FORMAT. Service
 // configurations embed it.
 type Env struct {
-	NATS jsx.ConnConfig
+	NATS natsconn.Config
 	Log  obs.LogConfig
 }
 
 // LoadEnv reads the variables of Env.
 func LoadEnv(l *envconf.Loader) Env {
-	return Env{NATS: jsx.LoadConnConfig(l), Log: obs.LoadLogConfig(l)}
+	return Env{NATS: natsconn.LoadConfig(l), Log: obs.LoadLogConfig(l)}
 }
 
 // ProcessEnv returns e; through embedding it makes every service
@@ -117,12 +117,12 @@ func run[C Config](name string, load func(func(string) (string, bool)) (C, error
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	nc, err := jsx.Connect(env.NATS, "hookstream-"+name, log, opts...)
+	nc, err := natsconn.Connect(env.NATS, "hookstream-"+name, log, opts...)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err := jsx.Drain(nc, drainTimeout); err != nil {
+		if err := natsconn.Drain(nc, drainTimeout); err != nil {
 			log.Warn("nats drain", zap.Error(err))
 		}
 	}()

@@ -6,8 +6,8 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/process"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Durable is the name of the consumer on WEBHOOKS that every replica
@@ -43,11 +43,11 @@ type Config struct {
 	consumer.Settings
 	// Fulfillment tunes the FULFILLMENT stream (FULFILLMENT_MAX_AGE,
 	// default 720h).
-	Fulfillment jsx.StreamOptions
+	Fulfillment streams.Options
 	// Timers tunes the HOLD_TIMERS stream: HOLD_TIMERS_MAX_AGE (default
 	// HOLD_OVERDUE_AFTER plus 7 days; it must exceed HOLD_OVERDUE_AFTER,
 	// or a timer would expire before it fires).
-	Timers jsx.StreamOptions
+	Timers streams.Options
 	// OverdueAfter is how long after its placement an open hold produces
 	// hold_overdue (HOLD_OVERDUE_AFTER, default 24h, at least 1s).
 	OverdueAfter time.Duration
@@ -60,18 +60,18 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Config{
 		Env:          process.LoadEnv(l),
 		Settings:     consumer.LoadSettings(l, DefaultHealthAddr),
-		Fulfillment:  jsx.StreamOptions{MaxAge: l.Duration("FULFILLMENT_MAX_AGE", jsx.DefaultCanonicalMaxAge)},
+		Fulfillment:  streams.Options{MaxAge: l.Duration("FULFILLMENT_MAX_AGE", streams.DefaultCanonicalMaxAge)},
 		OverdueAfter: l.Duration("HOLD_OVERDUE_AFTER", DefaultOverdueAfter),
 	}
-	c.Timers = jsx.StreamOptions{MaxAge: l.Duration("HOLD_TIMERS_MAX_AGE", c.OverdueAfter+timersMargin)}
+	c.Timers = streams.Options{MaxAge: l.Duration("HOLD_TIMERS_MAX_AGE", c.OverdueAfter+timersMargin)}
 	if c.OverdueAfter < time.Second {
 		l.Fail("HOLD_OVERDUE_AFTER", "want at least 1s (JetStream schedules have a resolution of a second), got %s", c.OverdueAfter)
 	}
 	if c.Timers.MaxAge <= c.OverdueAfter {
 		l.Fail("HOLD_TIMERS_MAX_AGE", "must be longer than HOLD_OVERDUE_AFTER (%s), or timers expire before they fire; got %s", c.OverdueAfter, c.Timers.MaxAge)
 	}
-	if c.Timers.MaxAge <= jsx.DefaultHoldTimersDuplicateWindow {
-		l.Fail("HOLD_TIMERS_MAX_AGE", "must be longer than the timers' duplicate window (%s)", jsx.DefaultHoldTimersDuplicateWindow)
+	if c.Timers.MaxAge <= DefaultHoldTimersDuplicateWindow {
+		l.Fail("HOLD_TIMERS_MAX_AGE", "must be longer than the timers' duplicate window (%s)", DefaultHoldTimersDuplicateWindow)
 	}
 	return c, l.Err()
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/streams"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 )
 
@@ -17,7 +17,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.OverdueAfter != 24*time.Hour || cfg.Timers.MaxAge != 24*time.Hour+7*24*time.Hour ||
-		cfg.Fulfillment.MaxAge != jsx.DefaultCanonicalMaxAge || cfg.HealthAddr != fulfillmentholds.DefaultHealthAddr ||
+		cfg.Fulfillment.MaxAge != streams.DefaultCanonicalMaxAge || cfg.HealthAddr != fulfillmentholds.DefaultHealthAddr ||
 		cfg.Replicas != 1 {
 		t.Errorf("defaults %+v", cfg)
 	}

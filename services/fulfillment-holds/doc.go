@@ -11,7 +11,7 @@
 // submitted, accepted, rejected, cancellation_request_*) become a
 // model.FulfillmentHold; ShipStation FULFILLMENT_REJECTED is fetched from
 // its resource_url and becomes one rejected record per fulfillment. Each
-// record is applied in the order-safe sequence of jsx.Update (read, compare
+// record is applied in the order-safe sequence of state.Update (read, compare
 // versions, publish, compare-and-set), so a redelivered or overtaken
 // webhook changes nothing and publishes nothing. Events are published on
 // changes of status only:

@@ -11,8 +11,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // shoplineFulfillmentOrderPrefix prefixes the types of SHOPLINE's
@@ -25,9 +26,9 @@ var (
 	typeShipStationFulfillmentRejected = catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_REJECTED")
 )
 
-// Handle processes one webhook: the jsx.Handler of the WEBHOOKS consumer.
-// Its error tells the runner what to do (see jsx.ClassifyProvider).
-func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
+// Handle processes one webhook: the runner.Handler of the WEBHOOKS consumer.
+// Its error tells the runner what to do (see runner.ClassifyProvider).
+func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 	e := m.Event
 	switch {
 	case e.Type() == typeShipStationFulfillmentRejected:
@@ -35,13 +36,13 @@ func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	case strings.HasPrefix(e.Type(), shoplineFulfillmentOrderPrefix):
 		return s.shoplineFulfillmentOrder(ctx, m)
 	}
-	return jsx.Permanent(fmt.Errorf("fulfillment-holds does not handle events of type %s", e.Type()))
+	return runner.Permanent(fmt.Errorf("fulfillment-holds does not handle events of type %s", e.Type()))
 }
 
 // shoplineFulfillmentOrder normalises a SHOPLINE fulfillment_order/*
 // webhook and applies it. The shop is the webhook's shopid extension
 // (X-Shopline-Shop-Id), else its source, else the body's shop_id.
-func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *jsx.Message) error {
+func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *runner.Message) error {
 	e := m.Event
 	shop, _ := e.Extensions()["shopid"].(string)
 	if shop == "" {
@@ -52,14 +53,14 @@ func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *jsx.Message) 
 	}
 	h, err := model.FromShoplineFulfillmentOrder(e.Data(), shop, eventTime(m))
 	if err != nil {
-		return jsx.Permanent(err)
+		return runner.Permanent(err)
 	}
 	return s.apply(ctx, e, h)
 }
 
 // eventTime is the webhook's time (for SHOPLINE, fulfillment_order.updated_at
 // or the gateway's receipt), else when JetStream stored it.
-func eventTime(m *jsx.Message) time.Time {
+func eventTime(m *runner.Message) time.Time {
 	if t := m.Event.Time(); !t.IsZero() {
 		return t
 	}
@@ -82,7 +83,7 @@ func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error
 	}
 	fulfillments, stats, err := client.ListFulfillments(ctx, resourceURL)
 	if err != nil {
-		return jsx.ClassifyProvider(err)
+		return runner.ClassifyProvider(err)
 	}
 	s.Log().Debug("fetched rejected fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
 	var bad []string
@@ -97,7 +98,7 @@ func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error
 		}
 	}
 	if len(bad) > 0 {
-		return jsx.Permanent(fmt.Errorf("%d of %d fulfillments could not be normalised: %s", len(bad), len(fulfillments), strings.Join(bad, "; ")))
+		return runner.Permanent(fmt.Errorf("%d of %d fulfillments could not be normalised: %s", len(bad), len(fulfillments), strings.Join(bad, "; ")))
 	}
 	return nil
 }
@@ -106,7 +107,7 @@ func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error
 // fulfillment order, publishes the event its change of status calls for,
 // and then brings the overdue timer in line with what is stored.
 func (s *Service) apply(ctx context.Context, cause *event.Event, h model.FulfillmentHold) error {
-	_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), h.Key(), func(current []byte) (*jsx.Change, error) {
+	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), h.Key(), func(current []byte) (*state.Change, error) {
 		var prev *model.FulfillmentHold
 		if current != nil {
 			stored, err := decodeHold(current)
@@ -120,7 +121,7 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, h model.Fulfill
 		}
 		next := h.Succeed(prev)
 		if err := next.Validate(); err != nil {
-			return nil, jsx.Permanent(err)
+			return nil, runner.Permanent(err)
 		}
 		return s.change(cause, prev, next)
 	})
@@ -150,29 +151,29 @@ func transition(prev *model.FulfillmentHold, next model.FulfillmentHold) string 
 // change is the KV record for next and, when its status changed in a way
 // that matters, the event. The event id is the hold id, the event and a
 // fingerprint of the whole record, so a redelivery is de-duplicated.
-func (s *Service) change(cause *event.Event, prev *model.FulfillmentHold, next model.FulfillmentHold) (*jsx.Change, error) {
+func (s *Service) change(cause *event.Event, prev *model.FulfillmentHold, next model.FulfillmentHold) (*state.Change, error) {
 	data, err := json.Marshal(next)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
 	name := transition(prev, next)
 	if name == "" {
-		return &jsx.Change{Value: data}, nil
+		return &state.Change{Value: data}, nil
 	}
 	fingerprint, err := next.Fingerprint()
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
 	et, err := catalog.Canonical("fulfillment", next.Provider, name)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
-	msg, err := jsx.Outgoing(cause, et, next.ID+"/"+name+"@"+fingerprint, Source, next.ID, next.UpdatedAt, data)
+	msg, err := state.Outgoing(cause, et, next.ID+"/"+name+"@"+fingerprint, Source, next.ID, next.UpdatedAt, data)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
 	s.Log().Info("fulfillment hold "+name, zap.String("hold", next.ID), zap.String("status", string(next.Status)), zap.Int("hold_seq", next.HoldSeq))
-	return &jsx.Change{Value: data, Event: msg}, nil
+	return &state.Change{Value: data, Event: msg}, nil
 }
 
 func decodeHold(b []byte) (model.FulfillmentHold, error) {

@@ -16,10 +16,12 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/schemas"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 )
@@ -92,7 +94,7 @@ func (h *harness) shopline(topic, webhookID string, body []byte) {
 
 // shoplineMessage is the delivery of a SHOPLINE webhook that shopline
 // would publish, for calling Service.Handle directly.
-func (h *harness) shoplineMessage(topic, webhookID string, body []byte) *jsx.Message {
+func (h *harness) shoplineMessage(topic, webhookID string, body []byte) *runner.Message {
 	h.t.Helper()
 	return h.Message(catalog.Shopline, topic, body, shoplineAttributes(webhookID, body)...)
 }
@@ -184,17 +186,17 @@ func names(events []*event.Event) []string {
 // stored reads a record from the holds bucket.
 func (h *harness) stored(key string) (model.FulfillmentHold, bool) {
 	h.t.Helper()
-	return consumertest.Stored[model.FulfillmentHold](h.Env, jsx.BucketHolds, key)
+	return consumertest.Stored[model.FulfillmentHold](h.Env, state.BucketHolds, key)
 }
 
 // timer returns the pending schedule of a hold, if any.
 func (h *harness) timer(key string) (*jetstream.RawStreamMsg, bool) {
 	h.t.Helper()
-	s, err := h.JS.Stream(context.Background(), jsx.StreamHoldTimers)
+	s, err := h.JS.Stream(context.Background(), fulfillmentholds.StreamHoldTimers)
 	if err != nil {
 		return nil, false
 	}
-	schedule, _ := jsx.HoldTimerSubjects(key)
+	schedule, _ := fulfillmentholds.HoldTimerSubjects(key)
 	m, err := s.GetLastMsgForSubject(context.Background(), schedule)
 	if err != nil {
 		return nil, false
@@ -206,17 +208,17 @@ func (h *harness) timer(key string) (*jetstream.RawStreamMsg, bool) {
 // HOLD_TIMERS).
 func (h *harness) fired(key string) bool {
 	h.t.Helper()
-	s, err := h.JS.Stream(context.Background(), jsx.StreamHoldTimers)
+	s, err := h.JS.Stream(context.Background(), fulfillmentholds.StreamHoldTimers)
 	if err != nil {
 		return false
 	}
-	_, subject := jsx.HoldTimerSubjects(key)
+	_, subject := fulfillmentholds.HoldTimerSubjects(key)
 	_, err = s.GetLastMsgForSubject(context.Background(), subject)
 	return err == nil
 }
 
 // dlq lists the dead letters of both consumers: webhooks, then timers.
-func (h *harness) dlq() []jsx.DLQEntry {
+func (h *harness) dlq() []dlq.Entry {
 	h.t.Helper()
 	return append(h.DLQ(fulfillmentholds.Durable), h.DLQ(fulfillmentholds.TimersDurable)...)
 }
@@ -226,7 +228,7 @@ func (h *harness) dlq() []jsx.DLQEntry {
 func (h *harness) settled() {
 	h.t.Helper()
 	h.Settled(catalog.StreamWebhooks, fulfillmentholds.Durable)
-	h.Settled(jsx.StreamHoldTimers, fulfillmentholds.TimersDurable)
+	h.Settled(fulfillmentholds.StreamHoldTimers, fulfillmentholds.TimersDurable)
 }
 
 // validate checks an event's data against the canonical schema.

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // Placed → released → placed again on the same fulfillment order: three
@@ -229,7 +229,7 @@ func TestRedeliveryArmsAMissingTimer(t *testing.T) {
 	}
 	h.shopline("fulfillment_order/update", "held", example(t, "update", time.Now().UTC()))
 	// The first life, by hand: the record and its event, no timer.
-	kv := h.Bucket(jsx.BucketHolds)
+	kv := h.Bucket(state.BucketHolds)
 	rec, err := model.FromShoplineFulfillmentOrder(example(t, "update", time.Now().UTC()), shopID, time.Now())
 	if err != nil {
 		t.Fatal(err)

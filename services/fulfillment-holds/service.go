@@ -6,7 +6,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/consumer"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Source is the ce-source of the events this service publishes.
@@ -19,7 +20,7 @@ var FilterSubjects = []string{
 }
 
 // TimerFilterSubjects are the fired overdue timers the service consumes.
-var TimerFilterSubjects = []string{jsx.HoldTimerFiredPrefix + ">"}
+var TimerFilterSubjects = []string{HoldTimerFiredPrefix + ">"}
 
 // Service is a running fulfillment-holds: two consumers in one frame, the
 // webhooks (Handle) and the fired overdue timers (HandleTimer). Build it
@@ -36,15 +37,15 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	s.Frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
 		Name:           Durable,
 		FilterSubjects: FilterSubjects,
-		Streams:        []jetstream.StreamConfig{jsx.FulfillmentStream(cfg.Fulfillment), jsx.HoldTimersStream(cfg.Timers)},
-		Bucket: jsx.StateBucket(jsx.BucketHolds,
-			"Latest fulfillment hold per fulfillment order (key <provider>.<shop>.<fulfillment order id>)", jsx.KVOptions{}),
+		Streams:        []jetstream.StreamConfig{streams.Fulfillment(cfg.Fulfillment), HoldTimersStream(cfg.Timers)},
+		Bucket: state.Bucket(state.BucketHolds,
+			"Latest fulfillment hold per fulfillment order (key <provider>.<shop>.<fulfillment order id>)", state.BucketOptions{}),
 	}, s.Handle, log)
 	if err != nil {
 		return nil, err
 	}
 	fired := cfg.Consumer
-	fired.Stream, fired.Durable, fired.FilterSubjects = jsx.StreamHoldTimers, TimersDurable, TimerFilterSubjects
+	fired.Stream, fired.Durable, fired.FilterSubjects = StreamHoldTimers, TimersDurable, TimerFilterSubjects
 	if err := s.AddRunner(fired, s.HandleTimer); err != nil {
 		return nil, err
 	}

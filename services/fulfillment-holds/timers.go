@@ -14,8 +14,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // JetStream message-scheduler headers (nats-server 2.12+).
@@ -91,23 +92,23 @@ func (s *Service) reconcileTimer(ctx context.Context, key string) error {
 func (s *Service) arm(ctx context.Context, h model.FulfillmentHold) error {
 	et, err := catalog.Canonical("fulfillment", h.Provider, catalog.HoldOverdue)
 	if err != nil {
-		return jsx.Permanent(err)
+		return runner.Permanent(err)
 	}
 	data, err := json.Marshal(h)
 	if err != nil {
-		return jsx.Permanent(err)
+		return runner.Permanent(err)
 	}
 	due := s.dueAt(h)
-	msg, err := jsx.Outgoing(nil, et, h.ID+"/timer@"+strconv.Itoa(h.HoldSeq), Source, h.ID, due, data)
+	msg, err := state.Outgoing(nil, et, h.ID+"/timer@"+strconv.Itoa(h.HoldSeq), Source, h.ID, due, data)
 	if err != nil {
-		return jsx.Permanent(err)
+		return runner.Permanent(err)
 	}
-	schedule, fired := jsx.HoldTimerSubjects(h.Key())
+	schedule, fired := HoldTimerSubjects(h.Key())
 	msg.Subject = schedule
 	msg.Header.Del(nats.MsgIdHdr)
 	msg.Header.Set(headerSchedule, "@at "+due.Format(time.RFC3339))
 	msg.Header.Set(headerScheduleTarget, fired)
-	if _, err := s.JetStream().PublishMsg(ctx, msg, jetstream.WithExpectStream(jsx.StreamHoldTimers)); err != nil {
+	if _, err := s.JetStream().PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamHoldTimers)); err != nil {
 		return fmt.Errorf("arm overdue timer of %s: %w", h.ID, err)
 	}
 	return nil
@@ -116,8 +117,8 @@ func (s *Service) arm(ctx context.Context, h model.FulfillmentHold) error {
 // disarm cancels the overdue timer stored under key, if any, by purging
 // its schedule subject.
 func (s *Service) disarm(ctx context.Context, key string) error {
-	schedule, _ := jsx.HoldTimerSubjects(key)
-	timers, err := s.JetStream().Stream(ctx, jsx.StreamHoldTimers)
+	schedule, _ := HoldTimerSubjects(key)
+	timers, err := s.JetStream().Stream(ctx, StreamHoldTimers)
 	if err != nil {
 		return fmt.Errorf("cancel overdue timer %s: %w", schedule, err)
 	}
@@ -127,21 +128,21 @@ func (s *Service) disarm(ctx context.Context, key string) error {
 	return nil
 }
 
-// HandleTimer processes a fired overdue timer: the jsx.Handler of the
+// HandleTimer processes a fired overdue timer: the runner.Handler of the
 // HOLD_TIMERS consumer. It publishes hold_overdue, once, when the stored
 // record is still held by the hold the timer was armed for and has not
 // been alerted yet; otherwise (released, a later hold, already alerted)
 // it does nothing. A timer that fires before the current
 // HOLD_OVERDUE_AFTER has run (it was armed under a shorter one) is armed
 // again for the right time.
-func (s *Service) HandleTimer(ctx context.Context, m *jsx.Message) error {
+func (s *Service) HandleTimer(ctx context.Context, m *runner.Message) error {
 	var armed model.FulfillmentHold
 	if err := json.Unmarshal(m.Event.Data(), &armed); err != nil {
-		return jsx.Permanent(fmt.Errorf("overdue timer data is not a fulfillment hold: %w", err))
+		return runner.Permanent(fmt.Errorf("overdue timer data is not a fulfillment hold: %w", err))
 	}
-	key := strings.TrimPrefix(m.Subject, jsx.HoldTimerFiredPrefix)
+	key := strings.TrimPrefix(m.Subject, HoldTimerFiredPrefix)
 	if armed.Key() != key {
-		return jsx.Permanent(fmt.Errorf("overdue timer on %s carries hold %q", m.Subject, armed.ID))
+		return runner.Permanent(fmt.Errorf("overdue timer on %s carries hold %q", m.Subject, armed.ID))
 	}
 	log := s.Log().With(zap.String("hold", armed.ID), zap.Int("hold_seq", armed.HoldSeq),
 		zap.String("scheduler", m.Msg.Headers().Get(headerScheduler)))
@@ -149,7 +150,7 @@ func (s *Service) HandleTimer(ctx context.Context, m *jsx.Message) error {
 		outcome = "stale"
 		early   *model.FulfillmentHold
 	)
-	_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), key, func(current []byte) (*jsx.Change, error) {
+	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), key, func(current []byte) (*state.Change, error) {
 		outcome, early = "stale", nil
 		if current == nil {
 			return nil, nil
@@ -171,19 +172,19 @@ func (s *Service) HandleTimer(ctx context.Context, m *jsx.Message) error {
 		h.OverdueAt = s.dueAt(h)
 		data, err := json.Marshal(h)
 		if err != nil {
-			return nil, jsx.Permanent(err)
+			return nil, runner.Permanent(err)
 		}
 		et, err := catalog.Canonical("fulfillment", h.Provider, catalog.HoldOverdue)
 		if err != nil {
-			return nil, jsx.Permanent(err)
+			return nil, runner.Permanent(err)
 		}
 		id := h.ID + "/" + catalog.HoldOverdue + "@" + strconv.Itoa(h.HoldSeq)
-		msg, err := jsx.Outgoing(m.Event, et, id, Source, h.ID, h.OverdueAt, data)
+		msg, err := state.Outgoing(m.Event, et, id, Source, h.ID, h.OverdueAt, data)
 		if err != nil {
-			return nil, jsx.Permanent(err)
+			return nil, runner.Permanent(err)
 		}
 		outcome = "published"
-		return &jsx.Change{Value: data, Event: msg}, nil
+		return &state.Change{Value: data, Event: msg}, nil
 	})
 	if err != nil {
 		return err

@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/process"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/pkg/streams"
+	"github.com/hookstream/hookstream/services/gateway/internal/groupcommit"
 )
 
 // Defaults.
@@ -48,7 +49,7 @@ type Config struct {
 	RetryAfter time.Duration
 	// PublishBatch caps how many concurrent requests share one JetStream
 	// acknowledgement (GATEWAY_PUBLISH_BATCH, default 256; 1 publishes
-	// each message on its own). See jsx.GroupPublisher.
+	// each message on its own). See groupcommit.Publisher.
 	PublishBatch int
 	// PublishAtomic makes the batches atomic (GATEWAY_PUBLISH_ATOMIC,
 	// default false): one disk sync per batch on a server with
@@ -81,7 +82,7 @@ type Config struct {
 	// Webhooks tunes the WEBHOOKS stream (WEBHOOKS_DUPLICATE_WINDOW default
 	// 1h, WEBHOOKS_MAX_AGE default 168h, WEBHOOKS_MAX_BYTES default
 	// unlimited, STREAM_REPLICAS default 1).
-	Webhooks jsx.StreamOptions
+	Webhooks streams.Options
 }
 
 // Load reads the Config from environment variables through lookup (nil:
@@ -96,7 +97,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		PublishTimeout:               l.Duration("GATEWAY_PUBLISH_TIMEOUT", DefaultPublishTimeout),
 		VerifyTimeout:                l.Duration("GATEWAY_VERIFY_TIMEOUT", DefaultVerifyTimeout),
 		RetryAfter:                   l.Duration("GATEWAY_RETRY_AFTER", DefaultRetryAfter),
-		PublishBatch:                 int(l.Int("GATEWAY_PUBLISH_BATCH", jsx.DefaultMaxBatch, 1)),
+		PublishBatch:                 int(l.Int("GATEWAY_PUBLISH_BATCH", groupcommit.DefaultMaxBatch, 1)),
 		PublishAtomic:                l.Bool("GATEWAY_PUBLISH_ATOMIC", false),
 		ShipStationToken:             l.Secret("SHIPSTATION_WEBHOOK_TOKEN"),
 		ShipStationResourceHosts:     l.Regexp("SHIPSTATION_RESOURCE_HOSTS"),
@@ -105,9 +106,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		SnipcartSecretKey:            l.Secret("SNIPCART_SECRET_KEY"),
 		SnipcartAPIURL:               l.String("SNIPCART_API_URL", snipcart.DefaultAPIURL),
 		ShoplineAppSecrets:           shopline.ParseSecrets(l.Secret("SHOPLINE_APP_SECRET")),
-		Webhooks: jsx.StreamOptions{
-			DuplicateWindow: l.Duration("WEBHOOKS_DUPLICATE_WINDOW", jsx.DefaultDuplicateWindow),
-			MaxAge:          l.Duration("WEBHOOKS_MAX_AGE", jsx.DefaultWebhooksMaxAge),
+		Webhooks: streams.Options{
+			DuplicateWindow: l.Duration("WEBHOOKS_DUPLICATE_WINDOW", streams.DefaultDuplicateWindow),
+			MaxAge:          l.Duration("WEBHOOKS_MAX_AGE", streams.DefaultWebhooksMaxAge),
 			MaxBytes:        l.Int("WEBHOOKS_MAX_BYTES", 0, 0),
 			Replicas:        int(l.Int("STREAM_REPLICAS", 1, 1)),
 		},

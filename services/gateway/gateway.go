@@ -26,12 +26,13 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/provider"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/pkg/streams"
+	"github.com/hookstream/hookstream/services/gateway/internal/groupcommit"
 )
 
 // Gateway serves the webhook routes and publishes to JetStream. Build it
@@ -41,7 +42,7 @@ type Gateway struct {
 	log     *zap.Logger
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	pub     *jsx.GroupPublisher
+	pub     *groupcommit.Publisher
 	routes  []*route
 	metrics *metrics
 	health  *obs.Health
@@ -96,8 +97,8 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 		metrics: newMetrics(routes),
 	}
 	// Concurrent requests share JetStream acknowledgements: see
-	// jsx.GroupPublisher. Each request still waits for its own message.
-	g.pub = jsx.NewGroupPublisher(nc, js, jsx.GroupPublisherOptions{
+	// groupcommit.Publisher. Each request still waits for its own message.
+	g.pub = groupcommit.New(nc, js, groupcommit.Options{
 		MaxBatch: cfg.PublishBatch,
 		Atomic:   cfg.PublishAtomic,
 		Timeout:  cfg.PublishTimeout,
@@ -187,7 +188,7 @@ func (g *Gateway) route(c *fasthttp.RequestCtx) {
 
 // EnsureStreams creates or updates the WEBHOOKS stream.
 func (g *Gateway) EnsureStreams(ctx context.Context) error {
-	return jsx.Ensure(ctx, g.js, jsx.WebhooksStream(g.cfg.Webhooks))
+	return streams.Ensure(ctx, g.js, streams.Webhooks(g.cfg.Webhooks))
 }
 
 // Run provisions the stream (retrying while NATS is unreachable), serves
@@ -210,7 +211,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 // HTTP/1.1 (a TLS-terminating proxy or load balancer sits in front).
 func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	go func() {
-		if jsx.Provision(ctx, g.log, g.EnsureStreams) == nil {
+		if streams.Provision(ctx, g.log, g.EnsureStreams) == nil {
 			g.log.Info("stream ready", zap.String("stream", catalog.StreamWebhooks))
 		}
 	}()

@@ -11,8 +11,9 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // pendingPrefix prefixes the KV keys of attachments (refunds,
@@ -49,11 +50,11 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	}
 	orderID, apply, err := a.parse(env.Content, e.Time())
 	if err != nil {
-		return jsx.Permanent(err)
+		return runner.Permanent(err)
 	}
 	key := strings.Replace(orderID, ":", ".", 1)
 	attachToOrder := func() error {
-		_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), key, func(current []byte) (*jsx.Change, error) {
+		_, err := state.Update(ctx, s.JetStream(), s.Bucket(), key, func(current []byte) (*state.Change, error) {
 			if current == nil {
 				return nil, errNoOrder
 			}
@@ -68,7 +69,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	if err := attachToOrder(); !errors.Is(err, errNoOrder) {
 		return err
 	}
-	_, err = jsx.Update(ctx, s.JetStream(), s.Bucket(), pendingPrefix+key, func(current []byte) (*jsx.Change, error) {
+	_, err = state.Update(ctx, s.JetStream(), s.Bucket(), pendingPrefix+key, func(current []byte) (*state.Change, error) {
 		p := model.Order{ID: orderID} // only ID, Refunds and Notifications are used
 		if current != nil {
 			if err := json.Unmarshal(current, &p); err != nil {
@@ -79,7 +80,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 			return nil, nil
 		}
 		b, err := json.Marshal(p)
-		return &jsx.Change{Value: b}, err
+		return &state.Change{Value: b}, err
 	})
 	if err != nil {
 		return err

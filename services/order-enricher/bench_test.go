@@ -8,8 +8,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // BenchmarkEnricher measures enriched ShipStation orders per second from a
@@ -27,11 +28,11 @@ func BenchmarkEnricher(b *testing.B) {
 	order := make([]byte, 1100) // about the size of a canonical order
 	b.Run("baseline=publish+kv", func(b *testing.B) {
 		h := newBenchHarness(b)
-		kv, err := jsx.EnsureBucket(context.Background(), h.JS, jsx.StateBucket("bench", "baseline", jsx.KVOptions{}))
+		kv, err := state.EnsureBucket(context.Background(), h.JS, state.Bucket("bench", "baseline", state.BucketOptions{}))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := jsx.Ensure(context.Background(), h.JS, jsx.OrdersStream(jsx.StreamOptions{})); err != nil {
+		if err := streams.Ensure(context.Background(), h.JS, streams.Orders(streams.Options{})); err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()

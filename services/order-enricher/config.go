@@ -5,8 +5,8 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/process"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Durable is the consumer name every replica shares; it is also the second
@@ -28,7 +28,7 @@ type Config struct {
 	// to the DLQ with an error naming them, to be redriven once set.
 	consumer.Settings
 	// Orders tunes the ORDERS stream (ORDERS_MAX_AGE, default 720h).
-	Orders jsx.StreamOptions
+	Orders streams.Options
 }
 
 // Load reads the Config from environment variables through lookup (nil:
@@ -38,7 +38,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Config{
 		Env:      process.LoadEnv(l),
 		Settings: consumer.LoadSettings(l, DefaultHealthAddr),
-		Orders:   jsx.StreamOptions{MaxAge: l.Duration("ORDERS_MAX_AGE", jsx.DefaultCanonicalMaxAge)},
+		Orders:   streams.Options{MaxAge: l.Duration("ORDERS_MAX_AGE", streams.DefaultCanonicalMaxAge)},
 	}
 	return c, l.Err()
 }

@@ -8,7 +8,7 @@
 //
 // The latest state of every order is in the KV bucket "orders" (key
 // <provider>.<external id>), written in the order-safe sequence of
-// jsx.Update, so redelivered and reordered webhooks publish no second event
+// state.Update, so redelivered and reordered webhooks publish no second event
 // and never roll an order back.
 package orderenricher
 
@@ -18,7 +18,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/consumer"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Source is the ce-source of the events this service publishes.
@@ -44,8 +45,8 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	s.Frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
 		Name:           Durable,
 		FilterSubjects: FilterSubjects,
-		Streams:        []jetstream.StreamConfig{jsx.OrdersStream(cfg.Orders)},
-		Bucket:         jsx.StateBucket(jsx.BucketOrders, "Latest canonical order per order (key <provider>.<external id>)", jsx.KVOptions{}),
+		Streams:        []jetstream.StreamConfig{streams.Orders(cfg.Orders)},
+		Bucket:         state.Bucket(state.BucketOrders, "Latest canonical order per order (key <provider>.<external id>)", state.BucketOptions{}),
 	}, s.Handle, log)
 	return s, err
 }

@@ -16,8 +16,10 @@ import (
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/schemas"
 )
 
@@ -88,7 +90,7 @@ func TestServerErrorsForeverGoToDLQAndRedrive(t *testing.T) {
 	}
 
 	h.api.FailNext(0, 0)
-	if err := jsx.Redrive(context.Background(), h.JS, entry.Seq); err != nil {
+	if err := dlq.Redrive(context.Background(), h.JS, entry.Seq); err != nil {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, "7 orders after the redrive", func() bool { return h.published(shipstationUpserted) >= 7 })
@@ -123,7 +125,7 @@ func TestCrashBetweenPublishAndAck(t *testing.T) {
 	h.api.SetBatchSize("batch-3", 3)
 	e := h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(h.url+"/orders?importBatch=batch-3"))
 	// The first life: everything done, nothing acknowledged.
-	if err := h.svc.Handle(ctx, &jsx.Message{Event: e, Subject: "webhooks.shipstation.order_notify", Attempt: 1}); err != nil {
+	if err := h.svc.Handle(ctx, &runner.Message{Event: e, Subject: "webhooks.shipstation.order_notify", Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := h.stored("shipstation." + firstOrderID(t, h))
@@ -142,7 +144,7 @@ func TestCrashBetweenPublishAndAck(t *testing.T) {
 // firstOrderID returns the external id of the first order stored.
 func firstOrderID(t *testing.T, h *harness) string {
 	t.Helper()
-	keys, err := h.Bucket(jsx.BucketOrders).Keys(context.Background())
+	keys, err := h.Bucket(state.BucketOrders).Keys(context.Background())
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("no orders stored: %v", err)
 	}

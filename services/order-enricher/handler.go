@@ -10,8 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // The webhook types this service handles, checked against the catalog at
@@ -23,9 +24,9 @@ var (
 	typeSnipcartOrderRefundCreated       = catalog.MustWebhookType(catalog.Snipcart, "order.refund.created")
 )
 
-// Handle processes one webhook: the jsx.Handler of the service. Its error
-// tells the runner what to do (see jsx.ClassifyProvider).
-func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
+// Handle processes one webhook: the runner.Handler of the service. Its error
+// tells the runner what to do (see runner.ClassifyProvider).
+func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 	e := m.Event
 	switch e.Type() {
 	case typeShipStationOrderNotify, typeShipStationItemOrderNotify:
@@ -38,7 +39,7 @@ func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	if strings.HasPrefix(e.Type(), "com.snipcart.webhook.order.") {
 		return s.snipcartOrder(ctx, e)
 	}
-	return jsx.Permanent(fmt.Errorf("order-enricher does not handle events of type %s", e.Type()))
+	return runner.Permanent(fmt.Errorf("order-enricher does not handle events of type %s", e.Type()))
 }
 
 // shipStationBatch fetches the orders of a ShipStation import batch and
@@ -51,7 +52,7 @@ func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
 	}
 	orders, stats, err := client.ListOrders(ctx, resourceURL)
 	if err != nil {
-		return jsx.ClassifyProvider(err)
+		return runner.ClassifyProvider(err)
 	}
 	s.Log().Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", len(orders)), zap.Int("requests", stats.Requests))
 	var bad []string
@@ -66,7 +67,7 @@ func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
 		}
 	}
 	if len(bad) > 0 {
-		return jsx.Permanent(fmt.Errorf("%d of %d orders could not be normalised: %s", len(bad), len(orders), strings.Join(bad, "; ")))
+		return runner.Permanent(fmt.Errorf("%d of %d orders could not be normalised: %s", len(bad), len(orders), strings.Join(bad, "; ")))
 	}
 	return nil
 }
@@ -80,7 +81,7 @@ type snipcartEnvelope struct {
 func decodeSnipcart(e *event.Event) (snipcartEnvelope, error) {
 	var env snipcartEnvelope
 	if err := json.Unmarshal(e.Data(), &env); err != nil || len(env.Content) == 0 {
-		return env, jsx.Permanent(fmt.Errorf("not a Snipcart webhook body: %v", err))
+		return env, runner.Permanent(fmt.Errorf("not a Snipcart webhook body: %v", err))
 	}
 	return env, nil
 }
@@ -94,7 +95,7 @@ func (s *Service) snipcartOrder(ctx context.Context, e *event.Event) error {
 	}
 	order, err := model.FromSnipcartOrder(env.Content, env.Mode, e.Time())
 	if err != nil {
-		return jsx.Permanent(err)
+		return runner.Permanent(err)
 	}
 	return s.upsert(ctx, e, order)
 }
@@ -107,7 +108,7 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 	if err != nil {
 		return err
 	}
-	_, err = jsx.Update(ctx, s.JetStream(), s.Bucket(), order.Key(), func(current []byte) (*jsx.Change, error) {
+	_, err = state.Update(ctx, s.JetStream(), s.Bucket(), order.Key(), func(current []byte) (*state.Change, error) {
 		next := order
 		if current != nil {
 			stored, err := decodeOrder(current)
@@ -128,24 +129,24 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 // change is the KV record and the orders.<provider>.upserted event for an
 // order. The event id is the order id and a fingerprint of its whole state,
 // so a redelivery is de-duplicated and a new refund is not.
-func (s *Service) change(cause *event.Event, o model.Order) (*jsx.Change, error) {
+func (s *Service) change(cause *event.Event, o model.Order) (*state.Change, error) {
 	data, err := json.Marshal(o)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
 	fingerprint, err := o.Fingerprint()
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
 	et, err := catalog.Canonical("orders", o.Provider, catalog.OrderUpserted)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
-	msg, err := jsx.Outgoing(cause, et, o.ID+"@"+fingerprint, Source, o.ID, o.UpdatedAt, data)
+	msg, err := state.Outgoing(cause, et, o.ID+"@"+fingerprint, Source, o.ID, o.UpdatedAt, data)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
-	return &jsx.Change{Value: data, Event: msg}, nil
+	return &state.Change{Value: data, Event: msg}, nil
 }
 
 func decodeOrder(b []byte) (model.Order, error) {

@@ -10,10 +10,11 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/state"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
 )
 
@@ -75,7 +76,7 @@ func (h *harness) published(subject string) uint64 {
 }
 
 // dlq lists the enricher's dead letters.
-func (h *harness) dlq() []jsx.DLQEntry {
+func (h *harness) dlq() []dlq.Entry {
 	h.t.Helper()
 	return h.DLQ(orderenricher.Durable)
 }
@@ -83,7 +84,7 @@ func (h *harness) dlq() []jsx.DLQEntry {
 // stored reads an order from the orders bucket.
 func (h *harness) stored(key string) (model.Order, bool) {
 	h.t.Helper()
-	return consumertest.Stored[model.Order](h.Env, jsx.BucketOrders, key)
+	return consumertest.Stored[model.Order](h.Env, state.BucketOrders, key)
 }
 
 // settled waits until the consumer has nothing pending or unacknowledged.

@@ -12,8 +12,8 @@ import (
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/state"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
 
@@ -85,7 +85,7 @@ func benchShipments(b *testing.B, batch int) {
 	if entries := env.DLQ(shipmenttracker.Durable); len(entries) != 0 {
 		b.Fatalf("%d DLQ entries", len(entries))
 	}
-	kvs, err := env.JS.Stream(ctx, "KV_"+jsx.BucketShipments)
+	kvs, err := env.JS.Stream(ctx, "KV_"+state.BucketShipments)
 	if err != nil {
 		b.Fatal(err)
 	}

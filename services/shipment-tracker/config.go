@@ -5,8 +5,8 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/process"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Durable is the consumer name every replica shares; it is also the second
@@ -29,7 +29,7 @@ type Config struct {
 	consumer.Settings
 	// Shipments tunes the SHIPMENTS stream (SHIPMENTS_MAX_AGE, default
 	// 720h).
-	Shipments jsx.StreamOptions
+	Shipments streams.Options
 }
 
 // Load reads the Config from environment variables through lookup (nil:
@@ -39,7 +39,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	c := Config{
 		Env:       process.LoadEnv(l),
 		Settings:  consumer.LoadSettings(l, DefaultHealthAddr),
-		Shipments: jsx.StreamOptions{MaxAge: l.Duration("SHIPMENTS_MAX_AGE", jsx.DefaultCanonicalMaxAge)},
+		Shipments: streams.Options{MaxAge: l.Duration("SHIPMENTS_MAX_AGE", streams.DefaultCanonicalMaxAge)},
 	}
 	return c, l.Err()
 }

@@ -10,8 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // The webhook types this service handles, checked against the catalog at
@@ -23,9 +24,9 @@ var (
 	typeSnipcartTrackingNumberChanged = catalog.MustWebhookType(catalog.Snipcart, "order.trackingNumber.changed")
 )
 
-// Handle processes one webhook: the jsx.Handler of the service. Its error
-// tells the runner what to do (see jsx.ClassifyProvider).
-func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
+// Handle processes one webhook: the runner.Handler of the service. Its error
+// tells the runner what to do (see runner.ClassifyProvider).
+func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 	e := m.Event
 	switch e.Type() {
 	case typeShipStationShipNotify, typeShipStationItemShipNotify:
@@ -35,7 +36,7 @@ func (s *Service) Handle(ctx context.Context, m *jsx.Message) error {
 	case typeSnipcartTrackingNumberChanged:
 		return s.snipcartTracking(ctx, e)
 	}
-	return jsx.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
+	return runner.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
 }
 
 // shipStationLabels fetches the labels of a SHIP_NOTIFY or ITEM_SHIP_NOTIFY
@@ -47,7 +48,7 @@ func (s *Service) shipStationLabels(ctx context.Context, e *event.Event) error {
 	}
 	labels, stats, err := client.ListShipments(ctx, resourceURL)
 	if err != nil {
-		return jsx.ClassifyProvider(err)
+		return runner.ClassifyProvider(err)
 	}
 	s.Log().Debug("fetched shipments", zap.String("event_id", e.ID()), zap.Int("shipments", len(labels)), zap.Int("requests", stats.Requests))
 	shipments := make([]model.Shipment, 0, len(labels))
@@ -72,7 +73,7 @@ func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) e
 	}
 	fulfillments, stats, err := client.ListFulfillments(ctx, resourceURL)
 	if err != nil {
-		return jsx.ClassifyProvider(err)
+		return runner.ClassifyProvider(err)
 	}
 	s.Log().Debug("fetched fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
 	shipments := make([]model.Shipment, 0, len(fulfillments))
@@ -93,7 +94,7 @@ func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) e
 func (s *Service) snipcartTracking(ctx context.Context, e *event.Event) error {
 	sh, err := model.FromSnipcartTracking(e.Data())
 	if err != nil {
-		return jsx.Permanent(err)
+		return runner.Permanent(err)
 	}
 	return s.applyAll(ctx, e, []model.Shipment{sh}, nil, 1)
 }
@@ -121,7 +122,7 @@ func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []
 		}
 	}
 	if len(bad) > 0 {
-		return jsx.Permanent(fmt.Errorf("%d of %d records could not be normalised: %s", len(bad), total, strings.Join(bad, "; ")))
+		return runner.Permanent(fmt.Errorf("%d of %d records could not be normalised: %s", len(bad), total, strings.Join(bad, "; ")))
 	}
 	return nil
 }
@@ -129,7 +130,7 @@ func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []
 // apply stores sh when it is newer than the stored state of the shipment,
 // and publishes it: tracking_updated, or voided for a voided shipment.
 func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipment) error {
-	_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), sh.Key(), func(current []byte) (*jsx.Change, error) {
+	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), sh.Key(), func(current []byte) (*state.Change, error) {
 		next := sh
 		if current != nil {
 			stored, err := decodeShipment(current)
@@ -151,14 +152,14 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipme
 // change is the KV record and the event for a shipment. The event id is
 // the shipment id and a fingerprint of its whole state, so a redelivery is
 // de-duplicated.
-func change(cause *event.Event, sh model.Shipment) (*jsx.Change, error) {
+func change(cause *event.Event, sh model.Shipment) (*state.Change, error) {
 	data, err := json.Marshal(sh)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
 	fingerprint, err := sh.Fingerprint()
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
 	name := catalog.ShipmentTrackingUpdated
 	if sh.Voided {
@@ -166,19 +167,19 @@ func change(cause *event.Event, sh model.Shipment) (*jsx.Change, error) {
 	}
 	et, err := catalog.Canonical("shipments", sh.Provider, name)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
-	msg, err := jsx.Outgoing(cause, et, sh.ID+"@"+fingerprint, Source, sh.ID, sh.UpdatedAt, data)
+	msg, err := state.Outgoing(cause, et, sh.ID+"@"+fingerprint, Source, sh.ID, sh.UpdatedAt, data)
 	if err != nil {
-		return nil, jsx.Permanent(err)
+		return nil, runner.Permanent(err)
 	}
-	return &jsx.Change{Value: data, Event: msg}, nil
+	return &state.Change{Value: data, Event: msg}, nil
 }
 
 func decodeShipment(b []byte) (model.Shipment, error) {
 	var sh model.Shipment
 	if err := json.Unmarshal(b, &sh); err != nil {
-		return sh, jsx.Permanent(fmt.Errorf("stored shipment is not readable: %w", err))
+		return sh, runner.Permanent(fmt.Errorf("stored shipment is not readable: %w", err))
 	}
 	return sh, nil
 }

@@ -13,10 +13,11 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/envconf"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/state"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
 
@@ -154,7 +155,7 @@ func (h *harness) events() []publishedEvent {
 }
 
 // dlq lists the tracker's dead letters.
-func (h *harness) dlq() []jsx.DLQEntry {
+func (h *harness) dlq() []dlq.Entry {
 	h.t.Helper()
 	return h.DLQ(shipmenttracker.Durable)
 }
@@ -162,13 +163,13 @@ func (h *harness) dlq() []jsx.DLQEntry {
 // stored reads a shipment from the shipments bucket.
 func (h *harness) stored(key string) (model.Shipment, bool) {
 	h.t.Helper()
-	return consumertest.Stored[model.Shipment](h.Env, jsx.BucketShipments, key)
+	return consumertest.Stored[model.Shipment](h.Env, state.BucketShipments, key)
 }
 
 // index reads an order's index from the shipments bucket.
 func (h *harness) index(orderID string) shipmenttracker.OrderIndex {
 	h.t.Helper()
-	idx, _ := consumertest.Stored[shipmenttracker.OrderIndex](h.Env, jsx.BucketShipments, shipmenttracker.OrderIndexKey(orderID))
+	idx, _ := consumertest.Stored[shipmenttracker.OrderIndex](h.Env, state.BucketShipments, shipmenttracker.OrderIndexKey(orderID))
 	return idx
 }
 

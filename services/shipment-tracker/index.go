@@ -7,7 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // indexPrefix prefixes the keys of the per-order indexes in the shipments
@@ -36,11 +37,11 @@ func OrderIndexKey(orderID string) string {
 // index adds shipment ids to an order's index. It writes nothing when they
 // are all there already, so a redelivery costs one read.
 func (s *Service) index(ctx context.Context, orderID string, ids []string) error {
-	_, err := jsx.Update(ctx, s.JetStream(), s.Bucket(), OrderIndexKey(orderID), func(current []byte) (*jsx.Change, error) {
+	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), OrderIndexKey(orderID), func(current []byte) (*state.Change, error) {
 		idx := OrderIndex{OrderID: orderID}
 		if current != nil {
 			if err := json.Unmarshal(current, &idx); err != nil {
-				return nil, jsx.Permanent(fmt.Errorf("index of order %s is not readable: %w", orderID, err))
+				return nil, runner.Permanent(fmt.Errorf("index of order %s is not readable: %w", orderID, err))
 			}
 		}
 		added := false
@@ -56,9 +57,9 @@ func (s *Service) index(ctx context.Context, orderID string, ids []string) error
 		slices.Sort(idx.Shipments)
 		b, err := json.Marshal(idx)
 		if err != nil {
-			return nil, jsx.Permanent(err)
+			return nil, runner.Permanent(err)
 		}
-		return &jsx.Change{Value: b}, nil
+		return &state.Change{Value: b}, nil
 	})
 	return err
 }

@@ -6,7 +6,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/consumer"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Source is the ce-source of the events this service publishes.
@@ -33,10 +34,10 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	s.Frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
 		Name:           Durable,
 		FilterSubjects: FilterSubjects,
-		Streams:        []jetstream.StreamConfig{jsx.ShipmentsStream(cfg.Shipments)},
-		Bucket: jsx.StateBucket(jsx.BucketShipments,
+		Streams:        []jetstream.StreamConfig{streams.Shipments(cfg.Shipments)},
+		Bucket: state.Bucket(state.BucketShipments,
 			"Latest canonical shipment per shipment (key <provider>.<external id>) and the shipment ids of each order (key order.<provider>.<external order id>)",
-			jsx.KVOptions{}),
+			state.BucketOptions{}),
 	}, s.Handle, log)
 	return s, err
 }

@@ -15,10 +15,13 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 	"github.com/hookstream/hookstream/schemas"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
@@ -414,7 +417,7 @@ func TestServerErrorsForeverGoToDLQAndRedrive(t *testing.T) {
 		t.Errorf("%d DLQ entries; attempts %d, error %q, subject %s", len(h.dlq()), entry.Attempts, entry.Error, entry.OriginalSubject)
 	}
 	h.api.FailNext(0, 0)
-	if err := jsx.Redrive(context.Background(), h.JS, entry.Seq); err != nil {
+	if err := dlq.Redrive(context.Background(), h.JS, entry.Seq); err != nil {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, "7 events after the redrive", func() bool { return h.published(trackingUpdated)+h.published(voided) >= 7 })
@@ -528,7 +531,7 @@ func TestCrashBetweenPublishAndAck(t *testing.T) {
 	h.api.SetShipmentBatchSize("b-3", 3)
 	e := h.shipStation("SHIP_NOTIFY", "/shipments", "batchId=b-3")
 	// The first life: everything done, nothing acknowledged.
-	if err := h.svc.Handle(ctx, &jsx.Message{Event: e, Subject: "webhooks.shipstation.ship_notify", Attempt: 1}); err != nil {
+	if err := h.svc.Handle(ctx, &runner.Message{Event: e, Subject: "webhooks.shipstation.ship_notify", Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
 	revisions := h.revisions()
@@ -571,7 +574,7 @@ func TestLoad(t *testing.T) {
 	if s := cfg.String(); strings.Contains(s, "sekrit") || !strings.Contains(s, "SHIPSTATION_API_KEY=(set, redacted)") {
 		t.Errorf("String() = %s", s)
 	}
-	if cfg.HealthAddr != shipmenttracker.DefaultHealthAddr || cfg.Shipments.MaxAge != jsx.DefaultCanonicalMaxAge {
+	if cfg.HealthAddr != shipmenttracker.DefaultHealthAddr || cfg.Shipments.MaxAge != streams.DefaultCanonicalMaxAge {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }
@@ -666,7 +669,7 @@ func toAny(ms []map[string]any) []any {
 // keys lists the bucket's keys that start with prefix.
 func (h *harness) keys(prefix string) []string {
 	h.t.Helper()
-	lister, err := h.Bucket(jsx.BucketShipments).ListKeys(context.Background())
+	lister, err := h.Bucket(state.BucketShipments).ListKeys(context.Background())
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -682,7 +685,7 @@ func (h *harness) keys(prefix string) []string {
 // revisions is the number of writes the shipments bucket has seen.
 func (h *harness) revisions() uint64 {
 	h.t.Helper()
-	s, err := h.JS.Stream(context.Background(), "KV_"+jsx.BucketShipments)
+	s, err := h.JS.Stream(context.Background(), "KV_"+state.BucketShipments)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -23,9 +23,11 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Env is a JetStream server for one test, holding the WEBHOOKS stream.
@@ -53,7 +55,7 @@ type published struct {
 func New(t testing.TB) *Env {
 	t.Helper()
 	env := &Env{t: t, JS: natstest.Run(t).JetStream()}
-	if err := jsx.Ensure(context.Background(), env.JS, jsx.WebhooksStream(jsx.StreamOptions{})); err != nil {
+	if err := streams.Ensure(context.Background(), env.JS, streams.Webhooks(streams.Options{})); err != nil {
 		t.Fatalf("consumertest: WEBHOOKS: %v", err)
 	}
 	return env
@@ -118,7 +120,7 @@ func WithExtension(name string, value any) WebhookOpt {
 // gateway would publish it, without publishing it: for calling a
 // service's Handle directly. provider and name must be a catalog row
 // (catalog.Webhook); body becomes the event's JSON data.
-func (env *Env) Message(provider, name string, body []byte, opts ...WebhookOpt) *jsx.Message {
+func (env *Env) Message(provider, name string, body []byte, opts ...WebhookOpt) *runner.Message {
 	env.t.Helper()
 	et, err := catalog.Webhook(provider, name)
 	if err != nil {
@@ -135,7 +137,7 @@ func (env *Env) Message(provider, name string, body []byte, opts ...WebhookOpt) 
 	if err := e.SetData(event.ApplicationJSON, body); err != nil {
 		env.t.Fatal(err)
 	}
-	return &jsx.Message{Event: &e, Subject: et.Subject, Attempt: 1}
+	return &runner.Message{Event: &e, Subject: et.Subject, Attempt: 1}
 }
 
 // Webhook publishes a webhook to WEBHOOKS as the gateway would (see
@@ -219,10 +221,10 @@ func (env *Env) Events(stream string) []StreamEvent {
 }
 
 // DLQ lists the dead letters of the durable consumer named durable
-// (jsx.ListDLQ), oldest first.
-func (env *Env) DLQ(durable string) []jsx.DLQEntry {
+// (dlq.List), oldest first.
+func (env *Env) DLQ(durable string) []dlq.Entry {
 	env.t.Helper()
-	entries, err := jsx.ListDLQ(context.Background(), env.JS, durable)
+	entries, err := dlq.List(context.Background(), env.JS, durable)
 	if err != nil {
 		env.t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // A webhook lands on its catalog subject in WEBHOOKS with the attributes
@@ -92,7 +92,7 @@ func TestSettledAndDLQ(t *testing.T) {
 func TestStored(t *testing.T) {
 	t.Parallel()
 	env := New(t)
-	kv, err := jsx.EnsureBucket(context.Background(), env.JS, jsx.StateBucket("consumertest", "test", jsx.KVOptions{}))
+	kv, err := state.EnsureBucket(context.Background(), env.JS, state.Bucket("consumertest", "test", state.BucketOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package jsx_test
+package runner_test
 
 import (
 	"bytes"
@@ -6,55 +6,42 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
-
-func TestDLQStreamDefinition(t *testing.T) {
-	t.Parallel()
-	got := jsx.DLQStream(jsx.StreamOptions{})
-	if got.Name != "DLQ" || strings.Join(got.Subjects, ",") != "dlq.>" || got.Storage != jetstream.FileStorage ||
-		got.Retention != jetstream.LimitsPolicy || got.Discard != jetstream.DiscardNew ||
-		got.MaxAge != 30*24*time.Hour || got.Duplicates != 20*time.Minute || got.Replicas != 1 {
-		t.Errorf("DLQStream = %+v", got)
-	}
-	got = jsx.DLQStream(jsx.StreamOptions{Replicas: 3, MaxAge: time.Hour, DuplicateWindow: time.Minute, MaxBytes: 1 << 20})
-	if got.Replicas != 3 || got.MaxAge != time.Hour || got.Duplicates != time.Minute || got.MaxBytes != 1<<20 {
-		t.Errorf("DLQStream with options = %+v", got)
-	}
-}
 
 func TestRedriveRepublishesAndDeletes(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
 	var c calls
-	startRunner(t, js, testConfig("svc"), func(_ context.Context, m *jsx.Message) error {
+	startRunner(t, js, testConfig("svc"), func(_ context.Context, m *runner.Message) error {
 		if c.add(m) == 1 {
-			return jsx.Permanent(errors.New("order not found yet"))
+			return runner.Permanent(errors.New("order not found yet"))
 		}
 		return nil
 	}, nil)
 	data := []byte(`{"order":7}`)
 	seq := publishEvent(t, js, "webhooks.example.order_notify", "evt-redrive", data)
-	var entries []jsx.DLQEntry
+	var entries []dlq.Entry
 	natstest.Eventually(t, "DLQ entry", func() bool {
 		entries = listDLQ(t, js, "svc")
 		return len(entries) == 1
 	})
 	natstest.Eventually(t, "original terminated", func() bool { return settled(t, js, "svc", seq) })
 
-	if err := jsx.Redrive(context.Background(), js, entries[0].Seq); err != nil {
+	if err := dlq.Redrive(context.Background(), js, entries[0].Seq); err != nil {
 		t.Fatalf("Redrive: %v", err)
 	}
 	if got := listDLQ(t, js, "svc"); len(got) != 0 {
 		t.Errorf("DLQ still has %d entries after redrive", len(got))
 	}
-	if _, err := jsx.GetDLQ(context.Background(), js, entries[0].Seq); !errors.Is(err, jetstream.ErrMsgNotFound) {
+	if _, err := dlq.Get(context.Background(), js, entries[0].Seq); !errors.Is(err, jetstream.ErrMsgNotFound) {
 		t.Errorf("GetDLQ after redrive = %v, want ErrMsgNotFound", err)
 	}
 
@@ -92,7 +79,7 @@ func TestRedriveRepublishesAndDeletes(t *testing.T) {
 func TestListDLQFiltersByConsumer(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
-	fail := func(context.Context, *jsx.Message) error { return jsx.Permanent(errors.New("no")) }
+	fail := func(context.Context, *runner.Message) error { return runner.Permanent(errors.New("no")) }
 	cfgA := testConfig("order-enricher")
 	cfgA.FilterSubjects = []string{"webhooks.shipstation.>"}
 	startRunner(t, js, cfgA, fail, nil)
@@ -119,7 +106,7 @@ func TestListDLQFiltersByConsumer(t *testing.T) {
 	if a[0].Seq >= a[1].Seq {
 		t.Errorf("entries not in stream order: %d, %d", a[0].Seq, a[1].Seq)
 	}
-	if _, err := jsx.ListDLQ(context.Background(), js, "bad.name"); err == nil {
+	if _, err := dlq.List(context.Background(), js, "bad.name"); err == nil {
 		t.Error("ListDLQ accepted a consumer name with a dot")
 	}
 }
@@ -127,14 +114,14 @@ func TestListDLQFiltersByConsumer(t *testing.T) {
 func TestRedriveAll(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
-	startRunner(t, js, testConfig("svc"), func(context.Context, *jsx.Message) error {
-		return jsx.Permanent(errors.New("no"))
+	startRunner(t, js, testConfig("svc"), func(context.Context, *runner.Message) error {
+		return runner.Permanent(errors.New("no"))
 	}, nil)
 	for _, id := range []string{"e1", "e2", "e3"} {
 		publishEvent(t, js, "webhooks.example.order_notify", id, []byte(`{}`))
 	}
 	natstest.Eventually(t, "3 DLQ entries", func() bool { return len(listDLQ(t, js, "svc")) == 3 })
-	n, err := jsx.RedriveAll(context.Background(), js, "svc")
+	n, err := dlq.RedriveAll(context.Background(), js, "svc")
 	if err != nil || n != 3 {
 		t.Fatalf("RedriveAll = %d, %v; want 3, nil", n, err)
 	}
@@ -151,7 +138,7 @@ func TestRedriveAll(t *testing.T) {
 func TestListDLQWithoutStream(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
-	entries, err := jsx.ListDLQ(context.Background(), js, "")
+	entries, err := dlq.List(context.Background(), js, "")
 	if err != nil || len(entries) != 0 {
 		t.Errorf("ListDLQ without a DLQ stream = %v, %v; want empty, nil", entries, err)
 	}
@@ -160,14 +147,14 @@ func TestListDLQWithoutStream(t *testing.T) {
 func TestRedriveRefusesForeignMessage(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
-	if err := jsx.Ensure(context.Background(), js, jsx.DLQStream(jsx.StreamOptions{})); err != nil {
+	if err := streams.Ensure(context.Background(), js, dlq.Stream(streams.Options{})); err != nil {
 		t.Fatal(err)
 	}
 	ack, err := js.Publish(context.Background(), "dlq.someone.webhooks.x", []byte("hand-made"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := jsx.Redrive(context.Background(), js, ack.Sequence); !errors.Is(err, jsx.ErrNotDLQEntry) {
+	if err := dlq.Redrive(context.Background(), js, ack.Sequence); !errors.Is(err, dlq.ErrNotEntry) {
 		t.Errorf("Redrive of a hand-made message = %v, want ErrNotDLQEntry", err)
 	}
 }

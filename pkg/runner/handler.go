@@ -1,4 +1,4 @@
-package jsx
+package runner
 
 import (
 	"context"
@@ -43,7 +43,7 @@ type Message struct {
 //
 // ctx carries the runner's HandlerTimeout (default 2m) and is cancelled
 // when a drain runs out of time; a handler must return promptly when it is
-// done. Handlers run concurrently (ConsumerConfig.Concurrency) and must be
+// done. Handlers run concurrently (Config.Concurrency) and must be
 // idempotent: a message can be delivered more than once.
 type Handler func(ctx context.Context, m *Message) error
 

@@ -1,4 +1,4 @@
-package jsx
+package groupcommit
 
 import (
 	"context"
@@ -15,18 +15,18 @@ import (
 	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
-// groupEnv is a GroupPublisher on an embedded JetStream server with one
+// groupEnv is a Publisher on an embedded JetStream server with one
 // stream, GP, on gp.>.
 type groupEnv struct {
 	ns      *natstest.Server
 	js      jetstream.JetStream
-	pub     *GroupPublisher
+	pub     *Publisher
 	mu      sync.Mutex
 	batches []int
 }
 
 func newGroupEnv(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration) *groupEnv {
-	return newGroupEnvWith(t, cfg, GroupPublisherOptions{Timeout: timeout})
+	return newGroupEnvWith(t, cfg, Options{Timeout: timeout})
 }
 
 // modes are the two kinds of batches, with the stream option each needs.
@@ -45,12 +45,12 @@ func eachMode(t *testing.T, cfg jetstream.StreamConfig, timeout time.Duration, t
 		t.Run(m.name, func(t *testing.T) {
 			c := cfg
 			m.allow(&c)
-			test(t, newGroupEnvWith(t, c, GroupPublisherOptions{Timeout: timeout, Atomic: m.atomic}))
+			test(t, newGroupEnvWith(t, c, Options{Timeout: timeout, Atomic: m.atomic}))
 		})
 	}
 }
 
-func newGroupEnvWith(t *testing.T, cfg jetstream.StreamConfig, o GroupPublisherOptions) *groupEnv {
+func newGroupEnvWith(t *testing.T, cfg jetstream.StreamConfig, o Options) *groupEnv {
 	t.Helper()
 	e := &groupEnv{ns: natstest.Run(t)}
 	e.js = e.ns.JetStream()
@@ -68,7 +68,7 @@ func newGroupEnvWith(t *testing.T, cfg jetstream.StreamConfig, o GroupPublisherO
 		e.batches = append(e.batches, size)
 		e.mu.Unlock()
 	}
-	e.pub = NewGroupPublisher(nc, js, o)
+	e.pub = New(nc, js, o)
 	t.Cleanup(e.pub.Close)
 	return e
 }
@@ -117,7 +117,7 @@ func (e *groupEnv) queued(t *testing.T, msgs ...*nats.Msg) []groupResult {
 func (e *groupEnv) queuedAgain(t *testing.T, msgs ...*nats.Msg) []groupResult {
 	t.Helper()
 	first := e.pub
-	e.pub = NewGroupPublisher(first.nc, first.js, GroupPublisherOptions{Timeout: first.timeout, Atomic: first.atomic})
+	e.pub = New(first.nc, first.js, Options{Timeout: first.timeout, Atomic: first.atomic})
 	defer func() { e.pub.Close(); e.pub = first }()
 	return e.queued(t, msgs...)
 }
@@ -257,7 +257,7 @@ func testConfirmsOnlyStored(t *testing.T, e *groupEnv) {
 func TestGroupPublisherFallsBackWhenBatchesAreOff(t *testing.T) {
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			testFallsBack(t, newGroupEnvWith(t, jetstream.StreamConfig{Duplicates: time.Hour}, GroupPublisherOptions{Timeout: 5 * time.Second, Atomic: m.atomic}))
+			testFallsBack(t, newGroupEnvWith(t, jetstream.StreamConfig{Duplicates: time.Hour}, Options{Timeout: 5 * time.Second, Atomic: m.atomic}))
 		})
 	}
 }
@@ -291,7 +291,7 @@ func TestGroupPublisherConcurrentCallers(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/MaxBatch=%d", m.name, maxBatch), func(t *testing.T) {
 				cfg := jetstream.StreamConfig{Duplicates: time.Hour}
 				m.allow(&cfg)
-				testConcurrentCallers(t, newGroupEnvWith(t, cfg, GroupPublisherOptions{Timeout: 5 * time.Second, MaxBatch: maxBatch, Atomic: m.atomic}), maxBatch)
+				testConcurrentCallers(t, newGroupEnvWith(t, cfg, Options{Timeout: 5 * time.Second, MaxBatch: maxBatch, Atomic: m.atomic}), maxBatch)
 			})
 		}
 	}
@@ -398,9 +398,9 @@ func TestGroupPublisherClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.pub.Close()
-	if _, err := e.pub.Publish(context.Background(), gpMsg("c-2")); !errors.Is(err, ErrPublisherClosed) {
-		t.Errorf("publish after Close: %v, want %v", err, ErrPublisherClosed)
+	if _, err := e.pub.Publish(context.Background(), gpMsg("c-2")); !errors.Is(err, ErrClosed) {
+		t.Errorf("publish after Close: %v, want %v", err, ErrClosed)
 	}
-	never := NewGroupPublisher(e.ns.Connect(), e.js, GroupPublisherOptions{})
+	never := New(e.ns.Connect(), e.js, Options{})
 	never.Close() // never started: returns at once
 }

@@ -1,4 +1,4 @@
-package jsx
+package state
 
 import (
 	"context"
@@ -55,15 +55,15 @@ type Change struct {
 // record and nothing is to be done.
 type Decide func(current []byte) (*Change, error)
 
-// StateStore is the part of a KV bucket Update needs.
-type StateStore interface {
+// Store is the part of a KV bucket Update needs.
+type Store interface {
 	Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error)
 	Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error)
 	Update(ctx context.Context, key string, value []byte, revision uint64) (uint64, error)
 }
 
-// MsgPublisher is the part of jetstream.JetStream Update needs.
-type MsgPublisher interface {
+// Publisher is the part of jetstream.JetStream Update needs.
+type Publisher interface {
 	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
 }
 
@@ -80,7 +80,7 @@ type MsgPublisher interface {
 //
 // A crash between any two steps leads to a redelivery that ends in the same
 // state: the event is published again under the same id and de-duplicated.
-func Update(ctx context.Context, js MsgPublisher, kv StateStore, key string, decide Decide) (applied bool, err error) {
+func Update(ctx context.Context, js Publisher, kv Store, key string, decide Decide) (applied bool, err error) {
 	for range maxConflicts {
 		var (
 			current  []byte
@@ -90,7 +90,7 @@ func Update(ctx context.Context, js MsgPublisher, kv StateStore, key string, dec
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 		case err != nil:
-			return false, fmt.Errorf("jsx: read %s: %w", key, err)
+			return false, fmt.Errorf("state: read %s: %w", key, err)
 		default:
 			current, revision = entry.Value(), entry.Revision()
 		}
@@ -100,7 +100,7 @@ func Update(ctx context.Context, js MsgPublisher, kv StateStore, key string, dec
 		}
 		if change.Event != nil {
 			if _, err := bounded(ctx, func(ctx context.Context) (*jetstream.PubAck, error) { return js.PublishMsg(ctx, change.Event) }); err != nil {
-				return false, fmt.Errorf("jsx: publish %s: %w", change.Event.Subject, err)
+				return false, fmt.Errorf("state: publish %s: %w", change.Event.Subject, err)
 			}
 		}
 		_, err = bounded(ctx, func(ctx context.Context) (uint64, error) {
@@ -113,10 +113,10 @@ func Update(ctx context.Context, js MsgPublisher, kv StateStore, key string, dec
 			return true, nil
 		}
 		if !isConflict(err) {
-			return false, fmt.Errorf("jsx: write %s: %w", key, err)
+			return false, fmt.Errorf("state: write %s: %w", key, err)
 		}
 	}
-	return false, fmt.Errorf("jsx: %s changed under us %d times in a row", key, maxConflicts)
+	return false, fmt.Errorf("state: %s changed under us %d times in a row", key, maxConflicts)
 }
 
 // isConflict reports a lost compare-and-set: the key was created or
@@ -127,8 +127,8 @@ func isConflict(err error) bool {
 		(errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence)
 }
 
-// KVOptions tunes a state bucket; zero values take defaults.
-type KVOptions struct {
+// BucketOptions tunes a state bucket; zero values take defaults.
+type BucketOptions struct {
 	// Replicas is the number of copies in a cluster.
 	Replicas int
 	// History is how many revisions of a key are kept (default 5), so an
@@ -136,9 +136,9 @@ type KVOptions struct {
 	History uint8
 }
 
-// StateBucket returns the definition of a file-backed KV bucket for the
+// Bucket returns the definition of a file-backed KV bucket for the
 // latest state of a consumer's records.
-func StateBucket(name, description string, o KVOptions) jetstream.KeyValueConfig {
+func Bucket(name, description string, o BucketOptions) jetstream.KeyValueConfig {
 	if o.Replicas <= 0 {
 		o.Replicas = 1
 	}
@@ -154,16 +154,16 @@ func StateBucket(name, description string, o KVOptions) jetstream.KeyValueConfig
 	}
 }
 
-// KVManager is the part of jetstream.JetStream EnsureBucket needs.
-type KVManager interface {
+// BucketManager is the part of jetstream.JetStream EnsureBucket needs.
+type BucketManager interface {
 	CreateOrUpdateKeyValue(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error)
 }
 
 // EnsureBucket creates or updates a KV bucket and returns it.
-func EnsureBucket(ctx context.Context, js KVManager, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+func EnsureBucket(ctx context.Context, js BucketManager, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("jsx: ensure bucket %s: %w", cfg.Bucket, err)
+		return nil, fmt.Errorf("state: ensure bucket %s: %w", cfg.Bucket, err)
 	}
 	return kv, nil
 }

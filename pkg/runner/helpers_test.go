@@ -1,4 +1,4 @@
-package jsx_test
+package runner_test
 
 import (
 	"context"
@@ -14,8 +14,10 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/ce"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // waitFor is how long a test waits for something that should happen.
@@ -26,15 +28,15 @@ func startJetStream(t *testing.T) (*natstest.Server, jetstream.JetStream) {
 	t.Helper()
 	s := natstest.Run(t)
 	js := s.JetStream()
-	if err := jsx.Ensure(context.Background(), js, jsx.WebhooksStream(jsx.StreamOptions{})); err != nil {
+	if err := streams.Ensure(context.Background(), js, streams.Webhooks(streams.Options{})); err != nil {
 		t.Fatal(err)
 	}
 	return s, js
 }
 
 // testConfig is a consumer on all of WEBHOOKS with fast retries.
-func testConfig(durable string) jsx.ConsumerConfig {
-	return jsx.ConsumerConfig{
+func testConfig(durable string) runner.Config {
+	return runner.Config{
 		Stream:         "WEBHOOKS",
 		Durable:        durable,
 		FilterSubjects: []string{"webhooks.>"},
@@ -47,16 +49,16 @@ func testConfig(durable string) jsx.ConsumerConfig {
 
 // running is a Runner started in the background.
 type running struct {
-	*jsx.Runner
+	*runner.Runner
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
 }
 
 // startRunner runs a Runner until stop (or the end of the test).
-func startRunner(t *testing.T, js jetstream.JetStream, cfg jsx.ConsumerConfig, h jsx.Handler, reg prometheus.Registerer) *running {
+func startRunner(t *testing.T, js jetstream.JetStream, cfg runner.Config, h runner.Handler, reg prometheus.Registerer) *running {
 	t.Helper()
-	r, err := jsx.NewRunner(js, cfg, h, zaptest.NewLogger(t), reg)
+	r, err := runner.New(js, cfg, h, zaptest.NewLogger(t), reg)
 	if err != nil {
 		t.Fatalf("NewRunner: %v", err)
 	}
@@ -155,9 +157,9 @@ func publishRaw(t *testing.T, js jetstream.JetStream, subject string, data []byt
 	return ack.Sequence
 }
 
-func listDLQ(t *testing.T, js jetstream.JetStream, consumer string) []jsx.DLQEntry {
+func listDLQ(t *testing.T, js jetstream.JetStream, consumer string) []dlq.Entry {
 	t.Helper()
-	entries, err := jsx.ListDLQ(context.Background(), js, consumer)
+	entries, err := dlq.List(context.Background(), js, consumer)
 	if err != nil {
 		t.Fatalf("ListDLQ: %v", err)
 	}
@@ -168,11 +170,11 @@ func listDLQ(t *testing.T, js jetstream.JetStream, consumer string) []jsx.DLQEnt
 type calls struct {
 	mu    sync.Mutex
 	byID  map[string]int
-	all   []jsx.Message
+	all   []runner.Message
 	total int
 }
 
-func (c *calls) add(m *jsx.Message) int {
+func (c *calls) add(m *runner.Message) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.byID == nil {

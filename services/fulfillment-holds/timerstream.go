@@ -1,8 +1,9 @@
-package jsx
+package fulfillmentholds
 
 import (
 	"time"
 
+	"github.com/hookstream/hookstream/pkg/streams"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -54,7 +55,7 @@ func HoldTimerSubjects(key string) (schedule, fired string) {
 // HOLD_OVERDUE_AFTER); zero keeps messages until they are replaced.
 // o.MaxBytes, when set, drops the oldest timers first: leave it unset
 // unless the stream must be capped.
-func HoldTimersStream(o StreamOptions) jetstream.StreamConfig {
+func HoldTimersStream(o streams.Options) jetstream.StreamConfig {
 	if o.Replicas <= 0 {
 		o.Replicas = 1
 	}

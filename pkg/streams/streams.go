@@ -1,9 +1,9 @@
-// Package jsx is hookstream's JetStream layer: the stream and bucket
-// definitions (once, here; services apply them idempotently at start-up
-// with [Ensure] and [EnsureBucket]), the durable consumer [Runner] with its
-// dead-letter queue, the order-safe state update [Update], and NATS
-// connections.
-package jsx
+// Package streams defines hookstream's JetStream streams once: WEBHOOKS,
+// the canonical streams (ORDERS, SHIPMENTS, FULFILLMENT) and the shape they
+// share. Services apply the definitions idempotently at start-up with
+// [Ensure], waiting for NATS with [Provision]; `hookstream streams` prints
+// them as the JSON `nats stream add --config` reads.
+package streams
 
 import (
 	"context"
@@ -34,8 +34,8 @@ const (
 	DefaultCanonicalMaxAge = 30 * 24 * time.Hour
 )
 
-// StreamOptions tunes the limits of a stream; zero values take defaults.
-type StreamOptions struct {
+// Options tunes the limits of a stream; zero values take defaults.
+type Options struct {
 	// Replicas is the number of copies in a cluster (1, or 3 in production).
 	Replicas int
 	// MaxAge is how long messages are kept.
@@ -48,10 +48,10 @@ type StreamOptions struct {
 	DuplicateWindow time.Duration
 }
 
-// WebhooksStream returns the definition of the WEBHOOKS stream: verified raw
+// Webhooks returns the definition of the WEBHOOKS stream: verified raw
 // webhooks as CloudEvents, file-backed, never discarding old messages to
 // make room.
-func WebhooksStream(o StreamOptions) jetstream.StreamConfig {
+func Webhooks(o Options) jetstream.StreamConfig {
 	if o.Replicas <= 0 {
 		o.Replicas = 1
 	}
@@ -77,34 +77,34 @@ func WebhooksStream(o StreamOptions) jetstream.StreamConfig {
 		Duplicates:  o.DuplicateWindow,
 		Replicas:    o.Replicas,
 		// The gateway group-commits its publishes as fast-ingest or, with
-		// GATEWAY_PUBLISH_ATOMIC, atomic batches (GroupPublisher).
+		// GATEWAY_PUBLISH_ATOMIC, atomic batches (groupcommit.Publisher).
 		AllowBatchPublish:  true,
 		AllowAtomicPublish: true,
 	}
 }
 
-// OrdersStream returns the definition of the ORDERS stream: canonical
+// Orders returns the definition of the ORDERS stream: canonical
 // orders published by the order-enricher. Like WEBHOOKS it refuses new
 // messages when full rather than dropping old ones.
-func OrdersStream(o StreamOptions) jetstream.StreamConfig {
-	return canonicalStream(catalog.StreamOrders, "orders.>", "Canonical orders (dev.hookstream.order.*) from the order-enricher", o)
+func Orders(o Options) jetstream.StreamConfig {
+	return DiscardNew(catalog.StreamOrders, "orders.>", "Canonical orders (dev.hookstream.order.*) from the order-enricher", o)
 }
 
-// ShipmentsStream returns the definition of the SHIPMENTS stream:
+// Shipments returns the definition of the SHIPMENTS stream:
 // canonical shipments published by the shipment-tracker.
-func ShipmentsStream(o StreamOptions) jetstream.StreamConfig {
-	return canonicalStream(catalog.StreamShipments, "shipments.>", "Canonical shipments (dev.hookstream.shipment.*) from the shipment-tracker", o)
+func Shipments(o Options) jetstream.StreamConfig {
+	return DiscardNew(catalog.StreamShipments, "shipments.>", "Canonical shipments (dev.hookstream.shipment.*) from the shipment-tracker", o)
 }
 
-// FulfillmentStream returns the definition of the FULFILLMENT stream:
+// Fulfillment returns the definition of the FULFILLMENT stream:
 // holds, releases, rejections and overdue alerts from fulfillment-holds.
-func FulfillmentStream(o StreamOptions) jetstream.StreamConfig {
-	return canonicalStream(catalog.StreamFulfillment, "fulfillment.>", "Fulfillment holds (dev.hookstream.fulfillment.*) from fulfillment-holds", o)
+func Fulfillment(o Options) jetstream.StreamConfig {
+	return DiscardNew(catalog.StreamFulfillment, "fulfillment.>", "Fulfillment holds (dev.hookstream.fulfillment.*) from fulfillment-holds", o)
 }
 
-// canonicalStream is the shape every stream of canonical events shares.
-func canonicalStream(name, subjects, description string, o StreamOptions) jetstream.StreamConfig {
-	cfg := WebhooksStream(o)
+// DiscardNew is the shape every stream of canonical events shares.
+func DiscardNew(name, subjects, description string, o Options) jetstream.StreamConfig {
+	cfg := Webhooks(o)
 	cfg.Name, cfg.Subjects, cfg.Description = name, []string{subjects}, description
 	cfg.AllowBatchPublish, cfg.AllowAtomicPublish = false, false
 	if o.MaxAge <= 0 {
@@ -113,17 +113,17 @@ func canonicalStream(name, subjects, description string, o StreamOptions) jetstr
 	return cfg
 }
 
-// StreamManager is the part of jetstream.JetStream that Ensure needs.
-type StreamManager interface {
+// Manager is the part of jetstream.JetStream that Ensure needs.
+type Manager interface {
 	CreateOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error)
 }
 
 // Ensure creates or updates each stream so that it matches its definition.
 // It is safe to call from every replica of every service at start-up.
-func Ensure(ctx context.Context, js StreamManager, streams ...jetstream.StreamConfig) error {
+func Ensure(ctx context.Context, js Manager, streams ...jetstream.StreamConfig) error {
 	for _, cfg := range streams {
 		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			return fmt.Errorf("jsx: ensure stream %s: %w", cfg.Name, err)
+			return fmt.Errorf("streams: ensure stream %s: %w", cfg.Name, err)
 		}
 	}
 	return nil

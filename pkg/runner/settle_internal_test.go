@@ -1,4 +1,4 @@
-package jsx
+package runner
 
 import (
 	"context"
@@ -14,7 +14,9 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // fakeMsg is a delivery that records how it was settled. Methods the
@@ -83,7 +85,7 @@ func TestSettleFollowsTheAckContract(t *testing.T) {
 	t.Parallel()
 	s := natstest.Run(t)
 	js := s.JetStream()
-	if _, err := js.CreateStream(context.Background(), DLQStream(StreamOptions{})); err != nil {
+	if _, err := js.CreateStream(context.Background(), dlq.Stream(streams.Options{})); err != nil {
 		t.Fatal(err)
 	}
 	noDLQ := natstest.Run(t).JetStream() // a server without the DLQ stream
@@ -121,7 +123,7 @@ func TestSettleFollowsTheAckContract(t *testing.T) {
 				use = tc.js
 			}
 			called := false
-			r, err := NewRunner(use, ConsumerConfig{
+			r, err := New(use, Config{
 				Stream: "WEBHOOKS", Durable: "svc", MaxDeliver: 5,
 				BackOff: []time.Duration{50 * time.Millisecond, 70 * time.Millisecond},
 			}, func(ctx context.Context, m *Message) error {
@@ -165,25 +167,25 @@ func TestSettleFollowsTheAckContract(t *testing.T) {
 }
 
 // GetDLQFor finds the svc DLQ entry of an original stream sequence.
-func GetDLQFor(t *testing.T, js jetstream.JetStream, seq uint64) (DLQEntry, error) {
+func GetDLQFor(t *testing.T, js jetstream.JetStream, seq uint64) (dlq.Entry, error) {
 	t.Helper()
-	entries, err := ListDLQ(context.Background(), js, "svc")
+	entries, err := dlq.List(context.Background(), js, "svc")
 	if err != nil {
-		return DLQEntry{}, err
+		return dlq.Entry{}, err
 	}
 	for _, e := range entries {
 		if e.OriginalSeq == seq {
 			return e, nil
 		}
 	}
-	return DLQEntry{}, errors.New("not found")
+	return dlq.Entry{}, errors.New("not found")
 }
 
 func TestHandlerGetsHeartbeatsAndDeadline(t *testing.T) {
 	t.Parallel()
 	js := natstest.Run(t).JetStream()
 	msg := newFakeMsg(t, 1, 1)
-	r, err := NewRunner(js, ConsumerConfig{
+	r, err := New(js, Config{
 		Stream: "WEBHOOKS", Durable: "svc", AckWait: 30 * time.Millisecond, HandlerTimeout: time.Hour,
 	}, func(ctx context.Context, m *Message) error {
 		if d, ok := ctx.Deadline(); !ok || time.Until(d) < 50*time.Minute {
@@ -213,7 +215,7 @@ func TestHeartbeatsStopAtHandlerTimeout(t *testing.T) {
 	msg := newFakeMsg(t, 1, 1)
 	release := make(chan struct{})
 	done := make(chan struct{})
-	r, err := NewRunner(js, ConsumerConfig{
+	r, err := New(js, Config{
 		Stream: "WEBHOOKS", Durable: "svc", AckWait: 30 * time.Millisecond, HandlerTimeout: 20 * time.Millisecond,
 	}, func(ctx context.Context, m *Message) error {
 		<-ctx.Done()
@@ -251,7 +253,7 @@ func TestHeartbeatsStopAtHandlerTimeout(t *testing.T) {
 
 func TestConsumerConfigBackOffRaisedToAckWait(t *testing.T) {
 	t.Parallel()
-	c := ConsumerConfig{Stream: "S", Durable: "d"}
+	c := Config{Stream: "S", Durable: "d"}
 	c.setDefaults()
 	cc := c.consumerConfig()
 	want := []time.Duration{30 * time.Second, 30 * time.Second, 30 * time.Second, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute}
@@ -279,8 +281,8 @@ func TestHeaderText(t *testing.T) {
 		if tc.in == "ééé" {
 			max = 3
 		}
-		if got := headerText(tc.in, max); got != tc.want {
-			t.Errorf("headerText(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := dlq.OneLine(tc.in, max); got != tc.want {
+			t.Errorf("dlq.OneLine(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -294,7 +296,7 @@ func TestAckPendingGauge(t *testing.T) {
 	}
 	reg := prometheus.NewRegistry()
 	release := make(chan struct{})
-	r, err := NewRunner(js, ConsumerConfig{Stream: "WEBHOOKS", Durable: "svc"}, func(ctx context.Context, m *Message) error {
+	r, err := New(js, Config{Stream: "WEBHOOKS", Durable: "svc"}, func(ctx context.Context, m *Message) error {
 		<-release
 		return nil
 	}, zaptest.NewLogger(t), reg)

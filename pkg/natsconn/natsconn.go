@@ -1,4 +1,8 @@
-package jsx
+// Package natsconn connects hookstream's processes to NATS: the connection
+// settings every process reads (NATS_URL, NATS_CREDS, NATS_USER,
+// NATS_PASSWORD), a connection that waits and reconnects forever, and a
+// drain that waits for its end.
+package natsconn
 
 import (
 	"fmt"
@@ -10,8 +14,8 @@ import (
 	"github.com/hookstream/hookstream/pkg/envconf"
 )
 
-// ConnConfig says how a service connects to NATS.
-type ConnConfig struct {
+// Config says how a service connects to NATS.
+type Config struct {
 	// URL is the server list (NATS_URL, default nats://127.0.0.1:4222).
 	URL string
 	// CredsFile is a NATS credentials file for the service's user
@@ -22,9 +26,9 @@ type ConnConfig struct {
 	User, Password string
 }
 
-// LoadConnConfig reads the NATS connection variables.
-func LoadConnConfig(l *envconf.Loader) ConnConfig {
-	c := ConnConfig{
+// LoadConfig reads the NATS connection variables.
+func LoadConfig(l *envconf.Loader) Config {
+	c := Config{
 		URL:       l.String("NATS_URL", nats.DefaultURL),
 		CredsFile: l.String("NATS_CREDS", ""),
 		User:      l.String("NATS_USER", ""),
@@ -37,14 +41,14 @@ func LoadConnConfig(l *envconf.Loader) ConnConfig {
 }
 
 // String renders the connection settings with the password redacted.
-func (c ConnConfig) String() string {
+func (c Config) String() string {
 	return fmt.Sprintf("NATS_URL=%s NATS_CREDS=%s NATS_USER=%s NATS_PASSWORD=%s",
 		c.URL, c.CredsFile, c.User, envconf.Redact(c.Password))
 }
 
 // AuthOptions are the options that authenticate as the configured user:
 // the credentials file, or the user and password; none when neither is set.
-func (c ConnConfig) AuthOptions() []nats.Option {
+func (c Config) AuthOptions() []nats.Option {
 	switch {
 	case c.CredsFile != "":
 		return []nats.Option{nats.UserCredentials(c.CredsFile)}
@@ -58,7 +62,7 @@ func (c ConnConfig) AuthOptions() []nats.Option {
 // up yet, and it reconnects forever: a service keeps answering (503, not
 // ready) while NATS is away and recovers when it is back. Connection changes
 // are logged.
-func Connect(cfg ConnConfig, name string, log *zap.Logger, extra ...nats.Option) (*nats.Conn, error) {
+func Connect(cfg Config, name string, log *zap.Logger, extra ...nats.Option) (*nats.Conn, error) {
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.RetryOnFailedConnect(true),
@@ -74,7 +78,7 @@ func Connect(cfg ConnConfig, name string, log *zap.Logger, extra ...nats.Option)
 	opts = append(opts, cfg.AuthOptions()...)
 	nc, err := nats.Connect(cfg.URL, append(opts, extra...)...)
 	if err != nil {
-		return nil, fmt.Errorf("jsx: connect to %s: %w", cfg.URL, err)
+		return nil, fmt.Errorf("natsconn: connect to %s: %w", cfg.URL, err)
 	}
 	return nc, nil
 }
@@ -89,13 +93,13 @@ func Drain(nc *nats.Conn, timeout time.Duration) error {
 		if nc.IsClosed() {
 			return nil
 		}
-		return fmt.Errorf("jsx: drain: %w", err)
+		return fmt.Errorf("natsconn: drain: %w", err)
 	}
 	select {
 	case <-closed:
 		return nil
 	case <-time.After(timeout):
 		nc.Close()
-		return fmt.Errorf("jsx: drain did not finish within %s", timeout)
+		return fmt.Errorf("natsconn: drain did not finish within %s", timeout)
 	}
 }

@@ -1,4 +1,4 @@
-package jsx_test
+package runner_test
 
 import (
 	"context"
@@ -11,8 +11,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/runner"
 )
 
 // TestAdvisoryCopiesMessageOfDeadProcess simulates a replica that dies
@@ -32,7 +33,7 @@ func TestAdvisoryCopiesMessageOfDeadProcess(t *testing.T) {
 	cfg.AckWait = 200 * time.Millisecond
 	busy, release := make(chan struct{}), make(chan struct{})
 	var c calls
-	startRunner(t, js, cfg, func(ctx context.Context, m *jsx.Message) error {
+	startRunner(t, js, cfg, func(ctx context.Context, m *runner.Message) error {
 		c.add(m)
 		if m.Event.ID() == "evt-busy" {
 			close(busy)
@@ -68,19 +69,19 @@ func TestAdvisoryCopiesMessageOfDeadProcess(t *testing.T) {
 	}
 	close(release) // the runner acks its message and pulls again
 
-	var entries []jsx.DLQEntry
+	var entries []dlq.Entry
 	natstest.Eventually(t, "DLQ entry from the advisory", func() bool {
 		entries = listDLQ(t, js, "svc")
 		return len(entries) == 1
 	})
 	e := entries[0]
-	if e.Error != jsx.AdvisoryError || e.OriginalSeq != seq || e.Attempts != cfg.MaxDeliver ||
+	if e.Error != runner.AdvisoryError || e.OriginalSeq != seq || e.Attempts != cfg.MaxDeliver ||
 		e.OriginalSubject != "webhooks.example.ship_notify" || string(e.Data) != `{"dies":true}` || e.Header.Get("ce-id") != "evt-dies" {
 		t.Errorf("entry = %+v", e)
 	}
 	natstest.Eventually(t, "advisory copy counted", func() bool {
 		return metricValue(t, reg, "hookstream_consumer_dlq_copies_total",
-			map[string]string{"consumer": "svc", "source": jsx.SourceAdvisory}) == 1
+			map[string]string{"consumer": "svc", "source": runner.SourceAdvisory}) == 1
 	})
 	natstest.Eventually(t, "busy message acked", func() bool { return settled(t, js, "svc", busySeq) })
 	if c.n() != 1 {
@@ -98,7 +99,7 @@ func TestAdvisoryCopyIsDeduplicated(t *testing.T) {
 	cfg.MaxDeliver = 1
 	cfg.BackOff = nil
 	core, logs := observer.New(zap.DebugLevel)
-	r, err := jsx.NewRunner(js, cfg, func(context.Context, *jsx.Message) error { return errBoom }, zap.New(core), reg)
+	r, err := runner.New(js, cfg, func(context.Context, *runner.Message) error { return errBoom }, zap.New(core), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,11 +124,11 @@ func TestAdvisoryCopyIsDeduplicated(t *testing.T) {
 		return logs.FilterMessage("max-deliveries advisory: message already in the DLQ").Len() == 1
 	})
 	entries := listDLQ(t, js, "svc")
-	if len(entries) != 1 || entries[0].Error == jsx.AdvisoryError {
+	if len(entries) != 1 || entries[0].Error == runner.AdvisoryError {
 		t.Errorf("entries = %+v; want the runner's copy only", entries)
 	}
 	if got := metricValue(t, reg, "hookstream_consumer_dlq_copies_total",
-		map[string]string{"consumer": "svc", "source": jsx.SourceAdvisory}); got != 0 {
+		map[string]string{"consumer": "svc", "source": runner.SourceAdvisory}); got != 0 {
 		t.Errorf("advisory copies = %v, want 0 (duplicate)", got)
 	}
 }

@@ -1,4 +1,4 @@
-package jsx
+package state
 
 import (
 	"time"

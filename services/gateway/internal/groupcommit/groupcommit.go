@@ -1,4 +1,7 @@
-package jsx
+// Package groupcommit is the gateway's JetStream publisher: concurrent
+// publishes that meet in time go out as one JetStream batch and share one
+// acknowledgement, a group commit as databases do with their log.
+package groupcommit
 
 import (
 	"context"
@@ -16,21 +19,21 @@ import (
 	"github.com/nats-io/nuid"
 )
 
-// DefaultMaxBatch is the most messages a GroupPublisher puts in one batch.
+// DefaultMaxBatch is the most messages a Publisher puts in one batch.
 const DefaultMaxBatch = 256
 
 // MaxAtomicBatch is the most messages an atomic batch may hold: JetStream's
 // default limit (jetstream.limits.batch.max_msgs).
 const MaxAtomicBatch = 1000
 
-// ErrPublisherClosed is returned by Publish after Close.
-var ErrPublisherClosed = errors.New("jsx: publisher closed")
+// ErrClosed is returned by Publish after Close.
+var ErrClosed = errors.New("groupcommit: publisher closed")
 
 // errPublishAlone marks a message whose batch JetStream refused as a
 // whole, not for anything wrong with the message: the stream does not allow
 // batches, or an atomic batch held a Nats-Msg-Id JetStream already had.
 // Publish then publishes the message on its own.
-var errPublishAlone = errors.New("jsx: publish the message on its own")
+var errPublishAlone = errors.New("groupcommit: publish the message on its own")
 
 // Fast-ingest batch operations, the second-to-last token of a batch
 // message's reply subject (nats-server 2.14, ADR-50).
@@ -56,7 +59,7 @@ const (
 	headerBatchCommit = "Nats-Batch-Commit"
 )
 
-// GroupPublisher publishes messages for many concurrent callers, each of
+// Publisher publishes messages for many concurrent callers, each of
 // which waits until JetStream has stored its own message: a group commit.
 // While one batch is on its way, the messages of the callers that arrive
 // meanwhile are queued; they then go out together as one JetStream
@@ -82,7 +85,7 @@ const (
 //
 // If the stream refuses batches, the publisher falls back to one
 // synchronous publish per message, and stays so.
-type GroupPublisher struct {
+type Publisher struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	atomic   bool
@@ -104,14 +107,14 @@ type GroupPublisher struct {
 	stopped   chan struct{}
 }
 
-// GroupPublisherOptions tune a GroupPublisher. The zero value is usable.
-type GroupPublisherOptions struct {
+// Options tune a Publisher. The zero value is usable.
+type Options struct {
 	// MaxBatch caps the messages in one batch (default DefaultMaxBatch);
 	// 1 turns batching off: each Publish is a plain synchronous publish.
 	MaxBatch int
 	// Timeout bounds the wait for a batch's acknowledgement (default 5s).
 	Timeout time.Duration
-	// Atomic makes every batch atomic: see GroupPublisher.
+	// Atomic makes every batch atomic: see Publisher.
 	Atomic bool
 	// OnBatch, if set, is called after each batch with its size and how
 	// long JetStream took to acknowledge it. It runs on the publishing
@@ -129,9 +132,9 @@ type groupResult struct {
 	err       error
 }
 
-// NewGroupPublisher returns a publisher on nc. It subscribes and starts its
+// New returns a publisher on nc. It subscribes and starts its
 // goroutine at the first Publish; Close stops it.
-func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOptions) *GroupPublisher {
+func New(nc *nats.Conn, js jetstream.JetStream, o Options) *Publisher {
 	if o.MaxBatch <= 0 {
 		o.MaxBatch = DefaultMaxBatch
 	}
@@ -141,7 +144,7 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
 	}
-	p := &GroupPublisher{
+	p := &Publisher{
 		nc:       nc,
 		js:       js,
 		atomic:   o.Atomic,
@@ -168,7 +171,7 @@ func NewGroupPublisher(nc *nats.Conn, js jetstream.JetStream, o GroupPublisherOp
 // after the call, even after Publish returns: when ctx ends first, the
 // message may still be sent. An error means the message may or may not be
 // stored: publish it again, with the same Nats-Msg-Id.
-func (p *GroupPublisher) Publish(ctx context.Context, msg *nats.Msg) (duplicate bool, err error) {
+func (p *Publisher) Publish(ctx context.Context, msg *nats.Msg) (duplicate bool, err error) {
 	if !p.unbatched.Load() {
 		r, err := p.publishBatched(ctx, msg)
 		if !errors.Is(err, errPublishAlone) {
@@ -187,7 +190,7 @@ func (p *GroupPublisher) Publish(ctx context.Context, msg *nats.Msg) (duplicate 
 	return ack.Duplicate, nil
 }
 
-func (p *GroupPublisher) publishBatched(ctx context.Context, msg *nats.Msg) (groupResult, error) {
+func (p *Publisher) publishBatched(ctx context.Context, msg *nats.Msg) (groupResult, error) {
 	p.startOnce.Do(p.start)
 	if p.startErr != nil {
 		return groupResult{}, p.startErr
@@ -198,7 +201,7 @@ func (p *GroupPublisher) publishBatched(ctx context.Context, msg *nats.Msg) (gro
 	case <-ctx.Done():
 		return groupResult{}, ctx.Err()
 	case <-p.stopped:
-		return groupResult{}, ErrPublisherClosed
+		return groupResult{}, ErrClosed
 	}
 	select {
 	case r := <-req.result:
@@ -210,29 +213,29 @@ func (p *GroupPublisher) publishBatched(ctx context.Context, msg *nats.Msg) (gro
 		case r := <-req.result:
 			return r, r.err
 		default:
-			return groupResult{}, ErrPublisherClosed
+			return groupResult{}, ErrClosed
 		}
 	}
 }
 
 // start subscribes to the publisher's reply subjects and starts the
 // batching goroutine.
-func (p *GroupPublisher) start() {
+func (p *Publisher) start() {
 	p.inbox = p.nc.NewInbox()
 	// The connection's reader hands the answers straight to the channel:
 	// no goroutine in between, on a path every request waits on.
 	p.sub, p.startErr = p.nc.ChanSubscribe(p.inbox+".>", p.responses)
 	if p.startErr != nil {
-		p.startErr = fmt.Errorf("jsx: subscribing to publish acknowledgements: %w", p.startErr)
+		p.startErr = fmt.Errorf("groupcommit: subscribing to publish acknowledgements: %w", p.startErr)
 		close(p.stopped)
 		return
 	}
 	go p.run()
 }
 
-// Close stops the publisher: queued messages fail with ErrPublisherClosed;
+// Close stops the publisher: queued messages fail with ErrClosed;
 // a batch on its way is waited for. Call it after the last Publish.
-func (p *GroupPublisher) Close() {
+func (p *Publisher) Close() {
 	p.closeOnce.Do(func() {
 		close(p.closing)
 		p.startOnce.Do(func() { close(p.stopped) }) // never started
@@ -246,7 +249,7 @@ func (p *GroupPublisher) Close() {
 // run is the batching goroutine: it takes the first waiting request and
 // every other already queued, sends them as one batch and waits for its
 // acknowledgement, then starts over.
-func (p *GroupPublisher) run() {
+func (p *Publisher) run() {
 	defer close(p.stopped)
 	batch := make([]*groupRequest, 0, p.maxBatch)
 	timer := time.NewTimer(p.timeout)
@@ -259,7 +262,7 @@ func (p *GroupPublisher) run() {
 			for {
 				select {
 				case r := <-p.requests:
-					r.result <- groupResult{err: ErrPublisherClosed}
+					r.result <- groupResult{err: ErrClosed}
 				default:
 					return
 				}
@@ -287,7 +290,7 @@ func (p *GroupPublisher) run() {
 }
 
 // commit sends one batch and returns each message's outcome.
-func (p *GroupPublisher) commit(batch []*groupRequest, timer *time.Timer) []groupResult {
+func (p *Publisher) commit(batch []*groupRequest, timer *time.Timer) []groupResult {
 	b := &pendingBatch{id: nuid.Next(), results: make([]groupResult, len(batch)), settled: make([]bool, len(batch))}
 	// Fast-ingest batches carry their place in the reply subject; the flow
 	// value (the 500 token) asks for flow acknowledgements every 500
@@ -323,7 +326,7 @@ func (p *GroupPublisher) commit(batch []*groupRequest, timer *time.Timer) []grou
 		if err := p.nc.PublishMsg(r.msg); err != nil {
 			// The messages already sent may be stored; the callers will
 			// publish them again and de-duplication keeps one.
-			b.failPending(fmt.Errorf("jsx: publish: %w", err))
+			b.failPending(fmt.Errorf("groupcommit: publish: %w", err))
 			return b.results
 		}
 	}
@@ -334,7 +337,7 @@ func (p *GroupPublisher) commit(batch []*groupRequest, timer *time.Timer) []grou
 		case m := <-p.responses:
 			p.apply(b, m)
 		case <-timer.C:
-			b.failPending(fmt.Errorf("jsx: no acknowledgement from JetStream within %s: %w", p.timeout, context.DeadlineExceeded))
+			b.failPending(fmt.Errorf("groupcommit: no acknowledgement from JetStream within %s: %w", p.timeout, context.DeadlineExceeded))
 		}
 	}
 	return b.results
@@ -376,7 +379,7 @@ type batchResponse struct {
 }
 
 // apply settles what one response tells about the batch b.
-func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
+func (p *Publisher) apply(b *pendingBatch, m *nats.Msg) {
 	// The reply subject is <inbox>.<batch id>.<flow>.<gap>.<seq>.<op>.$FI
 	// for a fast-ingest batch, <inbox>.<batch id>.atomic for an atomic one.
 	tokens := strings.Split(strings.TrimPrefix(m.Subject, p.inbox+"."), ".")
@@ -386,7 +389,7 @@ func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
 	seq := len(b.results) // an atomic batch's answer is its commit's
 	if len(tokens) == 2 {
 		// All or nothing: whatever the answer did not confirm failed.
-		defer b.failPending(errors.New("jsx: JetStream did not store the atomic batch"))
+		defer b.failPending(errors.New("groupcommit: JetStream did not store the atomic batch"))
 	}
 	if len(tokens) == 6 {
 		var err error
@@ -403,7 +406,7 @@ func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
 	}
 	var r batchResponse
 	if err := json.Unmarshal(m.Data, &r); err != nil {
-		b.settle(i, groupResult{err: fmt.Errorf("jsx: unreadable acknowledgement %q: %w", m.Data, err)})
+		b.settle(i, groupResult{err: fmt.Errorf("groupcommit: unreadable acknowledgement %q: %w", m.Data, err)})
 		return
 	}
 	switch {
@@ -412,7 +415,7 @@ func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
 			b.settle(j, groupResult{})
 		}
 	case r.Type == "err":
-		b.settle(i, groupResult{err: fmt.Errorf("jsx: batch message %d: %w", seq, r.Error)})
+		b.settle(i, groupResult{err: fmt.Errorf("groupcommit: batch message %d: %w", seq, r.Error)})
 	case r.Type != "": // "gap": informational; the PubAck that follows counts what was stored
 	case r.Error != nil:
 		switch r.Error.ErrorCode {
@@ -433,7 +436,7 @@ func (p *GroupPublisher) apply(b *pendingBatch, m *nats.Msg) {
 				b.settle(j, groupResult{duplicate: r.Duplicate && len(b.results) == 1})
 			}
 		}
-		b.failPending(fmt.Errorf("jsx: JetStream stored %d of the batch's %d messages", r.Count, len(b.results)))
+		b.failPending(fmt.Errorf("groupcommit: JetStream stored %d of the batch's %d messages", r.Count, len(b.results)))
 	default: // a PubAck for this message alone (a server that does not batch)
 		b.settle(i, groupResult{duplicate: r.Duplicate})
 	}

@@ -1,4 +1,4 @@
-package jsx
+package runner
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -52,7 +53,7 @@ type msgGetter interface {
 // advisoryListener copies messages named by max-deliveries advisories
 // into the DLQ.
 type advisoryListener struct {
-	js       publisher
+	js       dlq.Publisher
 	stream   msgGetter
 	consumer string
 	log      *zap.Logger
@@ -67,7 +68,7 @@ type advisoryListener struct {
 // listenAdvisories subscribes (core NATS) to the durable's max-deliveries
 // advisories. stop unsubscribes and waits for copies in progress, which it
 // cancels.
-func listenAdvisories(ctx context.Context, nc *nats.Conn, js publisher, stream msgGetter, streamName, durable string, log *zap.Logger, m *metrics) (stop func(), err error) {
+func listenAdvisories(ctx context.Context, nc *nats.Conn, js dlq.Publisher, stream msgGetter, streamName, durable string, log *zap.Logger, m *metrics) (stop func(), err error) {
 	l := &advisoryListener{js: js, stream: stream, consumer: durable, log: log, m: m}
 	l.ctx, l.cancel = context.WithCancel(ctx)
 	l.sub, err = nc.Subscribe(maxDeliveriesSubject(streamName, durable), l.onAdvisory)
@@ -135,13 +136,7 @@ func (l *advisoryListener) tryCopy(a maxDeliveriesAdvisory) error {
 	if err != nil {
 		return err
 	}
-	h := make(nats.Header, len(raw.Header))
-	for k, vs := range raw.Header {
-		if !isDirectGetHeader(k) {
-			h[k] = vs
-		}
-	}
-	ack, err := copyToDLQ(ctx, l.js, deadLetter{
+	ack, err := dlq.Copy(ctx, l.js, dlq.Letter{
 		Consumer:  l.consumer,
 		Stream:    a.Stream,
 		Subject:   raw.Subject,
@@ -150,7 +145,7 @@ func (l *advisoryListener) tryCopy(a maxDeliveriesAdvisory) error {
 		First:     raw.Time,
 		Last:      a.Timestamp,
 		Err:       AdvisoryError,
-		Header:    h,
+		Header:    raw.Header,
 		Data:      raw.Data,
 	})
 	if err != nil {

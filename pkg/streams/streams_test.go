@@ -1,4 +1,4 @@
-package jsx_test
+package streams_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // Ensure creates the stream, is a no-op when run again (every replica of
@@ -19,9 +19,9 @@ import (
 func TestEnsureIsIdempotentAndAppliesChanges(t *testing.T) {
 	js := natstest.Run(t).JetStream()
 	ctx := context.Background()
-	cfg := jsx.WebhooksStream(jsx.StreamOptions{})
+	cfg := streams.Webhooks(streams.Options{})
 	for range 2 {
-		if err := jsx.Ensure(ctx, js, cfg); err != nil {
+		if err := streams.Ensure(ctx, js, cfg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -31,11 +31,11 @@ func TestEnsureIsIdempotentAndAppliesChanges(t *testing.T) {
 	}
 	got := s.CachedInfo().Config
 	if got.Storage != jetstream.FileStorage || got.Discard != jetstream.DiscardNew ||
-		got.Duplicates != jsx.DefaultDuplicateWindow || got.MaxAge != jsx.DefaultWebhooksMaxAge ||
+		got.Duplicates != streams.DefaultDuplicateWindow || got.MaxAge != streams.DefaultWebhooksMaxAge ||
 		len(got.Subjects) != 1 || got.Subjects[0] != "webhooks.>" {
 		t.Errorf("stream config %+v", got)
 	}
-	if err := jsx.Ensure(ctx, js, jsx.WebhooksStream(jsx.StreamOptions{DuplicateWindow: 10 * time.Minute})); err != nil {
+	if err := streams.Ensure(ctx, js, streams.Webhooks(streams.Options{DuplicateWindow: 10 * time.Minute})); err != nil {
 		t.Fatal(err)
 	}
 	info, err := s.Info(ctx)
@@ -52,7 +52,7 @@ func TestEnsureIsIdempotentAndAppliesChanges(t *testing.T) {
 func TestFullStreamRefusesNewMessagesAndKeepsOld(t *testing.T) {
 	js := natstest.Run(t).JetStream()
 	ctx := context.Background()
-	if err := jsx.Ensure(ctx, js, jsx.WebhooksStream(jsx.StreamOptions{MaxBytes: 4096})); err != nil {
+	if err := streams.Ensure(ctx, js, streams.Webhooks(streams.Options{MaxBytes: 4096})); err != nil {
 		t.Fatal(err)
 	}
 	payload := make([]byte, 512)

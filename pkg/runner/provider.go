@@ -1,4 +1,4 @@
-package jsx
+package runner
 
 import (
 	"errors"

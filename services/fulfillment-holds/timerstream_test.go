@@ -1,4 +1,4 @@
-package jsx_test
+package fulfillmentholds_test
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/streams"
+	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 )
 
 // The HOLD_TIMERS definition is accepted as it is, applying it again is a
@@ -19,11 +20,11 @@ func TestHoldTimersStreamDefinition(t *testing.T) {
 	js := natstest.Run(t).JetStream()
 	ctx := context.Background()
 	for range 2 {
-		if err := jsx.Ensure(ctx, js, jsx.HoldTimersStream(jsx.StreamOptions{})); err != nil {
+		if err := streams.Ensure(ctx, js, fulfillmentholds.HoldTimersStream(streams.Options{})); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s, err := js.Stream(ctx, jsx.StreamHoldTimers)
+	s, err := js.Stream(ctx, fulfillmentholds.StreamHoldTimers)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,10 +33,10 @@ func TestHoldTimersStreamDefinition(t *testing.T) {
 		got.Storage != jetstream.FileStorage || got.MaxMsgsPerSubject != 1 || len(got.Subjects) != 1 || got.Subjects[0] != "holdtimers.>" {
 		t.Errorf("HOLD_TIMERS config %+v", got)
 	}
-	schedule, fired := jsx.HoldTimerSubjects("shopline.1610418123456.4005740193290131085320")
+	schedule, fired := fulfillmentholds.HoldTimerSubjects("shopline.1610418123456.4005740193290131085320")
 	if schedule != "holdtimers.schedule.shopline.1610418123456.4005740193290131085320" ||
 		fired != "holdtimers.fired.shopline.1610418123456.4005740193290131085320" {
-		t.Errorf("HoldTimerSubjects = %s, %s", schedule, fired)
+		t.Errorf("fulfillmentholds.HoldTimerSubjects = %s, %s", schedule, fired)
 	}
 }
 
@@ -48,7 +49,7 @@ func TestHoldTimersSchedulerFacts(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("schedules refuse Discard new (10052)", func(t *testing.T) {
-		cfg := jsx.HoldTimersStream(jsx.StreamOptions{})
+		cfg := fulfillmentholds.HoldTimersStream(streams.Options{})
 		cfg.Name, cfg.Subjects, cfg.Discard = "DISCARD_NEW_TIMERS", []string{"discardnew.>"}, jetstream.DiscardNew
 		_, err := js.CreateStream(ctx, cfg)
 		var apiErr *jetstream.APIError
@@ -57,15 +58,15 @@ func TestHoldTimersSchedulerFacts(t *testing.T) {
 		}
 	})
 
-	if err := jsx.Ensure(ctx, js, jsx.HoldTimersStream(jsx.StreamOptions{})); err != nil {
+	if err := streams.Ensure(ctx, js, fulfillmentholds.HoldTimersStream(streams.Options{})); err != nil {
 		t.Fatal(err)
 	}
-	timers, err := js.Stream(ctx, jsx.StreamHoldTimers)
+	timers, err := js.Stream(ctx, fulfillmentholds.StreamHoldTimers)
 	if err != nil {
 		t.Fatal(err)
 	}
 	schedule := func(key string, at time.Time, target string, msgID ...string) error {
-		subj, fired := jsx.HoldTimerSubjects(key)
+		subj, fired := fulfillmentholds.HoldTimerSubjects(key)
 		if target == "" {
 			target = fired
 		}
@@ -81,7 +82,7 @@ func TestHoldTimersSchedulerFacts(t *testing.T) {
 		return err
 	}
 	firedMsg := func(key string) *jetstream.RawStreamMsg {
-		_, fired := jsx.HoldTimerSubjects(key)
+		_, fired := fulfillmentholds.HoldTimerSubjects(key)
 		m, err := timers.GetLastMsgForSubject(ctx, fired)
 		if err != nil {
 			return nil
@@ -89,7 +90,7 @@ func TestHoldTimersSchedulerFacts(t *testing.T) {
 		return m
 	}
 	pending := func(key string) bool {
-		subj, _ := jsx.HoldTimerSubjects(key)
+		subj, _ := fulfillmentholds.HoldTimerSubjects(key)
 		_, err := timers.GetLastMsgForSubject(ctx, subj)
 		return err == nil
 	}
@@ -116,7 +117,7 @@ func TestHoldTimersSchedulerFacts(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := waitFired("once")
-		subj, _ := jsx.HoldTimerSubjects("once")
+		subj, _ := fulfillmentholds.HoldTimerSubjects("once")
 		if got := m.Header.Get("Nats-Scheduler"); got != subj {
 			t.Errorf("Nats-Scheduler = %q, want %q", got, subj)
 		}
@@ -129,11 +130,11 @@ func TestHoldTimersSchedulerFacts(t *testing.T) {
 		if pending("once") {
 			t.Error("the @at schedule is still stored after it fired")
 		}
-		info, err := timers.Info(ctx, jetstream.WithSubjectFilter(jsx.HoldTimerFiredPrefix+"once"))
+		info, err := timers.Info(ctx, jetstream.WithSubjectFilter(fulfillmentholds.HoldTimerFiredPrefix+"once"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := info.State.Subjects[jsx.HoldTimerFiredPrefix+"once"]; n != 1 {
+		if n := info.State.Subjects[fulfillmentholds.HoldTimerFiredPrefix+"once"]; n != 1 {
 			t.Errorf("fired %d times", n)
 		}
 	})
@@ -145,7 +146,7 @@ func TestHoldTimersSchedulerFacts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		subj, _ := jsx.HoldTimerSubjects("cancelled")
+		subj, _ := fulfillmentholds.HoldTimerSubjects("cancelled")
 		if err := timers.Purge(ctx, jetstream.WithPurgeSubject(subj)); err != nil {
 			t.Fatal(err)
 		}

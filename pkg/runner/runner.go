@@ -1,7 +1,6 @@
-package jsx
-
-// The consumer runner: one durable pull consumer, a Handler, and the ack
-// contract every hookstream service relies on (DESIGN §5).
+// Package runner is hookstream's durable consumer runner: one durable pull
+// consumer, a [Handler], and the ack contract every hookstream service (and
+// every subscriber built on pkg/subscribe) relies on.
 //
 //	handler returns                          runner does
 //	---------------------------------------  ------------------------------------------------
@@ -20,6 +19,7 @@ package jsx
 // its ctx cannot pin a message forever). If the process dies during the
 // last delivery, the max-deliveries advisory listener (advisory.go) copies
 // the message to the DLQ.
+package runner
 
 import (
 	"context"
@@ -37,9 +37,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/dlq"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
-// ConsumerConfig defaults.
+// Config defaults.
 const (
 	// DefaultMaxDeliver is the number of deliveries before a message that
 	// keeps failing goes to the DLQ.
@@ -86,11 +88,11 @@ const (
 // not finish within DrainTimeout and had to be cancelled. Their messages
 // were nak'd (or will be redelivered after their ack deadline): nothing is
 // lost, but the drain was not clean.
-var ErrDrainTimeout = errors.New("jsx: drain timed out")
+var ErrDrainTimeout = errors.New("runner: drain timed out")
 
-// ConsumerConfig configures a [Runner] and its durable pull consumer.
+// Config configures a [Runner] and its durable pull consumer.
 // Zero values take the defaults named on each field.
-type ConsumerConfig struct {
+type Config struct {
 	// Stream is the stream to consume, e.g. catalog.StreamWebhooks.
 	// Required.
 	Stream string
@@ -140,11 +142,11 @@ type ConsumerConfig struct {
 	DrainTimeout time.Duration
 	// DLQ sets the limits of the DLQ stream when the runner has to create
 	// it. An existing DLQ stream is never changed by the runner (apply
-	// DLQStream with Ensure at start-up for that).
-	DLQ StreamOptions
+	// dlq.Stream with streams.Ensure at start-up for that).
+	DLQ streams.Options
 }
 
-func (c *ConsumerConfig) setDefaults() {
+func (c *Config) setDefaults() {
 	if c.MaxDeliver == 0 {
 		c.MaxDeliver = DefaultMaxDeliver
 	}
@@ -171,42 +173,42 @@ func (c *ConsumerConfig) setDefaults() {
 	}
 }
 
-// Validate reports the first setting that cannot work. NewRunner calls it
+// Validate reports the first setting that cannot work. New calls it
 // after filling in defaults.
-func (c ConsumerConfig) Validate() error {
+func (c Config) Validate() error {
 	switch {
 	case c.Stream == "":
-		return errors.New("jsx: consumer config: Stream is required")
-	case !validToken(c.Stream):
-		return fmt.Errorf("jsx: consumer config: invalid Stream %q", c.Stream)
+		return errors.New("runner: consumer config: Stream is required")
+	case !dlq.ValidToken(c.Stream):
+		return fmt.Errorf("runner: consumer config: invalid Stream %q", c.Stream)
 	case c.Durable == "":
-		return errors.New("jsx: consumer config: Durable is required")
-	case !validToken(c.Durable):
-		return fmt.Errorf("jsx: consumer config: invalid Durable %q: no dots, wildcards or whitespace", c.Durable)
+		return errors.New("runner: consumer config: Durable is required")
+	case !dlq.ValidToken(c.Durable):
+		return fmt.Errorf("runner: consumer config: invalid Durable %q: no dots, wildcards or whitespace", c.Durable)
 	case c.MaxDeliver < 1:
-		return fmt.Errorf("jsx: consumer config: MaxDeliver must be at least 1, got %d", c.MaxDeliver)
+		return fmt.Errorf("runner: consumer config: MaxDeliver must be at least 1, got %d", c.MaxDeliver)
 	case len(c.BackOff) > c.MaxDeliver-1:
-		return fmt.Errorf("jsx: consumer config: BackOff has %d steps, at most MaxDeliver-1 = %d are used", len(c.BackOff), c.MaxDeliver-1)
+		return fmt.Errorf("runner: consumer config: BackOff has %d steps, at most MaxDeliver-1 = %d are used", len(c.BackOff), c.MaxDeliver-1)
 	case c.AckWait < 0 || c.MaxAckPending < 0 || c.Concurrency < 0 || c.HandlerTimeout < 0 || c.DrainTimeout < 0:
-		return errors.New("jsx: consumer config: AckWait, MaxAckPending, Concurrency, HandlerTimeout and DrainTimeout must not be negative")
+		return errors.New("runner: consumer config: AckWait, MaxAckPending, Concurrency, HandlerTimeout and DrainTimeout must not be negative")
 	case c.MaxAckPending < c.Concurrency:
-		return fmt.Errorf("jsx: consumer config: MaxAckPending (%d) is below Concurrency (%d)", c.MaxAckPending, c.Concurrency)
+		return fmt.Errorf("runner: consumer config: MaxAckPending (%d) is below Concurrency (%d)", c.MaxAckPending, c.Concurrency)
 	}
 	for i, d := range c.BackOff {
 		if d <= 0 {
-			return fmt.Errorf("jsx: consumer config: BackOff[%d] must be positive, got %s", i, d)
+			return fmt.Errorf("runner: consumer config: BackOff[%d] must be positive, got %s", i, d)
 		}
 	}
 	for _, s := range c.FilterSubjects {
 		if s == "" {
-			return errors.New("jsx: consumer config: empty filter subject")
+			return errors.New("runner: consumer config: empty filter subject")
 		}
 	}
 	return nil
 }
 
 // consumerConfig is the server-side definition of the durable consumer.
-func (c ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
+func (c Config) consumerConfig() jetstream.ConsumerConfig {
 	cc := jetstream.ConsumerConfig{
 		Durable:        c.Durable,
 		Description:    "hookstream consumer runner",
@@ -228,7 +230,7 @@ func (c ConsumerConfig) consumerConfig() jetstream.ConsumerConfig {
 }
 
 // backoffFor is the delay before the delivery after attempt.
-func (c ConsumerConfig) backoffFor(attempt uint64) time.Duration {
+func (c Config) backoffFor(attempt uint64) time.Duration {
 	if len(c.BackOff) == 0 {
 		return c.AckWait
 	}
@@ -241,7 +243,7 @@ func (c ConsumerConfig) backoffFor(attempt uint64) time.Duration {
 // spreads the messages between them.
 type Runner struct {
 	js   jetstream.JetStream
-	cfg  ConsumerConfig
+	cfg  Config
 	h    Handler
 	log  *zap.Logger
 	m    *metrics
@@ -252,12 +254,12 @@ type Runner struct {
 	inflight     atomic.Int64
 }
 
-// NewRunner checks cfg (after filling in defaults) and returns a runner
+// New checks cfg (after filling in defaults) and returns a runner
 // for h. log may be nil (no logging); reg may be nil (no metrics). Several
 // runners may share one registry.
-func NewRunner(js jetstream.JetStream, cfg ConsumerConfig, h Handler, log *zap.Logger, reg prometheus.Registerer) (*Runner, error) {
+func New(js jetstream.JetStream, cfg Config, h Handler, log *zap.Logger, reg prometheus.Registerer) (*Runner, error) {
 	if js == nil || h == nil {
-		return nil, errors.New("jsx: NewRunner needs a JetStream and a Handler")
+		return nil, errors.New("runner: New needs a JetStream and a Handler")
 	}
 	cfg.FilterSubjects = slices.Clone(cfg.FilterSubjects)
 	cfg.BackOff = slices.Clone(cfg.BackOff)
@@ -267,7 +269,7 @@ func NewRunner(js jetstream.JetStream, cfg ConsumerConfig, h Handler, log *zap.L
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
-		return nil, fmt.Errorf("jsx: register metrics: %w", err)
+		return nil, fmt.Errorf("runner: register metrics: %w", err)
 	}
 	if log == nil {
 		log = zap.NewNop()
@@ -284,7 +286,7 @@ func NewRunner(js jetstream.JetStream, cfg ConsumerConfig, h Handler, log *zap.L
 }
 
 // Config returns the runner's configuration with defaults filled in.
-func (r *Runner) Config() ConsumerConfig { return r.cfg }
+func (r *Runner) Config() Config { return r.cfg }
 
 // Run creates or updates the durable consumer, makes sure the DLQ stream
 // exists, listens for max-deliveries advisories and handles messages until
@@ -298,7 +300,7 @@ func (r *Runner) Config() ConsumerConfig { return r.cfg }
 // Run may be called once.
 func (r *Runner) Run(ctx context.Context) error {
 	if !r.running.CompareAndSwap(false, true) {
-		return errors.New("jsx: Runner.Run called twice")
+		return errors.New("runner: Runner.Run called twice")
 	}
 	cons, stream, err := r.setup(ctx)
 	if err != nil {
@@ -310,7 +312,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	base := context.WithoutCancel(ctx)
 	stopAdvisories, err := listenAdvisories(base, r.js.Conn(), r.js, stream, r.cfg.Stream, r.cfg.Durable, r.log, r.m)
 	if err != nil {
-		return fmt.Errorf("jsx: subscribe to max-deliveries advisories: %w", err)
+		return fmt.Errorf("runner: subscribe to max-deliveries advisories: %w", err)
 	}
 	defer stopAdvisories()
 
@@ -357,11 +359,11 @@ func (r *Runner) trySetup(ctx context.Context) (jetstream.Consumer, jetstream.St
 	}
 	stream, err := r.js.Stream(ctx, r.cfg.Stream)
 	if err != nil {
-		return nil, nil, fmt.Errorf("jsx: stream %s: %w", r.cfg.Stream, err)
+		return nil, nil, fmt.Errorf("runner: stream %s: %w", r.cfg.Stream, err)
 	}
 	cons, err := r.js.CreateOrUpdateConsumer(ctx, r.cfg.Stream, r.cfg.consumerConfig())
 	if err != nil {
-		return nil, nil, fmt.Errorf("jsx: create or update consumer %s on %s: %w", r.cfg.Durable, r.cfg.Stream, err)
+		return nil, nil, fmt.Errorf("runner: create or update consumer %s on %s: %w", r.cfg.Durable, r.cfg.Stream, err)
 	}
 	return cons, stream, nil
 }
@@ -369,15 +371,15 @@ func (r *Runner) trySetup(ctx context.Context) (jetstream.Consumer, jetstream.St
 // ensureDLQ creates the DLQ stream when it is missing, and leaves an
 // existing one as it is: its replicas and limits belong to the deployment.
 func (r *Runner) ensureDLQ(ctx context.Context) error {
-	_, err := r.js.Stream(ctx, DLQStreamName)
+	_, err := r.js.Stream(ctx, dlq.StreamName)
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, jetstream.ErrStreamNotFound) {
-		return fmt.Errorf("jsx: DLQ stream: %w", err)
+		return fmt.Errorf("runner: DLQ stream: %w", err)
 	}
-	if _, err := r.js.CreateStream(ctx, DLQStream(r.cfg.DLQ)); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return fmt.Errorf("jsx: create DLQ stream: %w", err)
+	if _, err := r.js.CreateStream(ctx, dlq.Stream(r.cfg.DLQ)); err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return fmt.Errorf("runner: create DLQ stream: %w", err)
 	}
 	return nil
 }
@@ -526,7 +528,7 @@ func (r *Runner) call(parent context.Context, log *zap.Logger, m *Message) (err 
 		r.m.duration.WithLabelValues(r.cfg.Durable).Observe(time.Since(start).Seconds())
 		if p := recover(); p != nil {
 			log.Error("handler panicked", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-			err = fmt.Errorf("jsx: handler panicked: %v", p)
+			err = fmt.Errorf("runner: handler panicked: %v", p)
 		}
 	}()
 	return r.h(ctx, m)
@@ -566,7 +568,7 @@ func (r *Runner) settle(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata
 func (r *Runner) deadLetter(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata, cause error, permanent bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
 	defer cancel()
-	ack, err := copyToDLQ(ctx, r.js, deadLetter{
+	ack, err := dlq.Copy(ctx, r.js, dlq.Letter{
 		Consumer:  r.cfg.Durable,
 		Stream:    meta.Stream,
 		Subject:   m.Subject,
@@ -595,7 +597,7 @@ func (r *Runner) deadLetter(log *zap.Logger, m *Message, meta *jetstream.MsgMeta
 	log = log.With(zap.Uint64("dlq_seq", ack.Sequence), zap.Error(cause))
 	if permanent {
 		log.Warn("permanent failure; message copied to the DLQ and terminated")
-		if err := m.Msg.TermWithReason(fmt.Sprintf("dlq seq %d: %s", ack.Sequence, headerText(cause.Error(), 200))); err != nil {
+		if err := m.Msg.TermWithReason(fmt.Sprintf("dlq seq %d: %s", ack.Sequence, dlq.OneLine(cause.Error(), 200))); err != nil {
 			log.Warn("term failed; the redelivery will be copied again (deduplicated)", zap.NamedError("term_error", err))
 		}
 		r.count(OutcomeDLQ)

@@ -1,4 +1,4 @@
-package jsx_test
+package state_test
 
 import (
 	"context"
@@ -9,8 +9,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookstream/hookstream/pkg/jsx"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/state"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // stateEnv is a KV bucket and an output stream on a real server.
@@ -23,10 +24,10 @@ func newStateEnv(t *testing.T) stateEnv {
 	t.Helper()
 	js := natstest.Run(t).JetStream()
 	ctx := context.Background()
-	if err := jsx.Ensure(ctx, js, jsx.OrdersStream(jsx.StreamOptions{})); err != nil {
+	if err := streams.Ensure(ctx, js, streams.Orders(streams.Options{})); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := jsx.EnsureBucket(ctx, js, jsx.StateBucket("state-test", "test", jsx.KVOptions{}))
+	kv, err := state.EnsureBucket(ctx, js, state.Bucket("state-test", "test", state.BucketOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +49,8 @@ func (e stateEnv) published(t *testing.T) uint64 {
 
 // versionDecide stores an integer version and applies only newer ones,
 // publishing one event per version with a deterministic id.
-func versionDecide(v int) jsx.Decide {
-	return func(current []byte) (*jsx.Change, error) {
+func versionDecide(v int) state.Decide {
+	return func(current []byte) (*state.Change, error) {
 		if current != nil {
 			if have, _ := strconv.Atoi(string(current)); have >= v {
 				return nil, nil
@@ -58,7 +59,7 @@ func versionDecide(v int) jsx.Decide {
 		msg := nats.NewMsg("orders.test.upserted")
 		msg.Data = []byte(strconv.Itoa(v))
 		msg.Header.Set(nats.MsgIdHdr, "k@"+strconv.Itoa(v))
-		return &jsx.Change{Value: msg.Data, Event: msg}, nil
+		return &state.Change{Value: msg.Data, Event: msg}, nil
 	}
 }
 
@@ -76,7 +77,7 @@ func TestUpdateAppliesNewerAndIgnoresStale(t *testing.T) {
 		{2, false, 1, "2"}, // redelivery
 		{3, true, 2, "3"},
 	} {
-		applied, err := jsx.Update(ctx, e.js, e.kv, "k", versionDecide(step.version))
+		applied, err := state.Update(ctx, e.js, e.kv, "k", versionDecide(step.version))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +98,7 @@ func TestUpdateStartsAgainAfterLosingARace(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := 0
-	decide := func(current []byte) (*jsx.Change, error) {
+	decide := func(current []byte) (*state.Change, error) {
 		calls++
 		if calls == 1 { // another replica writes version 5 meanwhile
 			if _, err := e.kv.Put(ctx, "k", []byte("5")); err != nil {
@@ -106,7 +107,7 @@ func TestUpdateStartsAgainAfterLosingARace(t *testing.T) {
 		}
 		return versionDecide(4)(current)
 	}
-	applied, err := jsx.Update(ctx, e.js, e.kv, "k", decide)
+	applied, err := state.Update(ctx, e.js, e.kv, "k", decide)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +130,10 @@ func (failingWrites) Create(context.Context, string, []byte, ...jetstream.KVCrea
 func TestUpdateAfterCrashBetweenPublishAndWrite(t *testing.T) {
 	e := newStateEnv(t)
 	ctx := context.Background()
-	if _, err := jsx.Update(ctx, e.js, failingWrites{e.kv}, "k", versionDecide(1)); err == nil {
+	if _, err := state.Update(ctx, e.js, failingWrites{e.kv}, "k", versionDecide(1)); err == nil {
 		t.Fatal("the write failure was not reported")
 	}
-	applied, err := jsx.Update(ctx, e.js, e.kv, "k", versionDecide(1))
+	applied, err := state.Update(ctx, e.js, e.kv, "k", versionDecide(1))
 	if err != nil || !applied {
 		t.Fatalf("redelivery: applied %v, %v", applied, err)
 	}

@@ -1,4 +1,4 @@
-package jsx_test
+package runner_test
 
 import (
 	"bytes"
@@ -17,8 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookstream/hookstream/pkg/ce"
-	"github.com/hookstream/hookstream/pkg/jsx"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/runner"
+	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 func TestRunnerOutcomes(t *testing.T) {
@@ -26,7 +28,7 @@ func TestRunnerOutcomes(t *testing.T) {
 	cases := []struct {
 		name         string
 		notAnEvent   bool
-		cfg          func(*jsx.ConsumerConfig)
+		cfg          func(*runner.Config)
 		handle       func(call int) error
 		wantAttempts []uint64
 		wantDLQ      int
@@ -36,18 +38,18 @@ func TestRunnerOutcomes(t *testing.T) {
 			name:         "success is acked once",
 			handle:       func(int) error { return nil },
 			wantAttempts: []uint64{1},
-			wantOutcomes: map[string]float64{jsx.OutcomeAck: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeAck: 1},
 		},
 		{
 			name: "retryable then success",
 			handle: func(call int) error {
 				if call == 1 {
-					return jsx.Retryable(errBoom)
+					return runner.Retryable(errBoom)
 				}
 				return nil
 			},
 			wantAttempts: []uint64{1, 2},
-			wantOutcomes: map[string]float64{jsx.OutcomeRetry: 1, jsx.OutcomeAck: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeRetry: 1, runner.OutcomeAck: 1},
 		},
 		{
 			name: "unclassified error is retried",
@@ -58,7 +60,7 @@ func TestRunnerOutcomes(t *testing.T) {
 				return nil
 			},
 			wantAttempts: []uint64{1, 2},
-			wantOutcomes: map[string]float64{jsx.OutcomeRetry: 1, jsx.OutcomeAck: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeRetry: 1, runner.OutcomeAck: 1},
 		},
 		{
 			name: "panic is recovered and retried",
@@ -69,44 +71,44 @@ func TestRunnerOutcomes(t *testing.T) {
 				return nil
 			},
 			wantAttempts: []uint64{1, 2},
-			wantOutcomes: map[string]float64{jsx.OutcomeRetry: 1, jsx.OutcomeAck: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeRetry: 1, runner.OutcomeAck: 1},
 		},
 		{
 			// The backoff is an hour: a redelivery within the test's
 			// deadline can only come from the RetryAfter delay.
 			name: "RetryAfter delay is used instead of the backoff",
-			cfg: func(c *jsx.ConsumerConfig) {
+			cfg: func(c *runner.Config) {
 				c.BackOff = []time.Duration{time.Hour, time.Hour}
 			},
 			handle: func(call int) error {
 				if call == 1 {
-					return jsx.RetryAfter(errors.New("429 rate limited"), 50*time.Millisecond)
+					return runner.RetryAfter(errors.New("429 rate limited"), 50*time.Millisecond)
 				}
 				return nil
 			},
 			wantAttempts: []uint64{1, 2},
-			wantOutcomes: map[string]float64{jsx.OutcomeRetry: 1, jsx.OutcomeAck: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeRetry: 1, runner.OutcomeAck: 1},
 		},
 		{
 			name:         "permanent error goes to the DLQ at once",
-			handle:       func(int) error { return jsx.Permanent(errors.New("unknown order")) },
+			handle:       func(int) error { return runner.Permanent(errors.New("unknown order")) },
 			wantAttempts: []uint64{1},
 			wantDLQ:      1,
-			wantOutcomes: map[string]float64{jsx.OutcomeDLQ: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeDLQ: 1},
 		},
 		{
 			name:         "retryable forever: MaxDeliver attempts then the DLQ",
-			handle:       func(int) error { return jsx.Retryable(errBoom) },
+			handle:       func(int) error { return runner.Retryable(errBoom) },
 			wantAttempts: []uint64{1, 2, 3},
 			wantDLQ:      1,
-			wantOutcomes: map[string]float64{jsx.OutcomeRetry: 2, jsx.OutcomeTerm: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeRetry: 2, runner.OutcomeTerm: 1},
 		},
 		{
 			name:         "undecodable message goes to the DLQ without the handler",
 			notAnEvent:   true,
 			handle:       func(int) error { return nil },
 			wantDLQ:      1,
-			wantOutcomes: map[string]float64{jsx.OutcomeDLQ: 1},
+			wantOutcomes: map[string]float64{runner.OutcomeDLQ: 1},
 		},
 	}
 	for _, tc := range cases {
@@ -119,7 +121,7 @@ func TestRunnerOutcomes(t *testing.T) {
 				tc.cfg(&cfg)
 			}
 			var c calls
-			startRunner(t, js, cfg, func(_ context.Context, m *jsx.Message) error {
+			startRunner(t, js, cfg, func(_ context.Context, m *runner.Message) error {
 				return tc.handle(c.add(m))
 			}, reg)
 
@@ -148,7 +150,7 @@ func TestRunnerOutcomes(t *testing.T) {
 			}
 			if tc.wantDLQ > 0 {
 				if got := metricValue(t, reg, "hookstream_consumer_dlq_copies_total",
-					map[string]string{"consumer": "svc", "source": jsx.SourceRunner}); got != 1 {
+					map[string]string{"consumer": "svc", "source": runner.SourceRunner}); got != 1 {
 					t.Errorf("dlq copies (runner) = %v, want 1", got)
 				}
 			}
@@ -172,9 +174,9 @@ func TestRunnerPermanentErrorCopiesEverythingToDLQ(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
 	var c calls
-	startRunner(t, js, testConfig("order-enricher"), func(_ context.Context, m *jsx.Message) error {
+	startRunner(t, js, testConfig("order-enricher"), func(_ context.Context, m *runner.Message) error {
 		c.add(m)
-		return jsx.Permanent(fmt.Errorf("order %s: %w", m.Event.Subject(), errors.New("unknown order\nsecond line")))
+		return runner.Permanent(fmt.Errorf("order %s: %w", m.Event.Subject(), errors.New("unknown order\nsecond line")))
 	}, nil)
 
 	data := []byte("{\"id\": 1,\n \"note\": \"caf\xc3\xa9 \xff raw bytes\"}")
@@ -188,7 +190,7 @@ func TestRunnerPermanentErrorCopiesEverythingToDLQ(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var entries []jsx.DLQEntry
+	var entries []dlq.Entry
 	natstest.Eventually(t, "DLQ entry", func() bool {
 		entries = listDLQ(t, js, "order-enricher")
 		return len(entries) == 1
@@ -230,19 +232,19 @@ func TestRunnerPermanentErrorCopiesEverythingToDLQ(t *testing.T) {
 		t.Errorf("Nats-Msg-Id = %q, want %q", got, want)
 	}
 	wantHeaders := map[string]string{
-		jsx.HeaderDLQSubject:  "webhooks.example.order_notify",
-		jsx.HeaderDLQStream:   "WEBHOOKS",
-		jsx.HeaderDLQSequence: strconv.FormatUint(seq, 10),
-		jsx.HeaderDLQConsumer: "order-enricher",
-		jsx.HeaderDLQAttempts: "1",
-		jsx.HeaderDLQError:    "permanent: order order-42: unknown order second line",
+		dlq.HeaderSubject:  "webhooks.example.order_notify",
+		dlq.HeaderStream:   "WEBHOOKS",
+		dlq.HeaderSequence: strconv.FormatUint(seq, 10),
+		dlq.HeaderConsumer: "order-enricher",
+		dlq.HeaderAttempts: "1",
+		dlq.HeaderError:    "permanent: order order-42: unknown order second line",
 	}
 	for k, want := range wantHeaders {
 		if got := e.Header.Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	for _, k := range []string{jsx.HeaderDLQFirstFailure, jsx.HeaderDLQLastFailure} {
+	for _, k := range []string{dlq.HeaderFirstFailure, dlq.HeaderLastFailure} {
 		if _, err := time.Parse(time.RFC3339, e.Header.Get(k)); err != nil {
 			t.Errorf("%s = %q is not RFC 3339: %v", k, e.Header.Get(k), err)
 		}
@@ -254,7 +256,7 @@ func TestRunnerPermanentErrorCopiesEverythingToDLQ(t *testing.T) {
 		e.Consumer != "order-enricher" || e.Attempts != 1 || e.LastFailure.Before(e.FirstFailure) {
 		t.Errorf("entry fields = %+v", e)
 	}
-	got, err := jsx.GetDLQ(context.Background(), js, e.Seq)
+	got, err := dlq.Get(context.Background(), js, e.Seq)
 	if err != nil || !bytes.Equal(got.Data, data) || got.OriginalSeq != seq {
 		t.Errorf("GetDLQ(%d) = %+v, %v", e.Seq, got, err)
 	}
@@ -264,18 +266,18 @@ func TestRunnerDLQErrorIsTruncated(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
 	long := strings.Repeat("é", 2000) // 4000 bytes
-	startRunner(t, js, testConfig("svc"), func(context.Context, *jsx.Message) error {
-		return jsx.Permanent(errors.New(long))
+	startRunner(t, js, testConfig("svc"), func(context.Context, *runner.Message) error {
+		return runner.Permanent(errors.New(long))
 	}, nil)
 	publishEvent(t, js, "webhooks.example.order_notify", "evt-long", []byte(`{}`))
-	var entries []jsx.DLQEntry
+	var entries []dlq.Entry
 	natstest.Eventually(t, "DLQ entry", func() bool {
 		entries = listDLQ(t, js, "svc")
 		return len(entries) == 1
 	})
 	got := entries[0].Error
-	if len(got) > jsx.MaxDLQErrorLen || len(got) < jsx.MaxDLQErrorLen-4 || !strings.HasPrefix(got, "permanent: éé") {
-		t.Errorf("Hookstream-Dlq-Error has %d bytes (%q…), want at most %d", len(got), got[:20], jsx.MaxDLQErrorLen)
+	if len(got) > dlq.MaxErrorLen || len(got) < dlq.MaxErrorLen-4 || !strings.HasPrefix(got, "permanent: éé") {
+		t.Errorf("Hookstream-Dlq-Error has %d bytes (%q…), want at most %d", len(got), got[:20], dlq.MaxErrorLen)
 	}
 	if !strings.HasSuffix(got, "é") {
 		t.Errorf("error cut inside a character: %q", got[len(got)-4:])
@@ -289,12 +291,12 @@ func TestRunnerDLQUnavailableLosesNothing(t *testing.T) {
 	cfg.MaxDeliver = 1000
 	cfg.BackOff = []time.Duration{20 * time.Millisecond}
 	var c calls
-	startRunner(t, js, cfg, func(_ context.Context, m *jsx.Message) error {
+	startRunner(t, js, cfg, func(_ context.Context, m *runner.Message) error {
 		c.add(m)
-		return jsx.Permanent(errors.New("malformed"))
+		return runner.Permanent(errors.New("malformed"))
 	}, nil)
 	// The runner created the DLQ at start-up; now it goes away.
-	if err := js.DeleteStream(context.Background(), jsx.DLQStreamName); err != nil {
+	if err := js.DeleteStream(context.Background(), dlq.StreamName); err != nil {
 		t.Fatal(err)
 	}
 
@@ -305,7 +307,7 @@ func TestRunnerDLQUnavailableLosesNothing(t *testing.T) {
 		t.Fatalf("message was settled without a DLQ copy: ack pending %d, ack floor %d", info.NumAckPending, info.AckFloor.Stream)
 	}
 
-	if err := jsx.Ensure(context.Background(), js, jsx.DLQStream(jsx.StreamOptions{})); err != nil {
+	if err := streams.Ensure(context.Background(), js, dlq.Stream(streams.Options{})); err != nil {
 		t.Fatal(err)
 	}
 	natstest.Eventually(t, "DLQ entry once the DLQ is back", func() bool {
@@ -324,7 +326,7 @@ func TestRunnerBoundsConcurrency(t *testing.T) {
 	var cur, peak atomic.Int64
 	release := make(chan struct{})
 	var c calls
-	startRunner(t, js, cfg, func(ctx context.Context, m *jsx.Message) error {
+	startRunner(t, js, cfg, func(ctx context.Context, m *runner.Message) error {
 		n := cur.Add(1)
 		defer cur.Add(-1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
@@ -362,7 +364,7 @@ func TestRunnerDrainWaitsForRunningHandler(t *testing.T) {
 	_, js := startJetStream(t)
 	started, release := make(chan struct{}), make(chan struct{})
 	var finished atomic.Bool
-	r := startRunner(t, js, testConfig("svc"), func(ctx context.Context, m *jsx.Message) error {
+	r := startRunner(t, js, testConfig("svc"), func(ctx context.Context, m *runner.Message) error {
 		close(started)
 		<-release
 		finished.Store(true)
@@ -395,14 +397,14 @@ func TestRunnerDrainTimeoutCancelsAndNaks(t *testing.T) {
 	cfg := testConfig("svc")
 	cfg.DrainTimeout = 50 * time.Millisecond
 	started := make(chan struct{})
-	r := startRunner(t, js, cfg, func(ctx context.Context, m *jsx.Message) error {
+	r := startRunner(t, js, cfg, func(ctx context.Context, m *runner.Message) error {
 		close(started)
 		<-ctx.Done() // a slow call that honours cancellation
 		return ctx.Err()
 	}, nil)
 	seq := publishEvent(t, js, "webhooks.example.order_notify", "evt-1", []byte(`{}`))
 	<-started
-	if err := r.stop(t); !errors.Is(err, jsx.ErrDrainTimeout) {
+	if err := r.stop(t); !errors.Is(err, runner.ErrDrainTimeout) {
 		t.Fatalf("Run = %v, want ErrDrainTimeout", err)
 	}
 	if len(listDLQ(t, js, "")) != 0 {
@@ -411,7 +413,7 @@ func TestRunnerDrainTimeoutCancelsAndNaks(t *testing.T) {
 
 	// The nak'd message goes to the next replica.
 	var c calls
-	startRunner(t, js, testConfig("svc"), func(_ context.Context, m *jsx.Message) error {
+	startRunner(t, js, testConfig("svc"), func(_ context.Context, m *runner.Message) error {
 		c.add(m)
 		return nil
 	}, nil)
@@ -432,8 +434,8 @@ func TestRunnersShareDurable(t *testing.T) {
 	second := make(chan struct{})
 	var once sync.Once
 	var first atomic.Bool
-	handler := func(name string) jsx.Handler {
-		return func(ctx context.Context, m *jsx.Message) error {
+	handler := func(name string) runner.Handler {
+		return func(ctx context.Context, m *runner.Message) error {
 			mu.Lock()
 			byRunner[name]++
 			handled[m.Event.ID()]++
@@ -480,7 +482,7 @@ func TestRunnerRefreshesMaxAckPendingGauge(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	cfg := testConfig("svc")
 	cfg.MaxAckPending = 77
-	startRunner(t, js, cfg, func(context.Context, *jsx.Message) error { return nil }, reg)
+	startRunner(t, js, cfg, func(context.Context, *runner.Message) error { return nil }, reg)
 	natstest.Eventually(t, "max ack pending gauge", func() bool {
 		return metricValue(t, reg, "hookstream_consumer_max_ack_pending", map[string]string{"consumer": "svc"}) == 77
 	})
@@ -491,7 +493,7 @@ func TestRunnersShareRegistry(t *testing.T) {
 	_, js := startJetStream(t)
 	reg := prometheus.NewRegistry()
 	for _, d := range []string{"a", "b", "a"} {
-		if _, err := jsx.NewRunner(js, testConfig(d), func(context.Context, *jsx.Message) error { return nil }, nil, reg); err != nil {
+		if _, err := runner.New(js, testConfig(d), func(context.Context, *runner.Message) error { return nil }, nil, reg); err != nil {
 			t.Fatalf("NewRunner(%s) on a shared registry: %v", d, err)
 		}
 	}
@@ -500,23 +502,23 @@ func TestRunnersShareRegistry(t *testing.T) {
 func TestNewRunnerRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
-	h := func(context.Context, *jsx.Message) error { return nil }
-	cases := map[string]func(*jsx.ConsumerConfig){
-		"no stream":                     func(c *jsx.ConsumerConfig) { c.Stream = "" },
-		"no durable":                    func(c *jsx.ConsumerConfig) { c.Durable = "" },
-		"durable with a dot":            func(c *jsx.ConsumerConfig) { c.Durable = "order.enricher" },
-		"backoff as long as MaxDeliver": func(c *jsx.ConsumerConfig) { c.BackOff = []time.Duration{1, 2, 3} },
-		"zero backoff step":             func(c *jsx.ConsumerConfig) { c.BackOff = []time.Duration{0} },
-		"max ack pending below concurrency": func(c *jsx.ConsumerConfig) {
+	h := func(context.Context, *runner.Message) error { return nil }
+	cases := map[string]func(*runner.Config){
+		"no stream":                     func(c *runner.Config) { c.Stream = "" },
+		"no durable":                    func(c *runner.Config) { c.Durable = "" },
+		"durable with a dot":            func(c *runner.Config) { c.Durable = "order.enricher" },
+		"backoff as long as MaxDeliver": func(c *runner.Config) { c.BackOff = []time.Duration{1, 2, 3} },
+		"zero backoff step":             func(c *runner.Config) { c.BackOff = []time.Duration{0} },
+		"max ack pending below concurrency": func(c *runner.Config) {
 			c.MaxAckPending = 2
 			c.Concurrency = 4
 		},
-		"negative drain timeout": func(c *jsx.ConsumerConfig) { c.DrainTimeout = -1 },
+		"negative drain timeout": func(c *runner.Config) { c.DrainTimeout = -1 },
 	}
 	for name, mutate := range cases {
 		cfg := testConfig("svc")
 		mutate(&cfg)
-		if _, err := jsx.NewRunner(js, cfg, h, nil, nil); err == nil {
+		if _, err := runner.New(js, cfg, h, nil, nil); err == nil {
 			t.Errorf("%s: NewRunner accepted %+v", name, cfg)
 		}
 	}
@@ -525,7 +527,7 @@ func TestNewRunnerRejectsBadConfig(t *testing.T) {
 func TestNewRunnerDefaults(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
-	r, err := jsx.NewRunner(js, jsx.ConsumerConfig{Stream: "WEBHOOKS", Durable: "svc"}, func(context.Context, *jsx.Message) error { return nil }, nil, nil)
+	r, err := runner.New(js, runner.Config{Stream: "WEBHOOKS", Durable: "svc"}, func(context.Context, *runner.Message) error { return nil }, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +536,7 @@ func TestNewRunnerDefaults(t *testing.T) {
 		c.HandlerTimeout != 2*time.Minute || c.DrainTimeout != 30*time.Second || len(c.BackOff) != 7 {
 		t.Errorf("defaults = %+v", c)
 	}
-	r, err = jsx.NewRunner(js, jsx.ConsumerConfig{Stream: "WEBHOOKS", Durable: "svc", MaxDeliver: 3}, func(context.Context, *jsx.Message) error { return nil }, nil, nil)
+	r, err = runner.New(js, runner.Config{Stream: "WEBHOOKS", Durable: "svc", MaxDeliver: 3}, func(context.Context, *runner.Message) error { return nil }, nil, nil)
 	if err != nil {
 		t.Fatalf("MaxDeliver 3 with the default backoff: %v", err)
 	}
@@ -550,7 +552,7 @@ func TestRunnerSetsServerSideConsumer(t *testing.T) {
 	cfg.FilterSubjects = []string{"webhooks.example.>", "webhooks.other.>"}
 	cfg.AckWait = 2 * time.Second
 	cfg.BackOff = []time.Duration{time.Second, 5 * time.Second}
-	startRunner(t, js, cfg, func(context.Context, *jsx.Message) error { return nil }, nil)
+	startRunner(t, js, cfg, func(context.Context, *runner.Message) error { return nil }, nil)
 	got := consumerInfo(t, js, "svc").Config
 	if got.AckPolicy != jetstream.AckExplicitPolicy || got.DeliverPolicy != jetstream.DeliverAllPolicy ||
 		got.MaxDeliver != 3 || got.MaxAckPending != cfg.MaxAckPending && cfg.MaxAckPending != 0 ||
@@ -561,7 +563,7 @@ func TestRunnerSetsServerSideConsumer(t *testing.T) {
 	if fmt.Sprint(got.BackOff) != "[2s 5s]" || got.AckWait != 2*time.Second {
 		t.Errorf("server BackOff %v AckWait %v, want [2s 5s] and 2s", got.BackOff, got.AckWait)
 	}
-	if _, err := js.Stream(context.Background(), jsx.DLQStreamName); err != nil {
+	if _, err := js.Stream(context.Background(), dlq.StreamName); err != nil {
 		t.Errorf("DLQ stream not created: %v", err)
 	}
 }
@@ -570,7 +572,7 @@ func TestRunnerSurvivesServerRestart(t *testing.T) {
 	t.Parallel()
 	s, js := startJetStream(t)
 	var c calls
-	startRunner(t, js, testConfig("svc"), func(_ context.Context, m *jsx.Message) error {
+	startRunner(t, js, testConfig("svc"), func(_ context.Context, m *runner.Message) error {
 		c.add(m)
 		return nil
 	}, nil)
