@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -24,6 +25,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/sandbox"
@@ -79,7 +81,15 @@ func subjects(js jetstream.JetStream, stream string) map[string]uint64 {
 	if err != nil {
 		return nil
 	}
-	return info.State.Subjects
+	counts := maps.Clone(info.State.Subjects)
+	// A canonical event is on its catalog subject followed by the entity's
+	// key: count it under the catalog subject too.
+	for subject, n := range info.State.Subjects {
+		if et, ok := catalog.BySubject(subject); ok && et.Canonical() && et.Subject != subject {
+			counts[et.Subject] += n
+		}
+	}
+	return counts
 }
 
 // isViolation reports a permissions violation the server sent.

@@ -248,7 +248,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		} else {
 			set("SHIPSTATION_API_URL", apiURL)
 			// A handler whose JetStream request went to the killed leader
-			// waits for its deadline (state.Update has no shorter one), so
+			// waits for its deadline (state.Store.Apply bounds each call to state.CallTimeout), so
 			// the consumers recover from the failover after
 			// CONSUMER_HANDLER_TIMEOUT (default 2m). The test waits 15s.
 			env["CONSUMER_HANDLER_TIMEOUT"] = handlerTimeout.String()

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,16 +69,13 @@ func openHolds(ctx context.Context, js jetstream.JetStream, overdue bool) ([]mod
 	defer func() { _ = keys.Stop() }()
 	var holds []model.FulfillmentHold
 	for key := range keys.Keys() {
-		entry, err := kv.Get(ctx, key)
+		var h model.FulfillmentHold
+		err := state.GetState(ctx, kv, key, &h)
 		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 			continue // deleted since it was listed
 		}
 		if err != nil {
 			return nil, fmt.Errorf("holds bucket: %s: %w", key, err)
-		}
-		var h model.FulfillmentHold
-		if err := json.Unmarshal(entry.Value(), &h); err != nil {
-			return nil, fmt.Errorf("holds bucket: %s is not a fulfillment hold: %w", key, err)
 		}
 		if h.Open() && (!overdue || !h.OverdueAt.IsZero()) {
 			holds = append(holds, h)

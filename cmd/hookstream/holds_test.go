@@ -58,7 +58,8 @@ func TestHoldsList(t *testing.T) {
 	released := testHold("released", now.Add(-48*time.Hour), stock)
 	released.Status, released.ReleasedAt = model.HoldReleased, now.Add(-47*time.Hour)
 	for _, h := range []model.FulfillmentHold{recent, released, fresh, old} {
-		b, _ := json.Marshal(h)
+		data, _ := json.Marshal(h)
+		b, _ := json.Marshal(state.Record{State: data})
 		if _, err := kv.Put(ctx, h.Key(), b); err != nil {
 			t.Fatal(err)
 		}

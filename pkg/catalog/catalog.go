@@ -103,6 +103,20 @@ type EventType struct {
 	Known bool
 }
 
+// SchemaBaseURI is the base of the JSON Schemas' $id: a schema's $id is
+// SchemaBaseURI followed by its path under schemas/.
+const SchemaBaseURI = "https://hookstream.dev/schemas/"
+
+// DataSchema returns the URI of the JSON Schema of the event's data (the
+// schema's $id, and the CloudEvents dataschema of canonical events), or ""
+// for a row without a schema.
+func (et EventType) DataSchema() string {
+	if et.Schema == "" {
+		return ""
+	}
+	return SchemaBaseURI + et.Schema
+}
+
 // Canonical reports whether the row is one of hookstream's own events
 // rather than a provider's webhook.
 func (et EventType) Canonical() bool { return et.Stream != StreamWebhooks }
@@ -325,11 +339,19 @@ var foreignSeparators = map[string]string{
 	Shopline:    ".:",
 }
 
-// BySubject returns the table's row for a subject.
+// BySubject returns the table's row for a subject: a raw webhook's
+// subject, or a canonical event's, which is the row's Subject followed by
+// the entity's key tokens (orders.shipstation.upserted.123456789).
 func BySubject(subject string) (EventType, bool) {
 	i, ok := bySubject[subject]
 	if !ok {
-		return EventType{}, false
+		tokens := strings.SplitN(subject, ".", 4)
+		if len(tokens) < 4 {
+			return EventType{}, false
+		}
+		if i, ok = bySubject[strings.Join(tokens[:3], ".")]; !ok || !table[i].Canonical() {
+			return EventType{}, false
+		}
 	}
 	return table[i], true
 }

@@ -260,6 +260,10 @@ func checkCanonicalRow(t *testing.T, row catalog.EventType, tokens []string) {
 	if got, ok := catalog.BySubject(row.Subject); !ok || got != row {
 		t.Errorf("BySubject(%q) = %+v, %v", row.Subject, got, ok)
 	}
+	entity := row.Subject + ".1610418123456.4005740193290131085320"
+	if got, ok := catalog.BySubject(entity); ok != row.Canonical() || (ok && got != row) {
+		t.Errorf("BySubject(%q) = %+v, %v; only canonical events have entity subjects", entity, got, ok)
+	}
 }
 
 func TestByType(t *testing.T) {

@@ -77,6 +77,9 @@ type Spec struct {
 	Streams []jetstream.StreamConfig
 	// Bucket is the service's state bucket.
 	Bucket jetstream.KeyValueConfig
+	// Events names the canonical events of the entities in Bucket; see
+	// Frame.State.
+	Events state.Kind
 }
 
 // Frame is a consumer service's running machinery. Build it with New,
@@ -91,8 +94,9 @@ type Frame struct {
 	health   *obs.Health
 	runners  []*runner.Runner
 
-	mu sync.Mutex
-	kv jetstream.KeyValue // set by Provision
+	mu    sync.Mutex
+	kv    jetstream.KeyValue // set by Provision
+	store *state.Store       // set by Provision
 }
 
 // New builds the frame of the service spec describes on nc, with h
@@ -192,9 +196,17 @@ func (f *Frame) Provision(ctx context.Context) error {
 		return err
 	}
 	f.mu.Lock()
-	f.kv = kv
+	f.kv, f.store = kv, state.New(f.js, kv, f.spec.Events)
 	f.mu.Unlock()
 	return nil
+}
+
+// State is the order-safe store of the service's records, nil until
+// Provision succeeded. Every change to a record goes through its Apply.
+func (f *Frame) State() *state.Store {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.store
 }
 
 // Run provisions (waiting for NATS if need be), serves the health
@@ -205,6 +217,7 @@ func (f *Frame) Run(ctx context.Context) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return obs.ServeHealth(ctx, f.settings.HealthAddr, f.health, f.registry, f.log) })
+	g.Go(func() error { f.sweep(ctx); return nil })
 	for _, r := range f.runners {
 		g.Go(func() error {
 			if err := r.Run(ctx); err != nil {
@@ -214,4 +227,16 @@ func (f *Frame) Run(ctx context.Context) error {
 		})
 	}
 	return g.Wait()
+}
+
+// sweep publishes the events a process that died left pending in the
+// bucket (state.Store.Sweep), once, beside the runners.
+func (f *Frame) sweep(ctx context.Context) {
+	found, err := f.State().Sweep(ctx, f.Bucket())
+	switch {
+	case err != nil && ctx.Err() == nil:
+		f.log.Warn("sweep of pending events incomplete; the next change of each key repairs it", zap.Int("pending", found), zap.Error(err))
+	case found > 0:
+		f.log.Info("published events left pending", zap.Int("pending", found))
+	}
 }

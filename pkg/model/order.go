@@ -219,6 +219,15 @@ func (o Order) Fingerprint() (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
+// ContentFingerprint returns a hash of what a subscriber sees of the order:
+// its JSON form without UpdatedAt and Tiebreak, which change with every
+// version. A newer version with the same content fingerprint publishes no
+// event (the state is still stored).
+func (o Order) ContentFingerprint() (string, error) {
+	o.UpdatedAt, o.Tiebreak = time.Time{}, ""
+	return o.Fingerprint()
+}
+
 // Validate checks the order against the rules of the canonical schema: id
 // "<provider>:<external id>" with a known provider, statuses from their
 // enums, currency of three upper-case letters or empty, well-formed amounts,

@@ -174,6 +174,16 @@ func (s Shipment) Fingerprint() (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
+// ContentFingerprint returns a hash of what a subscriber sees of the
+// shipment: its JSON form without UpdatedAt and Tiebreak, which change with
+// every version (a Snipcart tracking number sent again with a later
+// createdOn is the same shipment). A newer version with the same content
+// fingerprint publishes no event (the state is still stored).
+func (s Shipment) ContentFingerprint() (string, error) {
+	s.UpdatedAt, s.Tiebreak = time.Time{}, ""
+	return s.Fingerprint()
+}
+
 // Validate checks the shipment against the rules of the canonical schema:
 // ids "<provider>:<external id>" with a known provider (the shipment's and
 // its order's), a known carrier and source, an http(s) tracking URL or

@@ -107,7 +107,7 @@ func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error
 // fulfillment order, publishes the event its change of status calls for,
 // and then brings the overdue timer in line with what is stored.
 func (s *Service) apply(ctx context.Context, cause *event.Event, h model.FulfillmentHold) error {
-	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), h.Key(), func(current []byte) (*state.Change, error) {
+	_, err := s.State().Apply(ctx, cause, h.Key(), func(current json.RawMessage) (*state.Change, error) {
 		var prev *model.FulfillmentHold
 		if current != nil {
 			stored, err := decodeHold(current)
@@ -123,7 +123,7 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, h model.Fulfill
 		if err := next.Validate(); err != nil {
 			return nil, runner.Permanent(err)
 		}
-		return s.change(cause, prev, next)
+		return s.change(prev, next), nil
 	})
 	if err != nil {
 		return err
@@ -148,38 +148,26 @@ func transition(prev *model.FulfillmentHold, next model.FulfillmentHold) string 
 	return ""
 }
 
-// change is the KV record for next and, when its status changed in a way
-// that matters, the event. The event id is the hold id, the event and a
-// fingerprint of the whole record, so a redelivery is de-duplicated.
-func (s *Service) change(cause *event.Event, prev *model.FulfillmentHold, next model.FulfillmentHold) (*state.Change, error) {
-	data, err := json.Marshal(next)
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
+// change is the state next and, when its status changed in a way that
+// matters, the event announcing it.
+func (s *Service) change(prev *model.FulfillmentHold, next model.FulfillmentHold) *state.Change {
 	name := transition(prev, next)
 	if name == "" {
-		return &state.Change{Value: data}, nil
-	}
-	fingerprint, err := next.Fingerprint()
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	et, err := catalog.Canonical("fulfillment", next.Provider, name)
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	msg, err := state.Outgoing(cause, et, next.ID+"/"+name+"@"+fingerprint, Source, next.ID, next.UpdatedAt, data)
-	if err != nil {
-		return nil, runner.Permanent(err)
+		return &state.Change{State: next}
 	}
 	s.Log().Info("fulfillment hold "+name, zap.String("hold", next.ID), zap.String("status", string(next.Status)), zap.Int("hold_seq", next.HoldSeq))
-	return &state.Change{Value: data, Event: msg}, nil
+	return &state.Change{State: next, Event: holdEvent(name, next)}
+}
+
+// holdEvent is the event name publishes for the record h.
+func holdEvent(name string, h model.FulfillmentHold) *state.Event {
+	return &state.Event{Name: name, Provider: h.Provider, Subject: h.ID, Time: h.UpdatedAt}
 }
 
 func decodeHold(b []byte) (model.FulfillmentHold, error) {
 	var h model.FulfillmentHold
 	if err := json.Unmarshal(b, &h); err != nil {
-		return h, fmt.Errorf("stored fulfillment hold is not readable: %w", err)
+		return h, runner.Permanent(fmt.Errorf("stored fulfillment hold is not readable: %w", err))
 	}
 	return h, nil
 }

@@ -107,7 +107,7 @@ func TestOverdueFiresOnceWhileHeld(t *testing.T) {
 	if rec.Status != model.HoldHeld || rec.OverdueAt.IsZero() || rec.OverdueAt.Before(placed.Add(time.Second)) || rec.OverdueAt.After(due) {
 		t.Errorf("hold_overdue record: status %s overdue_at %s (placed %s)", rec.Status, rec.OverdueAt, placed)
 	}
-	if overdue.ID() != holdID+"/hold_overdue@1" {
+	if overdue.ID() != holdID+"@2" || overdue.Extensions()["entityversion"] != "2" { // after hold_placed
 		t.Errorf("hold_overdue id %q", overdue.ID())
 	}
 	if stored, _ := h.stored(holdKey); !stored.OverdueAt.Equal(rec.OverdueAt) {
@@ -185,8 +185,10 @@ func TestTimerThatLostTheRaceIsIgnored(t *testing.T) {
 	h.shopline("fulfillment_order/on_hold", "held-again", example(t, "on_hold", now))
 	natstest.Eventually(t, "the second hold's hold_overdue", func() bool { return len(h.eventsOf(catalog.HoldOverdue)) == 1 })
 	h.settled()
-	if e := h.eventsOf(catalog.HoldOverdue)[0]; e.ID() != holdID+"/hold_overdue@2" {
-		t.Errorf("hold_overdue %s, want the second hold's", e.ID())
+	// placed, released, placed, overdue: the fourth event of the entity,
+	// about its second hold.
+	if e := h.eventsOf(catalog.HoldOverdue)[0]; e.ID() != holdID+"@4" || validate(t, e).HoldSeq != 2 {
+		t.Errorf("hold_overdue %s (hold %d), want the second hold's", e.ID(), validate(t, e).HoldSeq)
 	}
 	if len(h.dlq()) != 0 {
 		t.Errorf("DLQ: %+v", h.dlq())
@@ -235,7 +237,8 @@ func TestRedeliveryArmsAMissingTimer(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(rec)
-	if _, err := kv.Create(ctx, holdKey, raw); err != nil {
+	stored, _ := json.Marshal(state.Record{State: raw})
+	if _, err := kv.Create(ctx, holdKey, stored); err != nil {
 		t.Fatal(err)
 	}
 	// The second life gets the unacknowledged webhook.

@@ -5,6 +5,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/pkg/streams"
@@ -40,6 +41,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		Streams:        []jetstream.StreamConfig{streams.Fulfillment(cfg.Fulfillment), HoldTimersStream(cfg.Timers)},
 		Bucket: state.Bucket(state.BucketHolds,
 			"Latest fulfillment hold per fulfillment order (key <provider>.<shop>.<fulfillment order id>)", state.BucketOptions{}),
+		Events: state.Kind{Root: "fulfillment", Stream: catalog.StreamFulfillment, Source: Source},
 	}, s.Handle, log)
 	if err != nil {
 		return nil, err

@@ -61,7 +61,11 @@ func (s *Service) reconcileTimer(ctx context.Context, key string) error {
 		if err != nil {
 			return fmt.Errorf("read %s: %w", key, err)
 		}
-		h, err := decodeHold(entry.Value())
+		rec, err := state.Decode(entry.Value())
+		if err != nil {
+			return runner.Permanent(err)
+		}
+		h, err := decodeHold(rec.State)
 		if err != nil {
 			return err
 		}
@@ -99,12 +103,11 @@ func (s *Service) arm(ctx context.Context, h model.FulfillmentHold) error {
 		return runner.Permanent(err)
 	}
 	due := s.dueAt(h)
-	msg, err := state.Outgoing(nil, et, h.ID+"/timer@"+strconv.Itoa(h.HoldSeq), Source, h.ID, due, data)
+	schedule, fired := HoldTimerSubjects(h.Key())
+	msg, err := state.Outgoing(nil, et, schedule, h.ID+"/timer@"+strconv.Itoa(h.HoldSeq), Source, h.ID, due, data)
 	if err != nil {
 		return runner.Permanent(err)
 	}
-	schedule, fired := HoldTimerSubjects(h.Key())
-	msg.Subject = schedule
 	msg.Header.Del(nats.MsgIdHdr)
 	msg.Header.Set(headerSchedule, "@at "+due.Format(time.RFC3339))
 	msg.Header.Set(headerScheduleTarget, fired)
@@ -150,7 +153,7 @@ func (s *Service) HandleTimer(ctx context.Context, m *runner.Message) error {
 		outcome = "stale"
 		early   *model.FulfillmentHold
 	)
-	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), key, func(current []byte) (*state.Change, error) {
+	_, err := s.State().Apply(ctx, m.Event, key, func(current json.RawMessage) (*state.Change, error) {
 		outcome, early = "stale", nil
 		if current == nil {
 			return nil, nil
@@ -170,21 +173,10 @@ func (s *Service) HandleTimer(ctx context.Context, m *runner.Message) error {
 			return nil, nil
 		}
 		h.OverdueAt = s.dueAt(h)
-		data, err := json.Marshal(h)
-		if err != nil {
-			return nil, runner.Permanent(err)
-		}
-		et, err := catalog.Canonical("fulfillment", h.Provider, catalog.HoldOverdue)
-		if err != nil {
-			return nil, runner.Permanent(err)
-		}
-		id := h.ID + "/" + catalog.HoldOverdue + "@" + strconv.Itoa(h.HoldSeq)
-		msg, err := state.Outgoing(m.Event, et, id, Source, h.ID, h.OverdueAt, data)
-		if err != nil {
-			return nil, runner.Permanent(err)
-		}
 		outcome = "published"
-		return &state.Change{Value: data, Event: msg}, nil
+		e := holdEvent(catalog.HoldOverdue, h)
+		e.Time = h.OverdueAt
+		return &state.Change{State: h, Event: e}, nil
 	})
 	if err != nil {
 		return err

@@ -54,7 +54,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	}
 	key := strings.Replace(orderID, ":", ".", 1)
 	attachToOrder := func() error {
-		_, err := state.Update(ctx, s.JetStream(), s.Bucket(), key, func(current []byte) (*state.Change, error) {
+		_, err := s.State().Apply(ctx, e, key, func(current json.RawMessage) (*state.Change, error) {
 			if current == nil {
 				return nil, errNoOrder
 			}
@@ -62,14 +62,14 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 			if err != nil || !apply(&o) {
 				return nil, err
 			}
-			return s.change(e, o)
+			return orderChange(o)
 		})
 		return err
 	}
 	if err := attachToOrder(); !errors.Is(err, errNoOrder) {
 		return err
 	}
-	_, err = state.Update(ctx, s.JetStream(), s.Bucket(), pendingPrefix+key, func(current []byte) (*state.Change, error) {
+	_, err = s.State().Apply(ctx, e, pendingPrefix+key, func(current json.RawMessage) (*state.Change, error) {
 		p := model.Order{ID: orderID} // only ID, Refunds and Notifications are used
 		if current != nil {
 			if err := json.Unmarshal(current, &p); err != nil {
@@ -79,8 +79,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 		if !apply(&p) {
 			return nil, nil
 		}
-		b, err := json.Marshal(p)
-		return &state.Change{Value: b}, err
+		return &state.Change{State: p}, nil
 	})
 	if err != nil {
 		return err
@@ -96,15 +95,9 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 // pending returns the attachments waiting for the order stored under key.
 func (s *Service) pending(ctx context.Context, key string) (model.Order, error) {
 	var p model.Order
-	entry, err := s.Bucket().Get(ctx, pendingPrefix+key)
+	err := state.GetState(ctx, s.Bucket(), pendingPrefix+key, &p)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return p, nil
 	}
-	if err != nil {
-		return p, err
-	}
-	if err := json.Unmarshal(entry.Value(), &p); err != nil {
-		return p, fmt.Errorf("pending attachments of %s: %w", key, err)
-	}
-	return p, nil
+	return p, err
 }

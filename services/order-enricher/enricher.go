@@ -7,9 +7,9 @@
 // attach to the order they name, also when they arrive before it.
 //
 // The latest state of every order is in the KV bucket "orders" (key
-// <provider>.<external id>), written in the order-safe sequence of
-// state.Update, so redelivered and reordered webhooks publish no second event
-// and never roll an order back.
+// <provider>.<external id>), changed only through state.Store.Apply, so
+// redelivered and reordered webhooks publish no second event and never roll
+// an order back.
 package orderenricher
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/pkg/streams"
@@ -47,6 +48,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		FilterSubjects: FilterSubjects,
 		Streams:        []jetstream.StreamConfig{streams.Orders(cfg.Orders)},
 		Bucket:         state.Bucket(state.BucketOrders, "Latest canonical order per order (key <provider>.<external id>)", state.BucketOptions{}),
+		Events:         state.Kind{Root: "orders", Stream: catalog.StreamOrders, Source: Source},
 	}, s.Handle, log)
 	return s, err
 }

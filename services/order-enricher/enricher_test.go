@@ -23,7 +23,7 @@ import (
 	"github.com/hookstream/hookstream/schemas"
 )
 
-const shipstationUpserted = "orders.shipstation.upserted"
+const shipstationUpserted = "orders.shipstation.upserted.>"
 
 // A batch of 1,201 orders becomes exactly 1,201 events, fetched in 3 pages.
 func TestImportBatchOf1201Orders(t *testing.T) {
@@ -181,7 +181,7 @@ func TestOutOfOrderUpdatesKeepTheNewer(t *testing.T) {
 	h.settled()
 	h.Webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
 	h.settled()
-	if n := h.published("orders.snipcart.upserted"); n != 1 {
+	if n := h.published("orders.snipcart.upserted.>"); n != 1 {
 		t.Errorf("%d events, want 1 (none for the stale update)", n)
 	}
 	o, ok := h.stored("snipcart." + snipcartToken)
@@ -250,7 +250,7 @@ func TestSnipcartRefundBeforeItsOrder(t *testing.T) {
 	}
 	// The published event carries it too.
 	s, _ := h.JS.Stream(context.Background(), catalog.StreamOrders)
-	m, err := s.GetLastMsgForSubject(context.Background(), "orders.snipcart.upserted")
+	m, err := s.GetLastMsgForSubject(context.Background(), "orders.snipcart.upserted.>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestPublishedOrdersValidate(t *testing.T) {
 	h.orderNotify("batch-validate", 25)
 	h.Webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
 	natstest.Eventually(t, "26 orders", func() bool {
-		return h.published(shipstationUpserted) >= 25 && h.published("orders.snipcart.upserted") >= 1
+		return h.published(shipstationUpserted) >= 25 && h.published("orders.snipcart.upserted.>") >= 1
 	})
 	sch, err := schemas.Compile("canonical/order.schema.json")
 	if err != nil {

@@ -108,7 +108,7 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 	if err != nil {
 		return err
 	}
-	_, err = state.Update(ctx, s.JetStream(), s.Bucket(), order.Key(), func(current []byte) (*state.Change, error) {
+	_, err = s.State().Apply(ctx, cause, order.Key(), func(current json.RawMessage) (*state.Change, error) {
 		next := order
 		if current != nil {
 			stored, err := decodeOrder(current)
@@ -121,38 +121,28 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 			next.MergeAttachments(stored)
 		}
 		next.MergeAttachments(pending)
-		return s.change(cause, next)
+		return orderChange(next)
 	})
 	return err
 }
 
-// change is the KV record and the orders.<provider>.upserted event for an
-// order. The event id is the order id and a fingerprint of its whole state,
-// so a redelivery is de-duplicated and a new refund is not.
-func (s *Service) change(cause *event.Event, o model.Order) (*state.Change, error) {
-	data, err := json.Marshal(o)
+// orderChange is the state and the orders.<provider>.upserted event of an
+// order. Its visible content leaves out the version (updated_at, tiebreak):
+// a newer version that changes nothing else publishes nothing.
+func orderChange(o model.Order) (*state.Change, error) {
+	fingerprint, err := o.ContentFingerprint()
 	if err != nil {
 		return nil, runner.Permanent(err)
 	}
-	fingerprint, err := o.Fingerprint()
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	et, err := catalog.Canonical("orders", o.Provider, catalog.OrderUpserted)
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	msg, err := state.Outgoing(cause, et, o.ID+"@"+fingerprint, Source, o.ID, o.UpdatedAt, data)
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	return &state.Change{Value: data, Event: msg}, nil
+	return &state.Change{State: o, Event: &state.Event{
+		Name: catalog.OrderUpserted, Provider: o.Provider, Subject: o.ID, Time: o.UpdatedAt, Fingerprint: fingerprint,
+	}}, nil
 }
 
 func decodeOrder(b []byte) (model.Order, error) {
 	var o model.Order
 	if err := json.Unmarshal(b, &o); err != nil {
-		return o, fmt.Errorf("stored order is not readable: %w", err)
+		return o, runner.Permanent(fmt.Errorf("stored order is not readable: %w", err))
 	}
 	return o, nil
 }

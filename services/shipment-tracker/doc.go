@@ -19,11 +19,12 @@
 // id> (shipstation.<shipmentId>, shipstation.f<fulfillmentId>,
 // snipcart.<order token>), with the latest model.Shipment, and one key per
 // order, order.<provider>.<external order id>, with an [OrderIndex] of its
-// shipment ids. Both are written in the order-safe sequence of state.Update:
-// a shipment is stored and published only when its version is newer than
-// the stored one (see model.Shipment.Version), and an event's Nats-Msg-Id
-// is the shipment id and a fingerprint of its state, so a redelivered or
-// reordered webhook changes nothing and publishes nothing.
+// shipment ids. Both change only through state.Store.Apply: a shipment is
+// stored only when its version is newer than the stored one (see
+// model.Shipment.Version) and published only when what a subscriber sees
+// changed, on shipments.<provider>.<event>.<key without provider> with an
+// entity version one above its last event's, so a redelivered or reordered
+// webhook changes nothing and publishes nothing.
 //
 // # Voided labels
 //

@@ -130,7 +130,7 @@ func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []
 // apply stores sh when it is newer than the stored state of the shipment,
 // and publishes it: tracking_updated, or voided for a voided shipment.
 func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipment) error {
-	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), sh.Key(), func(current []byte) (*state.Change, error) {
+	_, err := s.State().Apply(ctx, cause, sh.Key(), func(current json.RawMessage) (*state.Change, error) {
 		next := sh
 		if current != nil {
 			stored, err := decodeShipment(current)
@@ -144,20 +144,16 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipme
 			}
 			next.MergeItems(stored)
 		}
-		return change(cause, next)
+		return change(next)
 	})
 	return err
 }
 
-// change is the KV record and the event for a shipment. The event id is
-// the shipment id and a fingerprint of its whole state, so a redelivery is
-// de-duplicated.
-func change(cause *event.Event, sh model.Shipment) (*state.Change, error) {
-	data, err := json.Marshal(sh)
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	fingerprint, err := sh.Fingerprint()
+// change is the state and the event of a shipment. Its visible content
+// leaves out the version (updated_at, tiebreak): the same tracking details
+// sent again later publish nothing.
+func change(sh model.Shipment) (*state.Change, error) {
+	fingerprint, err := sh.ContentFingerprint()
 	if err != nil {
 		return nil, runner.Permanent(err)
 	}
@@ -165,15 +161,9 @@ func change(cause *event.Event, sh model.Shipment) (*state.Change, error) {
 	if sh.Voided {
 		name = catalog.ShipmentVoided
 	}
-	et, err := catalog.Canonical("shipments", sh.Provider, name)
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	msg, err := state.Outgoing(cause, et, sh.ID+"@"+fingerprint, Source, sh.ID, sh.UpdatedAt, data)
-	if err != nil {
-		return nil, runner.Permanent(err)
-	}
-	return &state.Change{Value: data, Event: msg}, nil
+	return &state.Change{State: sh, Event: &state.Event{
+		Name: name, Provider: sh.Provider, Subject: sh.ID, Time: sh.UpdatedAt, Fingerprint: name + ":" + fingerprint,
+	}}, nil
 }
 
 func decodeShipment(b []byte) (model.Shipment, error) {

@@ -37,7 +37,7 @@ func OrderIndexKey(orderID string) string {
 // index adds shipment ids to an order's index. It writes nothing when they
 // are all there already, so a redelivery costs one read.
 func (s *Service) index(ctx context.Context, orderID string, ids []string) error {
-	_, err := state.Update(ctx, s.JetStream(), s.Bucket(), OrderIndexKey(orderID), func(current []byte) (*state.Change, error) {
+	_, err := s.State().Apply(ctx, nil, OrderIndexKey(orderID), func(current json.RawMessage) (*state.Change, error) {
 		idx := OrderIndex{OrderID: orderID}
 		if current != nil {
 			if err := json.Unmarshal(current, &idx); err != nil {
@@ -55,11 +55,7 @@ func (s *Service) index(ctx context.Context, orderID string, ids []string) error
 			return nil, nil
 		}
 		slices.Sort(idx.Shipments)
-		b, err := json.Marshal(idx)
-		if err != nil {
-			return nil, runner.Permanent(err)
-		}
-		return &state.Change{Value: b}, nil
+		return &state.Change{State: idx}, nil
 	})
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/pkg/streams"
@@ -38,6 +39,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		Bucket: state.Bucket(state.BucketShipments,
 			"Latest canonical shipment per shipment (key <provider>.<external id>) and the shipment ids of each order (key order.<provider>.<external order id>)",
 			state.BucketOptions{}),
+		Events: state.Kind{Root: "shipments", Stream: catalog.StreamShipments, Source: Source},
 	}, s.Handle, log)
 	return s, err
 }

@@ -27,8 +27,8 @@ import (
 )
 
 const (
-	trackingUpdated = "shipments.shipstation.tracking_updated"
-	voided          = "shipments.shipstation.voided"
+	trackingUpdated = "shipments.shipstation.tracking_updated.>"
+	voided          = "shipments.shipstation.voided.>"
 )
 
 // A SHIP_NOTIFY for a batch of 600 labels: two page requests, one event per
@@ -101,11 +101,11 @@ func TestShipNotifyBatchOf600Labels(t *testing.T) {
 		if l.Voided {
 			wantSubject, wantType = voided, "dev.hookstream.shipment.voided"
 		}
+		wantSubject = entitySubject(wantSubject, sh.Key())
 		if ev.Subject != wantSubject || ev.Event.Type() != wantType || sh.Voided != l.Voided {
 			t.Errorf("%s: subject %s, type %s, voided %v; label voided %v", sh.ID, ev.Subject, ev.Event.Type(), sh.Voided, l.Voided)
 		}
-		fp, _ := sh.Fingerprint()
-		if ev.MsgID != sh.ID+"@"+fp || ev.Event.ID() != ev.MsgID || ev.Event.Subject() != sh.ID {
+		if ev.MsgID != sh.ID+"@1" || ev.Event.ID() != ev.MsgID || ev.Event.Subject() != sh.ID || ev.Event.Extensions()["entityversion"] != "1" {
 			t.Errorf("%s: Nats-Msg-Id %q, ce-id %q, ce-subject %q", sh.ID, ev.MsgID, ev.Event.ID(), ev.Event.Subject())
 		}
 		if ev.Event.Extensions()["traceparent"] == nil {
@@ -267,7 +267,7 @@ func TestFulfillmentShippedDisplayCarriers(t *testing.T) {
 	for i, tc := range cases {
 		ev := events[i]
 		sh := ev.Shipment
-		if ev.Subject != trackingUpdated || sh.Carrier != tc.carrier || sh.RawCarrier != tc.display || sh.TrackingURL != tc.url {
+		if ev.Subject != entitySubject(trackingUpdated, sh.Key()) || sh.Carrier != tc.carrier || sh.RawCarrier != tc.display || sh.TrackingURL != tc.url {
 			t.Errorf("%s: subject %s, carrier %q (raw %q), url %q; want %q, %q", tc.display, ev.Subject, sh.Carrier, sh.RawCarrier, sh.TrackingURL, tc.carrier, tc.url)
 		}
 		if sh.ID != "shipstation:f"+itoa(int64(7000+i)) || sh.Source != model.SourceFulfillment || sh.Store != "5" {
@@ -342,7 +342,7 @@ func TestSnipcartTrackingChange(t *testing.T) {
 	h.settled()
 	h.webhook(catalog.Snipcart, "order.trackingNumber.changed", changed)
 	h.settled()
-	const subject = "shipments.snipcart.tracking_updated"
+	const subject = "shipments.snipcart.tracking_updated.>"
 	if n := h.published(subject); n != 2 {
 		t.Fatalf("%d events, want 2 (the previous number, then the new one)", n)
 	}
@@ -468,7 +468,7 @@ func TestPermanentErrorsGoToDLQOnce(t *testing.T) {
 			if len(entries) != 1 || entries[0].Attempts != 1 || !strings.Contains(entries[0].Error, tc.errText) {
 				t.Errorf("%d DLQ entries; first: attempts %d, error %q; want one, after one attempt, saying %q", len(entries), entries[0].Attempts, entries[0].Error, tc.errText)
 			}
-			if n := h.published(trackingUpdated) + h.published("shipments.snipcart.tracking_updated"); n != 0 {
+			if n := h.published(trackingUpdated) + h.published("shipments.snipcart.tracking_updated.>"); n != 0 {
 				t.Errorf("%d events published", n)
 			}
 		})
@@ -512,7 +512,7 @@ func TestWithoutShipStationCredentials(t *testing.T) {
 	if e := h.dlq()[0]; !strings.Contains(e.Error, "SHIPSTATION_API_KEY") || e.Attempts != 1 {
 		t.Errorf("attempts %d, error %q", e.Attempts, e.Error)
 	}
-	if n := h.published("shipments.snipcart.tracking_updated"); n != 1 {
+	if n := h.published("shipments.snipcart.tracking_updated.>"); n != 1 {
 		t.Errorf("%d Snipcart events, want 1", n)
 	}
 	if h.api.Requests() != 0 {
@@ -710,3 +710,11 @@ func decodeNumbers(t *testing.T, b []byte) any {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// entitySubject is the subject of a shipment's event: filter (the catalog
+// subject followed by ".>") with the key's tokens after the provider in
+// place of the ">".
+func entitySubject(filter, key string) string {
+	_, tail, _ := strings.Cut(key, ".")
+	return strings.TrimSuffix(filter, ">") + tail
+}

@@ -9,7 +9,6 @@ package consumertest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/pkg/streams"
 )
 
@@ -159,20 +159,25 @@ func (env *Env) Webhook(provider, name string, body []byte, opts ...WebhookOpt) 
 	return m.Event
 }
 
-// Published is the number of messages on subject in stream; 0 while the
-// stream does not exist (a service creates its output streams when it
-// starts).
-func (env *Env) Published(stream, subject string) uint64 {
+// Published is the number of messages in stream on subjects that match
+// filter (wildcards allowed: canonical events are on per-entity subjects,
+// so orders.shipstation.upserted.> counts them all); 0 while the stream does
+// not exist (a service creates its output streams when it starts).
+func (env *Env) Published(stream, filter string) uint64 {
 	env.t.Helper()
 	s, err := env.JS.Stream(context.Background(), stream)
 	if err != nil {
 		return 0
 	}
-	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(subject))
+	info, err := s.Info(context.Background(), jetstream.WithSubjectFilter(filter))
 	if err != nil {
 		env.t.Fatal(err)
 	}
-	return info.State.Subjects[subject]
+	var n uint64
+	for _, count := range info.State.Subjects {
+		n += count
+	}
+	return n
 }
 
 // StreamEvent is one CloudEvent read back from a stream.
@@ -307,16 +312,16 @@ func (env *Env) Bucket(name string) jetstream.KeyValue {
 	return kv
 }
 
-// Stored reads the JSON record under key in bucket as a T; ok is false
-// when there is no such key. A bucket that does not exist, or a value that
-// does not decode into T, fails the test.
+// Stored reads the state under key in bucket as a T; ok is false when
+// there is no such key. A bucket that does not exist, or a state that does
+// not decode into T, fails the test.
 func Stored[T any](env *Env, bucket, key string) (rec T, ok bool) {
 	env.t.Helper()
-	entry, err := env.Bucket(bucket).Get(context.Background(), key)
-	if err != nil {
+	err := state.GetState(context.Background(), env.Bucket(bucket), key, &rec)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return rec, false
 	}
-	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+	if err != nil {
 		env.t.Fatalf("%s %s: %v", bucket, key, err)
 	}
 	return rec, true

@@ -96,7 +96,7 @@ func TestStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kv.Put(context.Background(), "a", []byte(`{"n":7}`)); err != nil {
+	if _, err := kv.Put(context.Background(), "a", []byte(`{"version":0,"state":{"n":7}}`)); err != nil {
 		t.Fatal(err)
 	}
 	type record struct{ N int }
