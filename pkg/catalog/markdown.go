@@ -6,15 +6,20 @@ import (
 )
 
 // Markdown renders the table for the README: one line per event type with
-// the provider's name, the subject, the CloudEvents type and the schema.
-// A test keeps the README's copy identical to this output.
+// the provider's name, the subject (a canonical event's followed by its
+// entity's key), the CloudEvents type and the schema. A test keeps the
+// README's copy identical to this output.
 func Markdown() string {
 	var b strings.Builder
 	b.WriteString("| stream | provider | event | subject | CloudEvents type | schema |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, et := range table {
+		subject := et.Subject
+		if et.Canonical() {
+			subject += ".<key>"
+		}
 		fmt.Fprintf(&b, "| %s | %s | `%s` | `%s` | `%s` | [%s](schemas/%s) |\n",
-			et.Stream, et.Provider, et.Event, et.Subject, et.Type, et.Schema[strings.LastIndex(et.Schema, "/")+1:], et.Schema)
+			et.Stream, et.Provider, et.Event, subject, et.Type, et.Schema[strings.LastIndex(et.Schema, "/")+1:], et.Schema)
 	}
 	return b.String()
 }
