@@ -164,6 +164,9 @@ func newMessage(et catalog.EventType) message {
 		Title:       et.Type,
 		ContentType: "application/json",
 		Payload: multiFormatSchema{
+			// The files are draft 2020-12, written so that draft-07 (the
+			// only JSON Schema version the AsyncAPI parser knows) reads
+			// them the same: TestSchemasReadTheSameAsDraft07.
 			SchemaFormat: "application/schema+json;version=draft-07",
 			Schema:       ref{Ref: "./" + et.Schema},
 		},
