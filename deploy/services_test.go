@@ -42,17 +42,22 @@ var update = flag.Bool("update", false, "rewrite deploy/streams/consumers/ from 
 var consumersDir = filepath.Join(streamsDir, "consumers")
 
 // connectAs connects to url as a NATS user and returns the connection and
-// its asynchronous errors, where permission violations arrive.
+// its asynchronous errors, where permission violations arrive. The
+// subscriber user gets its replies on its own inbox prefix, as it must.
 func connectAs(t *testing.T, url, user, password string) (*nats.Conn, <-chan error) {
 	t.Helper()
 	errs := make(chan error, 64)
-	nc, err := nats.Connect(url, nats.UserInfo(user, password), nats.Name("deploy-test-"+user),
+	opts := []nats.Option{nats.UserInfo(user, password), nats.Name("deploy-test-" + user),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			select {
 			case errs <- err:
 			default:
 			}
-		}))
+		})}
+	if user == subscriberUser {
+		opts = append(opts, nats.CustomInboxPrefix(subscriberInbox))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatalf("connect as %s: %v", user, err)
 	}
@@ -295,39 +300,7 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 	})
 
 	t.Run("refusals", func(t *testing.T) {
-		for _, r := range refusals() {
-			t.Run(r.user+" "+r.what, func(t *testing.T) {
-				nc, errs := connectAs(t, ns.ClientURL(), r.user, pw[passwordVar(r.user)])
-				js := newJetStream(t, nc)
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				done := make(chan error, 1)
-				go func() {
-					err := r.do(ctx, nc, js)
-					if err == nil {
-						err = nc.FlushWithContext(ctx)
-					}
-					done <- err
-				}()
-				var err error
-				select {
-				case v := <-errs:
-					if !isViolation(v) {
-						t.Errorf("got %v, want a permissions violation", v)
-					}
-					return
-				case err = <-done:
-				}
-				select { // the violation may arrive just after a flush returned
-				case v := <-errs:
-					if !isViolation(v) {
-						t.Errorf("got %v, want a permissions violation", v)
-					}
-				case <-time.After(2 * time.Second):
-					t.Errorf("not refused (the call returned %v)", err)
-				}
-			})
-		}
+		assertRefused(t, ns.ClientURL(), pw, refusals())
 		// Nothing the refused calls tried happened.
 		for _, name := range []string{"WEBHOOKS", "ORDERS", "SHIPMENTS", "FULFILLMENT", fulfillmentholds.StreamHoldTimers, dlq.StreamName} {
 			if _, err := ajs.Stream(context.Background(), name); err != nil {
@@ -390,70 +363,119 @@ type refusal struct {
 	do         func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) error
 }
 
-func refusals() []refusal {
-	publish := func(user, subject string) refusal {
-		return refusal{user, "publish " + subject, func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
-			return nc.Publish(subject, []byte("{}"))
-		}}
+// assertRefused connects as each refusal's user (connectAs) and checks that
+// the server answers what it tries with a permissions violation.
+func assertRefused(t *testing.T, url string, pw map[string]string, rs []refusal) {
+	t.Helper()
+	for _, r := range rs {
+		t.Run(r.user+" "+r.what, func(t *testing.T) {
+			nc, errs := connectAs(t, url, r.user, pw[passwordVar(r.user)])
+			js := newJetStream(t, nc)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			done := make(chan error, 1)
+			go func() {
+				err := r.do(ctx, nc, js)
+				if err == nil {
+					err = nc.FlushWithContext(ctx)
+				}
+				done <- err
+			}()
+			var err error
+			select {
+			case v := <-errs:
+				if !isViolation(v) {
+					t.Errorf("got %v, want a permissions violation", v)
+				}
+				return
+			case err = <-done:
+			}
+			select { // the violation may arrive just after a flush returned
+			case v := <-errs:
+				if !isViolation(v) {
+					t.Errorf("got %v, want a permissions violation", v)
+				}
+			case <-time.After(2 * time.Second):
+				t.Errorf("not refused (the call returned %v)", err)
+			}
+		})
 	}
-	subscribe := func(user, subject string) refusal {
-		return refusal{user, "subscribe " + subject, func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
-			_, err := nc.SubscribeSync(subject)
-			return err
-		}}
-	}
-	deleteStream := func(user, stream string) refusal {
-		return refusal{user, "delete stream " + stream, func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
-			return js.DeleteStream(ctx, stream)
-		}}
-	}
-	purge := func(user, stream string) refusal {
-		return refusal{user, "purge " + stream, func(ctx context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
-			_, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.PURGE."+stream, []byte("{}"))
-			return err
-		}}
-	}
-	takeConsumer := func(user, stream, durable string) refusal {
-		return refusal{user, "create consumer " + durable + " on " + stream, func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
-			_, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: durable, AckPolicy: jetstream.AckExplicitPolicy})
-			return err
-		}}
-	}
-	return []refusal{
-		publish("gateway", "orders.snipcart.forged"),
-		publish("gateway", "dlq.order-enricher.x"),
-		publish("gateway", "$KV.orders.x"),
-		subscribe("gateway", "webhooks.>"),
-		deleteStream("gateway", "WEBHOOKS"),
-		purge("gateway", "WEBHOOKS"),
-		takeConsumer("gateway", "WEBHOOKS", "gateway"),
-		deleteStream("gateway", "ORDERS"),
+}
 
-		publish("order-enricher", "webhooks.shopline.orders.create"),
-		publish("order-enricher", "shipments.snipcart.tracking_updated"),
-		publish("order-enricher", "dlq.shipment-tracker.x"),
-		publish("order-enricher", "$KV.shipments.x"),
-		subscribe("order-enricher", "orders.>"),
-		deleteStream("order-enricher", "ORDERS"),
-		deleteStream("order-enricher", "WEBHOOKS"),
+// refusePublish: user must not publish on subject.
+func refusePublish(user, subject string) refusal {
+	return refusal{user, "publish " + subject, func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
+		return nc.Publish(subject, []byte("{}"))
+	}}
+}
+
+// refuseSubscribe: user must not subscribe to subject.
+func refuseSubscribe(user, subject string) refusal {
+	return refusal{user, "subscribe " + subject, func(_ context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
+		_, err := nc.SubscribeSync(subject)
+		return err
+	}}
+}
+
+// refuseDeleteStream: user must not delete stream.
+func refuseDeleteStream(user, stream string) refusal {
+	return refusal{user, "delete stream " + stream, func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		return js.DeleteStream(ctx, stream)
+	}}
+}
+
+// refusePurge: user must not purge stream.
+func refusePurge(user, stream string) refusal {
+	return refusal{user, "purge " + stream, func(ctx context.Context, nc *nats.Conn, _ jetstream.JetStream) error {
+		_, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.PURGE."+stream, []byte("{}"))
+		return err
+	}}
+}
+
+// refuseConsumer: user must not create (or take over) durable on stream.
+func refuseConsumer(user, stream, durable string) refusal {
+	return refusal{user, "create consumer " + durable + " on " + stream, func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
+		_, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: durable, AckPolicy: jetstream.AckExplicitPolicy})
+		return err
+	}}
+}
+
+func refusals() []refusal {
+	return []refusal{
+		refusePublish("gateway", "orders.snipcart.forged"),
+		refusePublish("gateway", "dlq.order-enricher.x"),
+		refusePublish("gateway", "$KV.orders.x"),
+		refuseSubscribe("gateway", "webhooks.>"),
+		refuseDeleteStream("gateway", "WEBHOOKS"),
+		refusePurge("gateway", "WEBHOOKS"),
+		refuseConsumer("gateway", "WEBHOOKS", "gateway"),
+		refuseDeleteStream("gateway", "ORDERS"),
+
+		refusePublish("order-enricher", "webhooks.shopline.orders.create"),
+		refusePublish("order-enricher", "shipments.snipcart.tracking_updated"),
+		refusePublish("order-enricher", "dlq.shipment-tracker.x"),
+		refusePublish("order-enricher", "$KV.shipments.x"),
+		refuseSubscribe("order-enricher", "orders.>"),
+		refuseDeleteStream("order-enricher", "ORDERS"),
+		refuseDeleteStream("order-enricher", "WEBHOOKS"),
 		{"order-enricher", "delete its consumer", func(ctx context.Context, _ *nats.Conn, js jetstream.JetStream) error {
 			return js.DeleteConsumer(ctx, "WEBHOOKS", orderenricher.Durable)
 		}},
-		takeConsumer("order-enricher", "WEBHOOKS", shipmenttracker.Durable),
-		publish("order-enricher", "$JS.API.CONSUMER.MSG.NEXT.WEBHOOKS."+shipmenttracker.Durable),
+		refuseConsumer("order-enricher", "WEBHOOKS", shipmenttracker.Durable),
+		refusePublish("order-enricher", "$JS.API.CONSUMER.MSG.NEXT.WEBHOOKS."+shipmenttracker.Durable),
 
-		publish("shipment-tracker", "orders.snipcart.forged"),
-		publish("shipment-tracker", "$KV.orders.x"),
-		deleteStream("shipment-tracker", "SHIPMENTS"),
-		purge("shipment-tracker", "WEBHOOKS"),
-		takeConsumer("shipment-tracker", "WEBHOOKS", fulfillmentholds.Durable),
+		refusePublish("shipment-tracker", "orders.snipcart.forged"),
+		refusePublish("shipment-tracker", "$KV.orders.x"),
+		refuseDeleteStream("shipment-tracker", "SHIPMENTS"),
+		refusePurge("shipment-tracker", "WEBHOOKS"),
+		refuseConsumer("shipment-tracker", "WEBHOOKS", fulfillmentholds.Durable),
 
-		publish("fulfillment-holds", "holdtimers.fired.shopline.x.y"),
-		publish("fulfillment-holds", "orders.snipcart.forged"),
-		publish("fulfillment-holds", "$KV.orders.x"),
-		deleteStream("fulfillment-holds", fulfillmentholds.StreamHoldTimers),
-		purge("fulfillment-holds", "FULFILLMENT"),
-		deleteStream("fulfillment-holds", "WEBHOOKS"),
+		refusePublish("fulfillment-holds", "holdtimers.fired.shopline.x.y"),
+		refusePublish("fulfillment-holds", "orders.snipcart.forged"),
+		refusePublish("fulfillment-holds", "$KV.orders.x"),
+		refuseDeleteStream("fulfillment-holds", fulfillmentholds.StreamHoldTimers),
+		refusePurge("fulfillment-holds", "FULFILLMENT"),
+		refuseDeleteStream("fulfillment-holds", "WEBHOOKS"),
 	}
 }
 
