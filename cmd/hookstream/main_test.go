@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/schemas"
 )
 
 // TestMain lets the test binary run as the hookstream command, so tests
@@ -91,6 +92,32 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 		for _, subject := range subjects {
 			natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, stream, subject) > 0 })
 		}
+		checkContract(t, js, stream)
+	}
+}
+
+// checkContract holds every event in a canonical stream to the
+// subscribers' contract (schemas.CheckCanonicalEvent: subject, headers,
+// ids, entity version, data).
+func checkContract(t *testing.T, js jetstream.JetStream, stream string) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := schemas.CheckCanonicalEvent(m.Subject, m.Header, m.Data); err != nil {
+			t.Errorf("%s #%d on %s breaks the contract: %v", stream, seq, m.Subject, err)
+		}
 	}
 }
 
@@ -141,6 +168,7 @@ func TestSendFileReleasesTheHold(t *testing.T) {
 	natstest.Eventually(t, "hold_released", func() bool {
 		return countOn(t, js, catalog.StreamFulfillment, "fulfillment.shopline.hold_released") == 1
 	})
+	checkContract(t, js, catalog.StreamFulfillment)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"holds", "list", "--nats", env.ns.ClientURL()}, &out); err != nil {
 		t.Fatal(err)

@@ -174,9 +174,7 @@ func (s *Service) HandleTimer(ctx context.Context, m *runner.Message) error {
 		}
 		h.OverdueAt = s.dueAt(h)
 		outcome = "published"
-		e := holdEvent(catalog.HoldOverdue, h)
-		e.Time = h.OverdueAt
-		return &state.Change{State: h, Event: e}, nil
+		return &state.Change{State: h, Event: holdEvent(catalog.HoldOverdue, h)}, nil
 	})
 	if err != nil {
 		return err
