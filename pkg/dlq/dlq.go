@@ -218,7 +218,16 @@ type Reader interface {
 type Redriver interface {
 	Reader
 	Publisher
+	Consumer(ctx context.Context, stream, consumer string) (jetstream.Consumer, error)
 }
+
+// ErrForgedEntry is returned by [Redrive] for an entry whose headers do not
+// agree with where it is stored: its Hookstream-Dlq-Subject is not the
+// subject it was stored under less the dlq.<consumer>. prefix, or not a
+// subject its consumer reads. Every service may write its own DLQ subjects,
+// and a redrive publishes with the operator's rights, so an entry must not
+// be able to send a message anywhere else.
+var ErrForgedEntry = errors.New("dlq: entry does not match where it is stored")
 
 // List returns the DLQ entries of consumer ("" for all consumers) in
 // stream order. It reads message by message (one request each), which is
@@ -287,6 +296,9 @@ func Redrive(ctx context.Context, js Redriver, seq uint64) error {
 	if e.OriginalSubject == "" {
 		return fmt.Errorf("dlq: redrive DLQ entry %d: %w", seq, ErrNotEntry)
 	}
+	if err := checkOrigin(ctx, js, e); err != nil {
+		return fmt.Errorf("dlq: redrive DLQ entry %d: %w", seq, err)
+	}
 	m := &nats.Msg{Subject: e.OriginalSubject, Header: make(nats.Header, len(e.Header)), Data: e.Data}
 	for k, vs := range e.Header {
 		if IsControlHeader(k) || hasPrefixFold(k, headerPrefix) {
@@ -306,6 +318,53 @@ func Redrive(ctx context.Context, js Redriver, seq uint64) error {
 		return fmt.Errorf("dlq: DLQ entry %d was redriven to %s but not deleted: %w", seq, e.OriginalSubject, err)
 	}
 	return nil
+}
+
+// checkOrigin refuses an entry whose original subject is not the one it
+// is stored under, or that its consumer does not read.
+func checkOrigin(ctx context.Context, js Redriver, e Entry) error {
+	if e.Subject != Subject(e.Consumer, e.OriginalSubject) || !ValidToken(e.Consumer) || e.OriginalStream == "" {
+		return fmt.Errorf("%w: stored on %s, says consumer %q, stream %q, subject %q",
+			ErrForgedEntry, e.Subject, e.Consumer, e.OriginalStream, e.OriginalSubject)
+	}
+	c, err := js.Consumer(ctx, e.OriginalStream, e.Consumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("%w: no consumer %s on %s reads it (a deleted consumer's entries cannot be redriven)", ErrForgedEntry, e.Consumer, e.OriginalStream)
+	}
+	if err != nil {
+		return fmt.Errorf("consumer %s on %s, whose filter the entry must match: %w", e.Consumer, e.OriginalStream, err)
+	}
+	cfg := c.CachedInfo().Config
+	filters := cfg.FilterSubjects
+	if cfg.FilterSubject != "" {
+		filters = append(filters, cfg.FilterSubject)
+	}
+	if len(filters) == 0 {
+		return nil // the consumer reads the whole stream
+	}
+	for _, f := range filters {
+		if subjectMatches(f, e.OriginalSubject) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: consumer %s does not read %s", ErrForgedEntry, e.Consumer, e.OriginalSubject)
+}
+
+// subjectMatches reports whether subject (no wildcards) matches filter,
+// whose tokens may be * (one token) or a final > (one or more).
+func subjectMatches(filter, subject string) bool {
+	f, s := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range f {
+		switch {
+		case tok == ">":
+			return i == len(f)-1 && len(s) > i
+		case i >= len(s):
+			return false
+		case tok != "*" && tok != s[i]:
+			return false
+		}
+	}
+	return len(f) == len(s)
 }
 
 // RedriveAll redrives every DLQ entry of consumer ("" for all) in stream

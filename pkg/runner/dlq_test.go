@@ -158,3 +158,48 @@ func TestRedriveRefusesForeignMessage(t *testing.T) {
 		t.Errorf("Redrive of a hand-made message = %v, want ErrNotDLQEntry", err)
 	}
 }
+
+// A service may write its own DLQ subjects, and a redrive publishes with
+// the operator's rights: an entry whose headers send it anywhere but a
+// subject its consumer reads, stored where it says, is refused and nothing
+// is published.
+func TestRedriveRefusesForgedEntry(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	ctx := context.Background()
+	startRunner(t, js, testConfig("svc"), func(context.Context, *runner.Message) error { return nil }, nil)
+	waitConsumer(t, js, "svc")
+	if err := streams.Ensure(ctx, js, dlq.Stream(streams.Options{}), streams.Orders(streams.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	forge := func(storedOn, original string, stream ...string) uint64 {
+		t.Helper()
+		msg := nats.NewMsg(storedOn)
+		msg.Header.Set(dlq.HeaderSubject, original)
+		msg.Header.Set(dlq.HeaderStream, append(stream, "WEBHOOKS")[0])
+		msg.Header.Set(dlq.HeaderConsumer, "svc")
+		msg.Data = []byte(`{"forged":true}`)
+		ack, err := js.PublishMsg(ctx, msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack.Sequence
+	}
+	for name, seq := range map[string]uint64{
+		"original subject not where it is stored": forge("dlq.svc.webhooks.example.order_notify", "orders.snipcart.forged"),
+		"a subject its consumer does not read":    forge("dlq.svc.orders.snipcart.forged", "orders.snipcart.forged"),
+		"another consumer's prefix":               forge("dlq.other.orders.snipcart.forged", "orders.snipcart.forged"),
+		"a stream its consumer does not read":     forge("dlq.svc.orders.snipcart.forged", "orders.snipcart.forged", "ORDERS"),
+	} {
+		if err := dlq.Redrive(ctx, js, seq); !errors.Is(err, dlq.ErrForgedEntry) {
+			t.Errorf("%s: Redrive = %v, want ErrForgedEntry", name, err)
+		}
+	}
+	orders, err := js.Stream(ctx, "ORDERS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := orders.Info(ctx); err != nil || info.State.Msgs != 0 {
+		t.Errorf("ORDERS after forged redrives: %+v, %v", info.State, err)
+	}
+}
