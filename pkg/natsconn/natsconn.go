@@ -6,6 +6,8 @@ package natsconn
 
 import (
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -43,7 +45,7 @@ func LoadConfig(l *envconf.Loader) Config {
 // String renders the connection settings with the password redacted.
 func (c Config) String() string {
 	return fmt.Sprintf("NATS_URL=%s NATS_CREDS=%s NATS_USER=%s NATS_PASSWORD=%s",
-		c.URL, c.CredsFile, c.User, envconf.Redact(c.Password))
+		RedactURL(c.URL), c.CredsFile, c.User, envconf.Redact(c.Password))
 }
 
 // AuthOptions are the options that authenticate as the configured user:
@@ -78,7 +80,7 @@ func Connect(cfg Config, name string, log *zap.Logger, extra ...nats.Option) (*n
 	opts = append(opts, cfg.AuthOptions()...)
 	nc, err := nats.Connect(cfg.URL, append(opts, extra...)...)
 	if err != nil {
-		return nil, fmt.Errorf("natsconn: connect to %s: %w", cfg.URL, err)
+		return nil, fmt.Errorf("natsconn: connect to %s: %w", RedactURL(cfg.URL), err)
 	}
 	return nc, nil
 }
@@ -102,4 +104,32 @@ func Drain(nc *nats.Conn, timeout time.Duration) error {
 		nc.Close()
 		return fmt.Errorf("natsconn: drain did not finish within %s", timeout)
 	}
+}
+
+// RedactURL returns a NATS server list (comma-separated URLs) with the
+// password or token of every URL that carries user information replaced,
+// for logs and errors: nats://user:secret@host:4222 becomes
+// nats://user:xxxxx@host:4222, and nats://token@host a redacted user too.
+// A part that does not parse as a URL is replaced whole when it contains
+// an '@', since it may hold a secret.
+func RedactURL(servers string) string {
+	parts := strings.Split(servers, ",")
+	for i, part := range parts {
+		trimmed := strings.TrimSpace(part)
+		u, err := url.Parse(trimmed)
+		switch {
+		case err != nil && strings.Contains(trimmed, "@"):
+			parts[i] = "(unparsable URL, redacted)"
+		case err != nil || u.User == nil:
+			parts[i] = trimmed
+		default:
+			if _, hasPassword := u.User.Password(); hasPassword {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			} else {
+				u.User = url.User("xxxxx") // a token
+			}
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
 }
