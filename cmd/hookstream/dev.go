@@ -62,7 +62,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("dev", "[flags]", stdout)
 	fs.StringVar(&o.dataDir, "data", ".data", "JetStream store directory")
 	fs.IntVar(&o.natsPort, "nats-port", 4222, "port on 127.0.0.1 where the embedded NATS server listens for the nats CLI")
-	fs.StringVar(&o.gatewayAddr, "addr", ":8080", "gateway listen address")
+	fs.StringVar(&o.gatewayAddr, "addr", "127.0.0.1:8080", "gateway listen address (loopback: the development secrets are well known)")
 	fs.StringVar(&o.sandboxAddr, "sandbox-addr", "127.0.0.1:8090", "sandbox provider APIs listen address (loopback)")
 	fs.StringVar(&o.apiAddr, "shipstation-api-addr", "127.0.0.1:8091", "ShipStation V1 API sandbox listen address (loopback)")
 	fs.DurationVar(&o.overdue, "hold-overdue-after", 2*time.Minute, "how long a fulfillment hold may stay open before hold_overdue (production default 24h)")
@@ -148,6 +148,11 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		return nil, fmt.Errorf("gateway listen: %w", err)
 	}
 	env.gatewayURL = "http://" + loopbackAddr(gwLn.Addr())
+	if tcp, ok := gwLn.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		log.Warn("the development gateway listens beyond this machine, and it accepts webhooks signed with the "+
+			"well-known development secrets: anyone who can reach it can inject events. Use a loopback -addr "+
+			"unless that is what you want.", zap.String("addr", gwLn.Addr().String()))
+	}
 	env.goServe(func() error { return gw.Serve(ctx, gwLn) })
 
 	overdue := o.overdue

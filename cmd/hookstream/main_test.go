@@ -16,7 +16,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/natstest"
@@ -331,5 +333,30 @@ func TestReadmeMatchesCatalogAndCI(t *testing.T) {
 			return
 		}
 		t.Errorf("README's event table differs from catalog.Markdown(); run go test ./cmd/hookstream -run Readme -update")
+	}
+}
+
+// hookstream dev accepts webhooks signed with well-known secrets: its
+// gateway listens on loopback unless told otherwise, and says loudly when
+// it is told otherwise.
+func TestDevGatewayIsLoopbackByDefault(t *testing.T) {
+	var out bytes.Buffer
+	_ = runDev(context.Background(), []string{"-h"}, &out)
+	if !strings.Contains(out.String(), `(default "127.0.0.1:8080")`) {
+		t.Errorf("dev -h does not show a loopback default for -addr:\n%s", out.String())
+	}
+
+	core, logs := observer.New(zap.WarnLevel)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env, err := startDev(ctx, devOptions{
+		dataDir: t.TempDir(), gatewayAddr: "0.0.0.0:0", sandboxAddr: "127.0.0.1:0", apiAddr: "127.0.0.1:0",
+	}, zap.New(core))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = env.stop() })
+	if logs.FilterMessageSnippet("well-known development secrets").Len() != 1 {
+		t.Errorf("no warning for a gateway on 0.0.0.0: %v", logs.All())
 	}
 }
