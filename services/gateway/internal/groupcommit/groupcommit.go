@@ -35,6 +35,18 @@ var ErrClosed = errors.New("groupcommit: publisher closed")
 // Publish then publishes the message on its own.
 var errPublishAlone = errors.New("groupcommit: publish the message on its own")
 
+// ErrRepliesDropped fails every message of a batch during which the
+// connection dropped an answer meant for the publisher (its reply channel
+// was full: nats.ErrSlowConsumer). The answers that did arrive may be
+// incomplete, so none of them is trusted; the callers answer 503 and the
+// providers send again (de-duplication keeps one copy).
+var ErrRepliesDropped = errors.New("groupcommit: answers from JetStream were dropped during the batch")
+
+// dropCheckInterval is how often a batch waiting for its answers checks
+// whether the connection dropped one, so that it fails at once rather than
+// at its timeout.
+const dropCheckInterval = 20 * time.Millisecond
+
 // Fast-ingest batch operations, the second-to-last token of a batch
 // message's reply subject (nats-server 2.14, ADR-50).
 const (
@@ -105,6 +117,10 @@ type Publisher struct {
 	closeOnce sync.Once
 	closing   chan struct{}
 	stopped   chan struct{}
+
+	// beforeWait, set by tests only, runs after a batch is sent and before
+	// its answers are read.
+	beforeWait func()
 }
 
 // Options tune a Publisher. The zero value is usable.
@@ -292,6 +308,7 @@ func (p *Publisher) run() {
 // commit sends one batch and returns each message's outcome.
 func (p *Publisher) commit(batch []*groupRequest, timer *time.Timer) []groupResult {
 	b := &pendingBatch{id: nuid.Next(), results: make([]groupResult, len(batch)), settled: make([]bool, len(batch))}
+	dropped := p.dropped()
 	// Fast-ingest batches carry their place in the reply subject; the flow
 	// value (the 500 token) asks for flow acknowledgements every 500
 	// messages at most, and batches are smaller, so there are none to wait
@@ -330,17 +347,43 @@ func (p *Publisher) commit(batch []*groupRequest, timer *time.Timer) []groupResu
 			return b.results
 		}
 	}
+	if p.beforeWait != nil {
+		p.beforeWait()
+	}
 	timer.Reset(p.timeout)
 	defer timer.Stop()
+	check := time.NewTicker(dropCheckInterval)
+	defer check.Stop()
 	for b.settledCount < len(batch) {
 		select {
 		case m := <-p.responses:
 			p.apply(b, m)
+		case <-check.C:
+			if p.dropped() > dropped {
+				b.failPending(ErrRepliesDropped)
+			}
 		case <-timer.C:
 			b.failPending(fmt.Errorf("groupcommit: no acknowledgement from JetStream within %s: %w", p.timeout, context.DeadlineExceeded))
 		}
 	}
+	if p.dropped() > dropped {
+		// An answer was lost while the others settled the batch: do not
+		// trust the count.
+		for i := range b.results {
+			b.results[i] = groupResult{err: ErrRepliesDropped}
+		}
+	}
 	return b.results
+}
+
+// dropped is how many answers the connection has dropped on the way to the
+// publisher since it started.
+func (p *Publisher) dropped() int {
+	n, err := p.sub.Dropped()
+	if err != nil {
+		return 0 // the subscription is closed: the publisher is stopping
+	}
+	return n
 }
 
 // pendingBatch is the state of the batch on its way.

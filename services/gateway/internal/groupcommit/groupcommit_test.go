@@ -404,3 +404,36 @@ func TestGroupPublisherClose(t *testing.T) {
 	never := New(e.ns.Connect(), e.js, Options{})
 	never.Close() // never started: returns at once
 }
+
+// When the connection drops an answer meant for the publisher (its reply
+// channel is full), the batch fails with ErrRepliesDropped — neither
+// trusted nor left to its timeout.
+func TestGroupPublisherFailsABatchWhoseAnswerWasDropped(t *testing.T) {
+	eachMode(t, jetstream.StreamConfig{}, time.Minute, func(t *testing.T, e *groupEnv) {
+		e.pub.responses = make(chan *nats.Msg, 1)
+		e.pub.beforeWait = func() {
+			e.pub.beforeWait = nil // the first batch only
+			e.pub.responses <- &nats.Msg{Subject: "junk"} // the channel is full
+			deadline := time.Now().Add(15 * time.Second)
+			for e.pub.dropped() == 0 {
+				if time.Now().After(deadline) {
+					t.Error("the answer was never dropped")
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+		out := e.queued(t, msgs(ids("drop", 3))...)
+		for i, r := range out {
+			if !errors.Is(r.err, ErrRepliesDropped) {
+				t.Errorf("message %d: %v, want ErrRepliesDropped", i, r.err)
+			}
+		}
+		// The publisher goes on: the next batch is stored and confirmed.
+		for i, r := range e.queued(t, msgs(ids("after", 2))...) {
+			if r.err != nil {
+				t.Errorf("after the drop, message %d: %v", i, r.err)
+			}
+		}
+	})
+}
