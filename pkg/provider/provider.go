@@ -102,6 +102,26 @@ func HashID(provider string, parts ...string) string {
 	return provider + "-" + hex.EncodeToString(sum[:16])
 }
 
+// RetryAfterError is an ErrUnavailable-like error that knows when trying
+// again can succeed: the gateway's 503 carries it as Retry-After (when
+// longer than its default), and the consumer runner naks with it.
+type RetryAfterError struct {
+	Err   error
+	Delay time.Duration
+}
+
+// Error implements error.
+func (e *RetryAfterError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the error that can be retried.
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryDelay is how long to wait before trying again.
+func (e *RetryAfterError) RetryDelay() time.Duration { return e.Delay }
+
+// RetryAfter wraps err with the delay after which trying again can succeed.
+func RetryAfter(err error, d time.Duration) error { return &RetryAfterError{Err: err, Delay: d} }
+
 // Errorf returns an error in category cat with a caller-safe reason.
 func Errorf(cat error, format string, args ...any) error {
 	return fmt.Errorf("%w: %s", cat, fmt.Sprintf(format, args...))

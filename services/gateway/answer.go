@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
@@ -61,11 +62,9 @@ func (g *Gateway) answerError(c *fasthttp.RequestCtx, rt *route, code int, res r
 	message := res.err.Error()
 	switch code {
 	case http.StatusServiceUnavailable:
-		c.Response.Header.Set("Retry-After", strconv.Itoa(int(g.cfg.RetryAfter.Seconds())))
+		c.Response.Header.Set("Retry-After", strconv.Itoa(int(retryAfter(res.err, g.cfg.RetryAfter).Seconds())))
 		g.log.Error("webhook not accepted", fields...)
-		if errors.Is(res.err, errPublish) {
-			message = "the event could not be stored; retry later"
-		}
+		message = unavailableMessage(res.err)
 	case http.StatusMethodNotAllowed:
 		c.Response.Header.Set("Allow", http.MethodPost)
 		g.log.Info("webhook refused", fields...)
@@ -114,4 +113,29 @@ func writeJSON(c *fasthttp.RequestCtx, code int, v any) {
 	c.SetStatusCode(code)
 	c.SetContentType("application/json")
 	c.SetBody(append(body, '\n'))
+}
+
+// retryAfter is the Retry-After of a 503 for err: the configured delay, or
+// longer when err knows that trying again cannot succeed sooner (a JWKS
+// that may not be fetched again yet), rounded up to whole seconds.
+func retryAfter(err error, configured time.Duration) time.Duration {
+	d := configured
+	var wait interface{ RetryDelay() time.Duration }
+	if errors.As(err, &wait) && wait.RetryDelay() > d {
+		d = wait.RetryDelay()
+	}
+	return (d + time.Second - 1).Truncate(time.Second)
+}
+
+// unavailableMessage is what a 503 tells the caller: which step failed, never
+// why (a dial error names internal addresses, a rejected key says too much);
+// the cause is in the log.
+func unavailableMessage(err error) string {
+	switch {
+	case errors.Is(err, errPublish):
+		return "the event could not be stored; retry later"
+	case errors.Is(err, provider.ErrNotConfigured):
+		return err.Error() // names the variable to set, nothing secret
+	}
+	return "the webhook could not be authenticated now; retry later"
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/schemas"
 )
 
@@ -155,7 +156,6 @@ func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
 		{"shipstation", "TRACK_EVENT_V2", map[string]func(r *request){
 			"missing signature": func(r *request) { r.header.Del("x-shipengine-rsa-sha256-signature") },
 			"body changed":      func(r *request) { r.body = append([]byte(" "), r.body...) },
-			"unknown key id":    func(r *request) { r.header.Set("x-shipengine-rsa-sha256-key-id", "forged") },
 			"stale timestamp":   func(r *request) { r.header.Set("x-shipengine-timestamp", "2020-01-01T00:00:00Z") },
 			"signature garbage": func(r *request) { r.header.Set("x-shipengine-rsa-sha256-signature", "!!") },
 		}, wrongBody},
@@ -428,11 +428,20 @@ func TestSnipcartValidationOutcomes(t *testing.T) {
 	h := newHarness(t, nil)
 	et, body, headers := exampleOf(t, "snipcart", "order.completed")
 
+	// The answer says which step failed, never why: no status, address or
+	// error text of the validation call reaches the caller.
+	generic := func(a answer) {
+		t.Helper()
+		wantCode(t, a, http.StatusServiceUnavailable)
+		if msg, _ := a.body["message"].(string); msg != "the webhook could not be authenticated now; retry later" {
+			t.Errorf("503 message %q", msg)
+		}
+	}
 	h.snipcart.FailNext(1, http.StatusInternalServerError)
-	wantCode(t, h.do(h.signed(et, body, headers)), http.StatusServiceUnavailable)
+	generic(h.do(h.signed(et, body, headers)))
 
 	h.snipcart.SetDelay(2 * time.Second) // beyond GATEWAY_VERIFY_TIMEOUT
-	wantCode(t, h.do(h.signed(et, body, headers)), http.StatusServiceUnavailable)
+	generic(h.do(h.signed(et, body, headers)))
 	h.snipcart.SetDelay(0)
 
 	used := h.signed(et, body, headers)
@@ -537,4 +546,44 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// A V2 webhook signed with a key id the gateway has not seen: right after
+// a JWKS fetch it may be a key ShipStation published since, so the gateway
+// answers 503 with a Retry-After that reaches the next allowed fetch
+// (never 401, which would drop a genuine webhook); once the JWKS was
+// fetched after it, an unknown key id is forged (401). Nothing is stored
+// either way, and the answer says nothing of the cause.
+func TestV2UnknownKeyID(t *testing.T) {
+	h := newHarness(t, nil)
+	et, body, headers := exampleOf(t, "shipstation", "TRACK_EVENT_V2")
+	rotated, err := sandbox.NewShipStationV2() // another key, not in the JWKS
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedWith := func(signer *sandbox.ShipStationV2) request {
+		r := h.signed(et, body, headers)
+		signed, err := signer.Headers(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range signed {
+			r.header.Set(k, v)
+		}
+		return r
+	}
+	before := h.stored()
+	wantCode(t, h.do(signedWith(rotated)), http.StatusUnauthorized) // fetched now: not there
+	a := h.do(signedWith(rotated))
+	wantCode(t, a, http.StatusServiceUnavailable)
+	if s, err := strconv.Atoi(a.header.Get("Retry-After")); err != nil || s < 55 || s > 60 {
+		t.Errorf("Retry-After = %q, want the minute until the JWKS may be fetched again", a.header.Get("Retry-After"))
+	}
+	if msg, _ := a.body["message"].(string); strings.Contains(msg, "key") || strings.Contains(msg, "JWKS") {
+		t.Errorf("503 message tells the cause: %q", msg)
+	}
+	if n := h.stored(); n != before {
+		t.Errorf("%d messages stored for an unknown key id", n-before)
+	}
+	wantCode(t, h.do(signedWith(h.v2)), http.StatusOK) // the published key still works
 }

@@ -25,18 +25,21 @@ const maxJWKSSize = 1 << 20
 // minRSABits refuses weak published keys.
 const minRSABits = 2048
 
-// keySet is the cached JWKS. Lookups of a known kid never fetch. A fetch
-// happens on first use and on an unknown kid, at most once per minInterval
-// (counted from the start of the previous fetch, failed or not), and
-// concurrent requests share the fetch in flight.
+// keySet is the cached JWKS. A fetch happens on first use, on an unknown
+// kid, and on the lookup of a known kid once the keys are older than
+// refresh (so a key ShipStation revoked stops being trusted); at most once
+// per minInterval (counted from the start of the previous fetch, failed or
+// not); concurrent requests share the fetch in flight.
 type keySet struct {
 	url         string
 	client      *http.Client
 	now         func() time.Time
 	minInterval time.Duration
+	refresh     time.Duration
 
 	mu        sync.Mutex
 	keys      map[string]*rsa.PublicKey
+	fetchedAt time.Time  // start of the latest successful fetch
 	lastFetch time.Time  // start of the latest fetch; zero before the first
 	lastErr   error      // outcome of the latest finished fetch
 	inflight  *fetchCall // the fetch in progress, if any
@@ -47,7 +50,7 @@ type fetchCall struct {
 	err  error
 }
 
-func newKeySet(url string, client *http.Client, now func() time.Time, minInterval time.Duration) *keySet {
+func newKeySet(url string, client *http.Client, now func() time.Time, minInterval, refresh time.Duration) *keySet {
 	c := &http.Client{}
 	if client != nil {
 		c2 := *client
@@ -59,44 +62,67 @@ func newKeySet(url string, client *http.Client, now func() time.Time, minInterva
 	// A redirect could point the key fetch anywhere; ShipStation does not
 	// redirect its JWKS.
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &keySet{url: url, client: c, now: now, minInterval: minInterval}
+	return &keySet{url: url, client: c, now: now, minInterval: minInterval, refresh: refresh}
 }
 
-// key returns the public key named kid. Unknown after a refetch, or unknown
-// while a refetch is not yet allowed: provider.ErrUnauthenticated. Unknown
-// because the (re)fetch failed: provider.ErrUnavailable.
+// key returns the public key named kid.
+//
+//   - Known, and the keys are fresh (or may not be fetched again yet): the
+//     key, without a fetch.
+//   - Unknown while a refetch is not yet allowed: provider.ErrUnavailable
+//     with the time until it is (a *provider.RetryAfterError). ShipStation
+//     may have rotated to a key published after the last fetch: a genuine
+//     webhook must be asked to come back, never refused as forged.
+//   - Unknown after a refetch: provider.ErrUnauthenticated.
+//   - Unknown because the (re)fetch failed: provider.ErrUnavailable.
+//
+// A known key whose set is older than refresh is looked up again after a
+// refetch; when that fetch fails, the cached key is still used.
 func (s *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	s.mu.Lock()
-	if k, ok := s.keys[kid]; ok {
-		s.mu.Unlock()
-		return k, nil
-	}
+	k, known := s.keys[kid]
+	now := s.now()
+	stale := s.refresh > 0 && now.Sub(s.fetchedAt) >= s.refresh
 	call := s.inflight
 	if call == nil {
-		if !s.lastFetch.IsZero() && s.now().Sub(s.lastFetch) < s.minInterval {
+		wait := s.minInterval - now.Sub(s.lastFetch)
+		switch {
+		case known && (!stale || wait > 0):
+			s.mu.Unlock()
+			return k, nil
+		case !s.lastFetch.IsZero() && wait > 0:
 			err := s.lastErr
 			s.mu.Unlock()
-			return nil, unknownKey(err)
+			if err != nil {
+				return nil, unknownKey(err)
+			}
+			return nil, provider.RetryAfter(provider.Errorf(provider.ErrUnavailable,
+				"unknown key id; the ShipStation JWKS may be fetched again in %s", wait.Round(time.Second)), wait)
 		}
 		call = &fetchCall{done: make(chan struct{})}
 		s.inflight = call
-		s.lastFetch = s.now()
+		s.lastFetch = now
 		// Detached from this request's cancellation: other requests may be
 		// waiting for the same fetch. The client's timeout bounds it.
-		go s.fetch(context.WithoutCancel(ctx), call)
+		go s.fetch(context.WithoutCancel(ctx), call, now)
 	}
 	s.mu.Unlock()
-
 	select {
 	case <-call.done:
 	case <-ctx.Done():
+		if known {
+			return k, nil
+		}
 		return nil, provider.Errorf(provider.ErrUnavailable, "waiting for the ShipStation JWKS: %v", ctx.Err())
 	}
 	s.mu.Lock()
-	k, ok := s.keys[kid]
+	fresh, ok := s.keys[kid]
 	s.mu.Unlock()
-	if ok {
-		return k, nil
+	switch {
+	case ok:
+		return fresh, nil
+	case known && call.err != nil:
+		return k, nil // the refresh failed: keep trusting what was published
 	}
 	return nil, unknownKey(call.err)
 }
@@ -112,11 +138,11 @@ func unknownKey(fetchErr error) error {
 
 // fetch runs one fetch and publishes its outcome. A failed fetch keeps the
 // keys cached so far.
-func (s *keySet) fetch(ctx context.Context, call *fetchCall) {
+func (s *keySet) fetch(ctx context.Context, call *fetchCall, started time.Time) {
 	keys, err := s.download(ctx)
 	s.mu.Lock()
 	if err == nil {
-		s.keys = keys
+		s.keys, s.fetchedAt = keys, started
 	}
 	s.lastErr = err
 	call.err = err

@@ -36,6 +36,9 @@ const (
 	DefaultMaxSkew = 5 * time.Minute
 	// DefaultMinRefetchInterval is the least time between two JWKS fetches.
 	DefaultMinRefetchInterval = time.Minute
+	// DefaultJWKSRefreshInterval is how old the cached keys may grow before
+	// they are fetched again.
+	DefaultJWKSRefreshInterval = time.Hour
 	// DefaultJWKSTimeout bounds one JWKS fetch when the client has no timeout.
 	DefaultJWKSTimeout = 5 * time.Second
 	// MaxV2ResourceURLLen is the longest V2 resource_url accepted, in bytes.
@@ -63,6 +66,10 @@ type V2Config struct {
 	// that requests with forged key ids cannot make the verifier hammer the
 	// JWKS endpoint. Default DefaultMinRefetchInterval (1 minute).
 	MinRefetchInterval time.Duration
+	// RefreshInterval is how old the cached keys may grow before a lookup
+	// fetches them again, so that a key ShipStation revoked stops being
+	// trusted. Default DefaultJWKSRefreshInterval (1 hour).
+	RefreshInterval time.Duration
 }
 
 // V2Verifier authenticates ShipStation API V2 webhooks by their RSA
@@ -87,8 +94,11 @@ func NewV2Verifier(cfg V2Config) (*V2Verifier, error) {
 		return nil, errors.New("shipstation: V2 JWKS URL is empty")
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
 		return nil, errors.New("shipstation: V2 JWKS URL is not an absolute http(s) URL")
-	case cfg.MaxSkew < 0 || cfg.MinRefetchInterval < 0:
-		return nil, errors.New("shipstation: V2 MaxSkew and MinRefetchInterval must not be negative")
+	case cfg.MaxSkew < 0 || cfg.MinRefetchInterval < 0 || cfg.RefreshInterval < 0:
+		return nil, errors.New("shipstation: V2 MaxSkew, MinRefetchInterval and RefreshInterval must not be negative")
+	}
+	if cfg.RefreshInterval == 0 {
+		cfg.RefreshInterval = DefaultJWKSRefreshInterval
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -100,7 +110,7 @@ func NewV2Verifier(cfg V2Config) (*V2Verifier, error) {
 		cfg.MinRefetchInterval = DefaultMinRefetchInterval
 	}
 	return &V2Verifier{
-		keys:         newKeySet(cfg.JWKSURL, cfg.HTTPClient, cfg.Now, cfg.MinRefetchInterval),
+		keys:         newKeySet(cfg.JWKSURL, cfg.HTTPClient, cfg.Now, cfg.MinRefetchInterval, cfg.RefreshInterval),
 		now:          cfg.Now,
 		maxSkew:      cfg.MaxSkew,
 		windowReason: windowReason(cfg.MaxSkew),

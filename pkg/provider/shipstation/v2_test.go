@@ -242,9 +242,17 @@ func TestV2KeyCacheAndRefetch(t *testing.T) {
 	requireFetches(1)
 
 	// ShipStation rotates to kid-b. Within the interval the set is not
-	// refetched; after it, the unknown kid causes one refetch.
+	// refetched, and the genuine webhook is asked to come back when it may
+	// be (503 with Retry-After), not refused as forged; after the interval,
+	// the unknown kid causes one refetch.
 	srv.setKeys(t, map[string]*rsa.PublicKey{"kid-a": &keyA().PublicKey, "kid-b": &keyB().PublicKey})
-	verify(keyB(), "kid-b", provider.ErrUnauthenticated)
+	verify(keyB(), "kid-b", provider.ErrUnavailable)
+	d := signed(t, keyB(), "kid-b", c.Now(), trackBody)
+	_, err := v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
+	var retry interface{ RetryDelay() time.Duration }
+	if !errors.As(err, &retry) || retry.RetryDelay() != shipstation.DefaultMinRefetchInterval {
+		t.Fatalf("unknown kid during the cool-down: %v, want a retry after %s", err, shipstation.DefaultMinRefetchInterval)
+	}
 	requireFetches(1)
 	c.Advance(shipstation.DefaultMinRefetchInterval)
 	verify(keyB(), "kid-b", nil)
@@ -253,10 +261,11 @@ func TestV2KeyCacheAndRefetch(t *testing.T) {
 	verify(keyA(), "kid-a", nil)
 	requireFetches(2)
 
-	// Forged key ids right after a fetch: no fetch at all.
+	// Forged key ids right after a fetch: no fetch at all, and nothing
+	// accepted (503: they cannot be told from a key published meanwhile).
 	for i, err := range verifyAll(v, forgedKids(t, 50, c.Now())) {
-		if !errors.Is(err, provider.ErrUnauthenticated) {
-			t.Fatalf("forged kid %d: err = %v, want ErrUnauthenticated", i, err)
+		if !errors.Is(err, provider.ErrUnavailable) {
+			t.Fatalf("forged kid %d: err = %v, want ErrUnavailable", i, err)
 		}
 	}
 	requireFetches(2)
@@ -431,5 +440,40 @@ func TestJWKSRefusesEmptyKeys(t *testing.T) {
 		if _, err := shipstation.JWKS(keys); err == nil {
 			t.Errorf("%s: JWKS succeeded", name)
 		}
+	}
+}
+
+// Keys older than the refresh interval are fetched again on use, so a key
+// ShipStation revoked stops being trusted; while the JWKS cannot be
+// fetched, the keys already published are still used.
+func TestV2RefreshDropsARevokedKey(t *testing.T) {
+	t.Parallel()
+	srv := newJWKSServer(t, map[string]*rsa.PublicKey{"kid-a": &keyA().PublicKey, "kid-b": &keyB().PublicKey})
+	c := newClock()
+	v := newV2(t, srv.URL, c)
+	verify := func(key *rsa.PrivateKey, kid string, wantErr error) {
+		t.Helper()
+		d := signed(t, key, kid, c.Now(), trackBody)
+		_, err := v.Verify(context.Background(), provider.RequestOf(d.request()), d.body)
+		requireCategory(t, err, wantErr)
+	}
+	verify(keyA(), "kid-a", nil)
+	verify(keyB(), "kid-b", nil)
+
+	srv.setKeys(t, map[string]*rsa.PublicKey{"kid-a": &keyA().PublicKey}) // kid-b revoked
+	c.Advance(shipstation.DefaultJWKSRefreshInterval - time.Minute)
+	verify(keyB(), "kid-b", nil) // not yet refreshed
+	c.Advance(time.Minute)
+	verify(keyB(), "kid-b", provider.ErrUnauthenticated)
+	verify(keyA(), "kid-a", nil)
+	if got := srv.fetches.Load(); got != 2 {
+		t.Errorf("JWKS fetched %d times, want 2", got)
+	}
+
+	srv.setStatus(http.StatusServiceUnavailable)
+	c.Advance(shipstation.DefaultJWKSRefreshInterval)
+	verify(keyA(), "kid-a", nil) // the refresh failed: the cached key still counts
+	if got := srv.fetches.Load(); got != 3 {
+		t.Errorf("JWKS fetched %d times, want 3", got)
 	}
 }
