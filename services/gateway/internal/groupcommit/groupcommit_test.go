@@ -412,7 +412,7 @@ func TestGroupPublisherFailsABatchWhoseAnswerWasDropped(t *testing.T) {
 	eachMode(t, jetstream.StreamConfig{}, time.Minute, func(t *testing.T, e *groupEnv) {
 		e.pub.responses = make(chan *nats.Msg, 1)
 		e.pub.beforeWait = func() {
-			e.pub.beforeWait = nil // the first batch only
+			e.pub.beforeWait = nil                        // the first batch only
 			e.pub.responses <- &nats.Msg{Subject: "junk"} // the channel is full
 			deadline := time.Now().Add(15 * time.Second)
 			for e.pub.dropped() == 0 {
