@@ -27,6 +27,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/pkg/state"
 )
@@ -418,7 +419,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 			return err == nil
 		})
 		for i, r := range results {
-			id := "shopline-" + holdWebhookID(i)
+			id := shopline.WebhookID("fulfillment_order/on_hold", hooks[i].headers[shopline.HeaderShopID], hooks[i].body)
 			if r.acked && counts[id] != 1 {
 				t.Errorf("webhook %d (%s) is in WEBHOOKS %d times, want once", i, id, counts[id])
 			}

@@ -100,7 +100,7 @@ func (g *Gateway) receive(c *fasthttp.RequestCtx, rt *route) (int, result) {
 		return statusFor(err), result{err: err}
 	}
 	if !et.Known {
-		g.metrics.uncatalogued.WithLabelValues(wh.Provider, et.Subject).Inc()
+		g.metrics.uncatalogued.WithLabelValues(wh.Provider).Inc()
 		g.log.Warn("event not in the catalog; stored by rule",
 			zap.String("provider", wh.Provider), zap.String("event", wh.Event), zap.String("subject", et.Subject))
 	}

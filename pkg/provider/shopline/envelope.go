@@ -96,6 +96,7 @@ func isTokenByte(c byte) bool { return isAlnum(c) || c == '_' || c == '-' }
 type resource struct {
 	ID               json.RawMessage `json:"id"`
 	OrderID          json.RawMessage `json:"order_id"`
+	ShopID           json.RawMessage `json:"shop_id"`
 	UpdatedAt        json.RawMessage `json:"updated_at"`
 	FulfillmentOrder json.RawMessage `json:"fulfillment_order"`
 }
@@ -104,6 +105,9 @@ type resource struct {
 type about struct {
 	subject   string
 	updatedAt time.Time
+	// shopID is the body's shop_id (the resource's, else the top level's),
+	// "" when the body has none.
+	shopID string
 }
 
 // readBody checks that body is a JSON object (else ErrMalformed) and finds
@@ -117,16 +121,30 @@ type about struct {
 // empty, and a missing or non-RFC 3339 updated_at leaves the time zero: the
 // body is authentic, so it is stored all the same.
 func readBody(topic string, body []byte) (about, error) {
-	var top resource
-	if err := provider.DecodeObject(body, &top); err != nil {
+	var members map[string]json.RawMessage
+	if err := provider.DecodeObject(body, &members); err != nil {
 		return about{}, provider.Errorf(provider.ErrMalformed, "body is not a JSON object: %v", err)
 	}
+	top := resource{ID: members["id"], OrderID: members["order_id"], ShopID: members["shop_id"],
+		UpdatedAt: members["updated_at"], FulfillmentOrder: members["fulfillment_order"]}
 	var subject string
 	res := top
+	// The topic is not signed: a body must not be replayed under a topic of
+	// another family. A fulfillment_order/* body holds a fulfillment order
+	// (fulfillment_order, or original_ and submitted_fulfillment_order for
+	// /submitted); no other body does.
+	isFulfillmentOrder := strings.HasPrefix(topic, "fulfillment_order/")
+	holdsFulfillmentOrder := false
+	for name := range members {
+		holdsFulfillmentOrder = holdsFulfillmentOrder || strings.HasSuffix(name, "fulfillment_order")
+	}
+	if holdsFulfillmentOrder != isFulfillmentOrder {
+		return about{}, provider.Errorf(provider.ErrMalformed, "%s %s does not fit a body with%s a fulfillment order", HeaderTopic, topic, map[bool]string{true: "", false: "out"}[holdsFulfillmentOrder])
+	}
 	switch {
-	case strings.HasPrefix(topic, "fulfillment_order/"):
+	case isFulfillmentOrder:
 		res = resource{}
-		_ = provider.DecodeObject(top.FulfillmentOrder, &res) // absent or odd: no subject
+		_ = provider.DecodeObject(top.FulfillmentOrder, &res) // odd: no subject
 		subject = provider.JSONID(res.ID)
 	case strings.HasPrefix(topic, "fulfillments/"):
 		subject = provider.JSONID(top.OrderID)
@@ -141,6 +159,9 @@ func readBody(topic string, body []byte) (about, error) {
 	}
 	var a about
 	a.subject = subject
+	if a.shopID = provider.JSONID(res.ShopID); a.shopID == "" {
+		a.shopID = provider.JSONID(top.ShopID)
+	}
 	if s, ok := provider.JSONString(res.UpdatedAt); ok {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 			a.updatedAt = t.UTC()

@@ -115,10 +115,17 @@ func mac(secret, body []byte) []byte {
 // Verify authenticates a SHOPLINE webhook request and checks its envelope.
 //
 // A missing or non-matching X-Shopline-Hmac-Sha256 is ErrUnauthenticated,
-// whatever else is wrong. An authentic request is ErrMalformed when a
-// required header is missing or implausible, or when the body is not a JSON
-// object. The webhook's ID is "shopline-" + X-Shopline-Webhook-Id, which
-// SHOPLINE keeps when it resends.
+// whatever else is wrong. The signature covers the body only, not the
+// headers, so the headers are held to the body where it speaks: a body
+// naming another shop than X-Shopline-Shop-Id, or a topic of another family
+// than the body (a fulfillment order under orders/*, say), is
+// ErrMalformed. An authentic request is also
+// ErrMalformed when a required header is missing or implausible, or when
+// the body is not a JSON object.
+//
+// The webhook's ID is [WebhookID] of the topic, the shop and the body: a
+// resend (same body, same headers) has the same ID, while a signed body
+// replayed under another webhook id is a duplicate, not a new event.
 func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (provider.Webhook, error) {
 	if err := v.authenticate(r.Header(HeaderHmac), body); err != nil {
 		return provider.Webhook{}, err
@@ -131,10 +138,13 @@ func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (p
 	if err != nil {
 		return provider.Webhook{}, err
 	}
+	if about.shopID != "" && about.shopID != h.shopID {
+		return provider.Webhook{}, provider.Errorf(provider.ErrMalformed, "the body is about shop %s, not %s's %s", about.shopID, HeaderShopID, h.shopID)
+	}
 	return provider.Webhook{
 		Provider: catalog.Shopline,
 		Event:    h.topic,
-		ID:       catalog.Shopline + "-" + h.webhookID,
+		ID:       WebhookID(h.topic, h.shopID, body),
 		Source:   "/" + catalog.Shopline + "/shops/" + h.shopID,
 		Subject:  about.subject,
 		Time:     about.updatedAt,
@@ -143,9 +153,25 @@ func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (p
 			"merchantid": h.merchantID,
 			"shopdomain": h.shopDomain,
 			"apiversion": h.apiVersion,
+			"webhookid":  h.webhookID,
 		},
 		Body: body,
 	}, nil
+}
+
+// WebhookID is the de-duplication id (ce-id, Nats-Msg-Id) of a SHOPLINE
+// webhook: "shopline-" and a hash of its topic, shop and body. SHOPLINE
+// resends a delivery with the same body and headers, so a resend has the
+// same id; the headers are not signed, so X-Shopline-Webhook-Id is not part
+// of it (a captured body sent again under new webhook ids is one event).
+func WebhookID(topic, shopID string, body []byte) string {
+	h := sha256.New()
+	h.Write([]byte(topic))
+	h.Write([]byte{0})
+	h.Write([]byte(shopID))
+	h.Write([]byte{0})
+	h.Write(body)
+	return catalog.Shopline + "-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // authenticate checks signature, hex or base64, against every secret. Every

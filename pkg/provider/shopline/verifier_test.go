@@ -47,7 +47,7 @@ func validHeaders(topic string) http.Header {
 	h := http.Header{}
 	h.Set(shopline.HeaderTopic, topic)
 	h.Set(shopline.HeaderShopDomain, "shophub.myshopline.com")
-	h.Set(shopline.HeaderShopID, "1610418123456")
+	h.Set(shopline.HeaderShopID, "1644828244663") // the shop_id of the example's body
 	h.Set(shopline.HeaderMerchantID, "2000001234")
 	h.Set(shopline.HeaderAPIVersion, "v20210901")
 	h.Set(shopline.HeaderWebhookID, "b54557e48a5fbf7d70bcd043")
@@ -196,7 +196,8 @@ func TestVerifyAuthenticatesFirst(t *testing.T) {
 
 func TestVerifyHeaders(t *testing.T) {
 	t.Parallel()
-	body := readFixture(t, "fulfillment-order-update.json")
+	// A body that names no shop, so that any valid X-Shopline-Shop-Id fits.
+	body := []byte(`{"fulfillment_order": {"id": "4005740193290131085320", "status": "on_hold"}}`)
 	v := newVerifier(t, oldSecret)
 	type test struct {
 		name   string
@@ -230,7 +231,8 @@ func TestVerifyHeaders(t *testing.T) {
 		{name: "api version with a space", header: shopline.HeaderAPIVersion, value: "v 1", want: provider.ErrMalformed},
 		{name: "api version too long", header: shopline.HeaderAPIVersion, value: strings.Repeat("v", 33), want: provider.ErrMalformed},
 		{name: "topic too long", header: shopline.HeaderTopic, value: strings.Repeat("a", 129), want: provider.ErrMalformed},
-		{name: "topic unknown but plausible", header: shopline.HeaderTopic, value: "products/update"},
+		{name: "topic of another family than the body", header: shopline.HeaderTopic, value: "products/update", want: provider.ErrMalformed},
+		{name: "fulfillment order under an orders topic", header: shopline.HeaderTopic, value: "orders/create", want: provider.ErrMalformed},
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,8 +260,8 @@ func TestVerifyBody(t *testing.T) {
 		body string
 		want error
 	}{
-		{name: "empty object", body: `{}`},
-		{name: "object after whitespace", body: " \n{\"id\": 1}"},
+		{name: "empty object", body: `{"fulfillment_order": {}}`},
+		{name: "object after whitespace", body: " \n{\"fulfillment_order\": {\"id\": 1}}"},
 		{name: "empty", body: ``, want: provider.ErrMalformed},
 		{name: "array", body: `[{"id": 1}]`, want: provider.ErrMalformed},
 		{name: "string", body: `"{}"`, want: provider.ErrMalformed},
@@ -292,7 +294,7 @@ func TestVerifySubject(t *testing.T) {
 		{name: "fulfillment order updated_at", topic: "fulfillment_order/released",
 			body: `{"fulfillment_order": {"id": "1", "updated_at": "2021-05-26T10:00:00-04:00"}}`, subject: "1",
 			time: time.Date(2021, 5, 26, 14, 0, 0, 0, time.UTC)},
-		{name: "fulfillment order missing", topic: "fulfillment_order/update", body: `{"id": "9"}`},
+		{name: "topic unknown but plausible", topic: "products/update", body: `{"id": "9"}`, subject: "9"},
 		{name: "fulfillment order not an object", topic: "fulfillment_order/update", body: `{"fulfillment_order": "4005"}`},
 		{name: "fulfillment order id null", topic: "fulfillment_order/update", body: `{"fulfillment_order": {"id": null}}`},
 		{name: "fulfillment order id an object", topic: "fulfillment_order/update", body: `{"fulfillment_order": {"id": {"x": 1}}}`},
@@ -336,10 +338,11 @@ func TestVerifyFixture(t *testing.T) {
 	checks := []struct{ field, got, want string }{
 		{"Provider", wh.Provider, "shopline"},
 		{"Event", wh.Event, "fulfillment_order/update"},
-		{"ID", wh.ID, "shopline-b54557e48a5fbf7d70bcd043"},
-		{"Source", wh.Source, "/shopline/shops/1610418123456"},
+		{"ID", wh.ID, shopline.WebhookID("fulfillment_order/update", "1644828244663", body)},
+		{"Source", wh.Source, "/shopline/shops/1644828244663"},
 		{"Subject", wh.Subject, "4005740193290131085320"},
-		{"shopid", wh.Extensions["shopid"], "1610418123456"},
+		{"shopid", wh.Extensions["shopid"], "1644828244663"},
+		{"webhookid", wh.Extensions["webhookid"], "b54557e48a5fbf7d70bcd043"},
 		{"merchantid", wh.Extensions["merchantid"], "2000001234"},
 		{"shopdomain", wh.Extensions["shopdomain"], "shophub.myshopline.com"},
 		{"apiversion", wh.Extensions["apiversion"], "v20210901"},
@@ -349,8 +352,8 @@ func TestVerifyFixture(t *testing.T) {
 			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
 		}
 	}
-	if len(wh.Extensions) != 4 {
-		t.Errorf("extensions = %v, want exactly shopid, merchantid, shopdomain, apiversion", wh.Extensions)
+	if len(wh.Extensions) != 5 {
+		t.Errorf("extensions = %v, want exactly shopid, merchantid, shopdomain, apiversion, webhookid", wh.Extensions)
 	}
 	if !wh.Time.IsZero() {
 		t.Errorf("time = %v, want zero (the fixture has no updated_at)", wh.Time)
@@ -391,5 +394,37 @@ func TestVerifyOverHTTP(t *testing.T) {
 	resp.Body.Close()
 	if err := <-results; err != nil {
 		t.Fatalf("Verify: %v", err)
+	}
+}
+
+// The signature covers the body, not the headers: one signed body replayed
+// under other webhook ids is one event (the same ID), and it cannot be
+// replayed for another shop than its own or under a topic of another
+// family, which would create new subjects.
+func TestSignedBodyCannotBeReplayedUnderOtherHeaders(t *testing.T) {
+	t.Parallel()
+	body := readFixture(t, "fulfillment-order-update.json")
+	v := newVerifier(t, oldSecret)
+	verify := func(edit func(http.Header)) (provider.Webhook, error) {
+		return v.Verify(context.Background(), provider.RequestOf(signedRequest("fulfillment_order/update", oldSecret, body, edit)), body)
+	}
+	first, err := verify(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed, err := verify(func(h http.Header) { h.Set(shopline.HeaderWebhookID, "another-id") })
+	if err != nil || replayed.ID != first.ID {
+		t.Errorf("replay under another webhook id: ID %q (%v), want %q", replayed.ID, err, first.ID)
+	}
+	_, err = verify(func(h http.Header) { h.Set(shopline.HeaderShopID, "1610418123456") })
+	wantCategory(t, err, provider.ErrMalformed)
+	if err != nil && !strings.Contains(err.Error(), shopline.HeaderShopID) {
+		t.Errorf("error %q does not name %s", err, shopline.HeaderShopID)
+	}
+	_, err = verify(func(h http.Header) { h.Set(shopline.HeaderTopic, "orders/delete") })
+	wantCategory(t, err, provider.ErrMalformed)
+	// A resend (same body, same headers) keeps its ID: de-duplicated.
+	if again, err := verify(nil); err != nil || again.ID != first.ID {
+		t.Errorf("resend: ID %q (%v), want %q", again.ID, err, first.ID)
 	}
 }
