@@ -31,6 +31,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/pkg/streams"
 	"github.com/hookstream/hookstream/services/gateway/internal/groupcommit"
 )
@@ -84,7 +85,8 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: jetstream: %w", err)
 	}
-	routes, err := buildRoutes(cfg)
+	tokens := &kvTokens{js: js, log: log}
+	routes, err := buildRoutes(cfg, tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +98,9 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 		routes:  routes,
 		metrics: newMetrics(routes),
 	}
+	tokens.mu.Lock()
+	tokens.failures = g.metrics.tokenMemory
+	tokens.mu.Unlock()
 	// Concurrent requests share JetStream acknowledgements: see
 	// groupcommit.Publisher. Each request still waits for its own message.
 	g.pub = groupcommit.New(nc, js, groupcommit.Options{
@@ -114,7 +119,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 	return g, nil
 }
 
-func buildRoutes(cfg Config) ([]*route, error) {
+func buildRoutes(cfg Config, tokens *kvTokens) ([]*route, error) {
 	v1 := &route{path: "/webhooks/shipstation", label: "shipstation", unset: "SHIPSTATION_WEBHOOK_TOKEN"}
 	v2 := &route{path: "/webhooks/shipstation/v2", label: "shipstation_v2", unset: "SHIPSTATION_V2_JWKS_URL"}
 	sc := &route{path: "/webhooks/snipcart", label: "snipcart", unset: "SNIPCART_SECRET_KEY"}
@@ -144,6 +149,11 @@ func buildRoutes(cfg Config) ([]*route, error) {
 			SecretKey:  cfg.SnipcartSecretKey,
 			APIURL:     cfg.SnipcartAPIURL,
 			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout},
+			// Every replica shares the tokens it validated, so that
+			// Snipcart's resend of a request we answered 503 is accepted
+			// wherever it lands.
+			Shared:        tokens,
+			OnSharedError: tokens.reportError,
 		}); err != nil {
 			return nil, fmt.Errorf("gateway: snipcart: %w", err)
 		}
@@ -186,9 +196,14 @@ func (g *Gateway) route(c *fasthttp.RequestCtx) {
 	h(c)
 }
 
-// EnsureStreams creates or updates the WEBHOOKS stream.
+// EnsureStreams creates or updates the WEBHOOKS stream and the bucket of
+// validated Snipcart tokens.
 func (g *Gateway) EnsureStreams(ctx context.Context) error {
-	return streams.Ensure(ctx, g.js, streams.Webhooks(g.cfg.Webhooks))
+	if err := streams.Ensure(ctx, g.js, streams.Webhooks(g.cfg.Webhooks)); err != nil {
+		return err
+	}
+	_, err := state.EnsureBucket(ctx, g.js, snipcartTokensBucket(g.cfg.Webhooks.Replicas))
+	return err
 }
 
 // Run provisions the stream (retrying while NATS is unreachable), serves

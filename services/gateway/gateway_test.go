@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -586,4 +587,55 @@ func TestV2UnknownKeyID(t *testing.T) {
 		t.Errorf("%d messages stored for an unknown key id", n-before)
 	}
 	wantCode(t, h.do(signedWith(h.v2)), http.StatusOK) // the published key still works
+}
+
+// Snipcart tokens are single-use. A request one replica validated and then
+// answered 503 (the event could not be stored) is resent by Snipcart, and
+// may reach another replica, which must accept it although Snipcart would
+// now call the token used: the replicas share the tokens they validated.
+// When that memory cannot be read, the answer is 503, never a guess.
+func TestSnipcartResendAfter503OnAnotherReplica(t *testing.T) {
+	h := newHarness(t, nil)
+	other := h.replica()
+	ctx := context.Background()
+	et, body, headers := exampleOf(t, "snipcart", "order.completed")
+
+	setMaxMsgs := func(n int64) {
+		t.Helper()
+		info, err := h.stream().Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := info.Config
+		cfg.MaxMsgs = n
+		if _, err := h.js.UpdateStream(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.js.Publish(ctx, "webhooks.test.filler", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	setMaxMsgs(1) // full: Discard new refuses the next one
+	req := h.signed(et, body, headers)
+	wantCode(t, h.do(req), http.StatusServiceUnavailable)
+	setMaxMsgs(-1)
+	wantCode(t, other.do(req), http.StatusOK)
+	if n := h.snipcart.Validations(); n != 1 {
+		t.Errorf("%d validation requests, want 1 (the second replica must not ask again)", n)
+	}
+	if n := h.onSubject(et.Subject); n != 1 {
+		t.Errorf("%d messages on %s, want 1", n, et.Subject)
+	}
+
+	// Without the shared memory (JetStream is down), a token this replica
+	// has not seen cannot be told from a resend: 503, counted, and the
+	// token is not spent on Snipcart, so Snipcart's resend will pass.
+	h.ns.Stop()
+	wantCode(t, other.do(h.signed(et, body, headers)), http.StatusServiceUnavailable)
+	if n := h.snipcart.Validations(); n != 1 {
+		t.Errorf("%d validation requests, want still 1: the token must not be spent", n)
+	}
+	if metrics := other.get("/metrics"); !strings.Contains(metrics, "hookstream_gateway_snipcart_token_memory_errors_total 1") {
+		t.Errorf("token memory errors not counted:\n%s", grepLines(metrics, "token_memory"))
+	}
 }

@@ -44,6 +44,8 @@ type harness struct {
 	client   *http.Client
 	snipcart *sandbox.Snipcart
 	v2       *sandbox.ShipStationV2
+	cfg      gateway.Config
+	log      *zap.Logger
 }
 
 // newHarness starts everything; env overrides or removes ("" value)
@@ -80,26 +82,45 @@ func newHarnessLogging(t *testing.T, env map[string]string, log *zap.Logger) *ha
 	for k, v := range env {
 		vars[k] = v
 	}
-	cfg, err := gateway.Load(envconf.Map(vars))
-	if err != nil {
+	if h.cfg, err = gateway.Load(envconf.Map(vars)); err != nil {
 		t.Fatal(err)
 	}
-	// The gateway's own connection, with the options cmd/gateway uses.
+	h.log = log
+	h.gw, h.url, h.client = h.startGateway()
+	return h
+}
+
+// startGateway starts a gateway with the harness's configuration on the
+// harness's server, with a connection of its own (the options cmd/gateway
+// uses), served on loopback until the test ends.
+func (h *harness) startGateway() (*gateway.Gateway, string, *http.Client) {
+	t := h.t
+	t.Helper()
 	gnc, err := nats.Connect(h.ns.ClientURL(), append(gateway.NATSOptions(),
 		nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(gnc.Close)
-	if h.gw, err = gateway.New(cfg, gnc, log); err != nil {
+	gw, err := gateway.New(h.cfg, gnc, h.log)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(h.gw.Close)
-	if err := h.gw.EnsureStreams(context.Background()); err != nil {
+	t.Cleanup(gw.Close)
+	if err := gw.EnsureStreams(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h.url, h.client = serve(t, h.gw)
-	return h
+	url, client := serve(t, gw)
+	return gw, url, client
+}
+
+// replica is the harness with requests going to a second gateway replica
+// on the same server and sandboxes.
+func (h *harness) replica() *harness {
+	h.t.Helper()
+	r := *h
+	r.gw, r.url, r.client = h.startGateway()
+	return &r
 }
 
 // serve runs gw on a loopback port until the end of the test and returns

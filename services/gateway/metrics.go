@@ -19,6 +19,7 @@ type metrics struct {
 	batch        prometheus.Histogram
 	duplicates   *prometheus.CounterVec
 	uncatalogued *prometheus.CounterVec
+	tokenMemory  prometheus.Counter
 }
 
 func newMetrics(routes []*route) *metrics {
@@ -53,7 +54,12 @@ func newMetrics(routes []*route) *metrics {
 				"a label of it would let a sender make series without end).",
 		}, []string{"provider"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.publish, m.batch, m.duplicates, m.uncatalogued)
+	m.tokenMemory = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookstream_gateway_snipcart_token_memory_errors_total",
+		Help: "Reads and writes of the shared memory of validated Snipcart tokens (KV bucket snipcart_tokens) that failed. " +
+			"A failed read answers 503; a failed write leaves the token remembered by this replica only.",
+	})
+	m.registry.MustRegister(m.requests, m.duration, m.publish, m.batch, m.duplicates, m.uncatalogued, m.tokenMemory)
 	for _, rt := range routes { // series exist from the start, so rates work
 		rt.stored = m.requests.WithLabelValues(rt.label, "200")
 		rt.took = m.duration.WithLabelValues(rt.label)

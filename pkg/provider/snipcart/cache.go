@@ -111,3 +111,13 @@ func (c *tokenCache) len() int {
 	defer c.mu.Unlock()
 	return c.order.Len()
 }
+
+// known reports whether token is remembered and not expired, claiming
+// nothing.
+func (c *tokenCache) known(token string) bool {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[token]
+	return ok && now.Before(el.Value.(*tokenEntry).expires)
+}

@@ -39,7 +39,34 @@ const (
 	// DefaultTokenTTL is how long a validated token is remembered; Snipcart
 	// tokens are valid for one hour.
 	DefaultTokenTTL = time.Hour
+	// DefaultMaxValidations caps the validation requests in flight at once.
+	DefaultMaxValidations = 32
+	// DefaultRefusedTTL is how long a token Snipcart called unknown is
+	// refused without asking again.
+	DefaultRefusedTTL = 10 * time.Minute
+	// refusedCacheSize bounds the tokens remembered as refused.
+	refusedCacheSize = 10_000
 )
+
+// ErrTooManyValidations is wrapped (with provider.ErrUnavailable) in the
+// error of a request that finds MaxValidations validations in flight:
+// anyone can send a well-formed token, and each would make the gateway
+// call Snipcart with the secret key, so their number is bounded; the
+// request is answered 503 and a genuine one is sent again.
+var ErrTooManyValidations = errors.New("snipcart: too many request validations in flight")
+
+// SharedTokens is a memory of validated tokens that every replica of the
+// gateway shares: a token validated by one replica, whose request was then
+// answered 503 (the event could not be stored), is accepted when Snipcart
+// resends the request to another one, although Snipcart would now call the
+// token used.
+type SharedTokens interface {
+	// Lookup returns the SHA-256 of the body token was validated for, and
+	// whether it was. An error means the memory cannot be read now.
+	Lookup(ctx context.Context, token string) (sum [sha256.Size]byte, ok bool, err error)
+	// Remember records that token was validated for a body with sum.
+	Remember(ctx context.Context, token string, sum [sha256.Size]byte) error
+}
 
 // maxResponseBody bounds what is read of a validation response; the answer
 // is in the status code, the body is read only so the connection can be
@@ -76,6 +103,24 @@ type Config struct {
 	// without a second (refused) validation. Default (when <= 0)
 	// DefaultTokenTTL.
 	TokenTTL time.Duration
+	// Shared, when set, is asked before Snipcart about a token this process
+	// has not validated, and told of every token it validates. A Lookup
+	// error fails the request with provider.ErrUnavailable (503: it cannot
+	// be told from a resend); a Remember error is reported through
+	// OnSharedError and the request goes on (the token is still remembered
+	// here, and the request is stored unless JetStream, which holds the
+	// shared memory, is down too).
+	Shared SharedTokens
+	// OnSharedError, when set, is called with every error of Shared.
+	OnSharedError func(error)
+	// MaxValidations caps the validation requests in flight; a request
+	// that finds the cap reached fails with ErrTooManyValidations (503).
+	// Default (when <= 0) DefaultMaxValidations.
+	MaxValidations int
+	// RefusedTTL is how long a token Snipcart called unknown, expired or
+	// used (404) is refused without asking Snipcart again. Default (when
+	// <= 0) DefaultRefusedTTL.
+	RefusedTTL time.Duration
 }
 
 // Verifier verifies Snipcart webhook requests. It implements
@@ -85,7 +130,11 @@ type Verifier struct {
 	secretKey string
 	apiURL    string // without a trailing slash
 	client    *http.Client
-	tokens    *tokenCache
+	tokens    *tokenCache // validated: token → body sum
+	refused   *tokenCache // called unknown by Snipcart
+	shared    SharedTokens
+	onShared  func(error)
+	slots     chan struct{} // one per validation in flight
 }
 
 var _ provider.Verifier = (*Verifier)(nil)
@@ -121,11 +170,25 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
 	}
+	if cfg.MaxValidations <= 0 {
+		cfg.MaxValidations = DefaultMaxValidations
+	}
+	if cfg.RefusedTTL <= 0 {
+		cfg.RefusedTTL = DefaultRefusedTTL
+	}
+	onShared := cfg.OnSharedError
+	if onShared == nil {
+		onShared = func(error) {}
+	}
 	return &Verifier{
 		secretKey: cfg.SecretKey,
 		apiURL:    strings.TrimRight(u.String(), "/"),
 		client:    client,
 		tokens:    newTokenCache(cfg.TokenCacheSize, cfg.TokenTTL, time.Now),
+		refused:   newTokenCache(refusedCacheSize, cfg.RefusedTTL, time.Now),
+		shared:    cfg.Shared,
+		onShared:  onShared,
+		slots:     make(chan struct{}, cfg.MaxValidations),
 	}, nil
 }
 
@@ -177,16 +240,17 @@ func wellFormedToken(token string) bool {
 }
 
 // authenticate decides whether token is genuine for a body with SHA-256
-// sum, from the cache or by asking Snipcart.
+// sum: from this process's memory of validated and refused tokens, then
+// from the shared memory, then by asking Snipcart.
 func (v *Verifier) authenticate(ctx context.Context, token string, sum [sha256.Size]byte) error {
+	if v.refused.known(token) {
+		return errTokenUnknown
+	}
 	for {
 		claim := v.tokens.claim(token)
 		switch {
 		case claim.cached:
-			if claim.sum != sum {
-				return provider.Errorf(provider.ErrUnauthenticated, "request token was already validated for another body")
-			}
-			return nil
+			return sameBody(claim.sum, sum)
 		case claim.wait != nil:
 			// Another request is validating the same token: wait for its
 			// outcome, then look again (cached if it succeeded, ours to
@@ -197,12 +261,54 @@ func (v *Verifier) authenticate(ctx context.Context, token string, sum [sha256.S
 				return fmt.Errorf("%w: waiting for a validation of the same token: %w", provider.ErrUnavailable, ctx.Err())
 			}
 		default:
-			err := v.validate(ctx, token)
-			v.tokens.release(token, sum, err == nil)
+			validated, err := v.authenticateClaimed(ctx, token, sum)
+			v.tokens.release(token, validated, err == nil)
+			if errors.Is(err, errTokenUnknown) {
+				v.refused.release(token, sum, true)
+			}
 			return err
 		}
 	}
 }
+
+// authenticateClaimed decides on a token this process has not validated
+// (and now owns the decision on) and returns the body sum it is valid for.
+func (v *Verifier) authenticateClaimed(ctx context.Context, token string, sum [sha256.Size]byte) ([sha256.Size]byte, error) {
+	if v.shared != nil {
+		known, ok, err := v.shared.Lookup(ctx, token)
+		if err != nil {
+			v.onShared(err)
+			return sum, fmt.Errorf("%w: the memory of validated tokens cannot be read: %w", provider.ErrUnavailable, err)
+		}
+		if ok {
+			return known, sameBody(known, sum)
+		}
+	}
+	select {
+	case v.slots <- struct{}{}:
+	default:
+		return sum, fmt.Errorf("%w: %w", provider.ErrUnavailable, ErrTooManyValidations)
+	}
+	err := v.validate(ctx, token)
+	<-v.slots
+	if err == nil && v.shared != nil {
+		if err := v.shared.Remember(ctx, token, sum); err != nil {
+			v.onShared(err)
+		}
+	}
+	return sum, err
+}
+
+// sameBody refuses a token validated for another body.
+func sameBody(validated, sum [sha256.Size]byte) error {
+	if validated != sum {
+		return provider.Errorf(provider.ErrUnauthenticated, "request token was already validated for another body")
+	}
+	return nil
+}
+
+// errTokenUnknown is Snipcart's 404: the token is unknown, expired or used.
+var errTokenUnknown = provider.Errorf(provider.ErrUnauthenticated, "request token unknown, expired or already used")
 
 // validate asks Snipcart whether token is genuine. Errors never contain the
 // token, the URL or the secret.
@@ -232,7 +338,7 @@ func (v *Verifier) validate(ctx context.Context, token string) error {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return fmt.Errorf("%w: %w (status %d)", provider.ErrUnauthenticated, ErrSecretKeyRejected, code)
 	case code == http.StatusNotFound:
-		return provider.Errorf(provider.ErrUnauthenticated, "request token unknown, expired or already used")
+		return errTokenUnknown
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests:
 		return provider.Errorf(provider.ErrUnavailable, "snipcart request validation answered %d", code)
 	case code >= 400 && code < 500:
