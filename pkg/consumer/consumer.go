@@ -135,6 +135,9 @@ func New(nc *nats.Conn, settings Settings, spec Spec, h runner.Handler, log *zap
 // AddRunner adds another durable consumer to the service (for example on
 // a stream of its own), run beside the first one by Run.
 func (f *Frame) AddRunner(cfg runner.Config, h runner.Handler) error {
+	if cfg.DLQ.Replicas == 0 {
+		cfg.DLQ.Replicas = f.settings.Replicas // the DLQ and the owed bucket
+	}
 	r, err := runner.New(f.js, cfg, h, f.log, f.registry)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f.spec.Name, err)

@@ -56,6 +56,7 @@ type advisoryListener struct {
 	js       dlq.Publisher
 	stream   msgGetter
 	consumer string
+	owed     dlq.OwedKV // where a copy given up on is recorded; nil: nowhere
 	log      *zap.Logger
 	m        *metrics
 
@@ -68,8 +69,8 @@ type advisoryListener struct {
 // listenAdvisories subscribes (core NATS) to the durable's max-deliveries
 // advisories. stop unsubscribes and waits for copies in progress, which it
 // cancels.
-func listenAdvisories(ctx context.Context, nc *nats.Conn, js dlq.Publisher, stream msgGetter, streamName, durable string, log *zap.Logger, m *metrics) (stop func(), err error) {
-	l := &advisoryListener{js: js, stream: stream, consumer: durable, log: log, m: m}
+func listenAdvisories(ctx context.Context, nc *nats.Conn, js dlq.Publisher, stream msgGetter, streamName, durable string, owed dlq.OwedKV, log *zap.Logger, m *metrics) (stop func(), err error) {
+	l := &advisoryListener{js: js, stream: stream, consumer: durable, owed: owed, log: log, m: m}
 	l.ctx, l.cancel = context.WithCancel(ctx)
 	l.sub, err = nc.Subscribe(maxDeliveriesSubject(streamName, durable), l.onAdvisory)
 	if err != nil {
@@ -118,7 +119,7 @@ func (l *advisoryListener) copy(a maxDeliveriesAdvisory) {
 			return
 		}
 		if i == len(advisoryRetryDelays) || l.ctx.Err() != nil {
-			log.Error("max deliveries reached and the DLQ copy failed; the message is still in its stream at stream_seq, copy it by hand", zap.Error(err))
+			l.owe(log, a, err)
 			return
 		}
 		log.Warn("DLQ copy after max-deliveries advisory failed; retrying", zap.Error(err))
@@ -127,6 +128,24 @@ func (l *advisoryListener) copy(a maxDeliveriesAdvisory) {
 		case <-l.ctx.Done():
 		}
 	}
+}
+
+// owe records a message whose copy the listener gives up on as owed to the
+// DLQ, so that the next start of a replica copies it.
+func (l *advisoryListener) owe(log *zap.Logger, a maxDeliveriesAdvisory, err error) {
+	if l.owed == nil {
+		log.Error("max deliveries reached and the DLQ copy failed; the message is still in its stream at stream_seq, copy it by hand", zap.Error(err))
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(l.ctx), settleTimeout)
+	defer cancel()
+	letter := dlq.Letter{Consumer: l.consumer, Stream: a.Stream, StreamSeq: a.StreamSeq, Attempts: a.Deliveries, Last: a.Timestamp, Err: AdvisoryError}
+	if oerr := dlq.Owe(ctx, l.owed, letter); oerr != nil {
+		log.Error("max deliveries reached, the DLQ copy failed and the message could not be recorded as owed; it is still in its stream at stream_seq, copy it by hand",
+			zap.Error(err), zap.NamedError("record_error", oerr))
+		return
+	}
+	log.Error("max deliveries reached and the DLQ copy failed; recorded as owed, the next start copies it", zap.Error(err))
 }
 
 func (l *advisoryListener) tryCopy(a maxDeliveriesAdvisory) error {

@@ -28,17 +28,21 @@ const (
 	// SourceAdvisory: the max-deliveries advisory listener copied a message
 	// whose last delivery was never settled (the process died).
 	SourceAdvisory = "advisory"
+	// SourceOwed: a message recorded as owed to the DLQ (its copy failed on
+	// the last delivery) was copied at start-up.
+	SourceOwed = "owed"
 )
 
 // metrics are a runner's Prometheus collectors. Several runners may share
 // one registry (hookstream dev runs every service in one process): the
 // vectors are registered once and shared, labelled by consumer.
 type metrics struct {
-	messages      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
-	ackPending    *prometheus.GaugeVec
-	maxAckPending *prometheus.GaugeVec
-	dlqCopies     *prometheus.CounterVec
+	messages        *prometheus.CounterVec
+	duration        *prometheus.HistogramVec
+	ackPending      *prometheus.GaugeVec
+	maxAckPending   *prometheus.GaugeVec
+	dlqCopies       *prometheus.CounterVec
+	dlqCopyFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -63,8 +67,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"consumer"}),
 		dlqCopies: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookstream_consumer_dlq_copies_total",
-			Help: "Messages newly stored in the DLQ, by who copied them (runner, advisory).",
+			Help: "Messages newly stored in the DLQ, by who copied them (runner, advisory, owed).",
 		}, []string{"consumer", "source"}),
+		dlqCopyFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookstream_consumer_dlq_copy_failures_total",
+			Help: "DLQ copies that failed (the DLQ stream full or unavailable). On a last delivery the message is kept and recorded in the dlq_owed bucket.",
+		}, []string{"consumer"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -75,6 +83,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.ackPending = register(reg, m.ackPending, &err)
 	m.maxAckPending = register(reg, m.maxAckPending, &err)
 	m.dlqCopies = register(reg, m.dlqCopies, &err)
+	m.dlqCopyFailures = register(reg, m.dlqCopyFailures, &err)
 	return m, err
 }
 

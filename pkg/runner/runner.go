@@ -252,6 +252,8 @@ type Runner struct {
 	infoInterval time.Duration
 	running      atomic.Bool
 	inflight     atomic.Int64
+	owed         jetstream.KeyValue // dlq.OwedBucket, set by setup
+	stopping     context.Context    // Run's ctx: done when the drain begins
 }
 
 // New checks cfg (after filling in defaults) and returns a runner
@@ -310,7 +312,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	base := context.WithoutCancel(ctx)
-	stopAdvisories, err := listenAdvisories(base, r.js.Conn(), r.js, stream, r.cfg.Stream, r.cfg.Durable, r.log, r.m)
+	stopAdvisories, err := listenAdvisories(base, r.js.Conn(), r.js, stream, r.cfg.Stream, r.cfg.Durable, r.owed, r.log, r.m)
 	if err != nil {
 		return fmt.Errorf("runner: subscribe to max-deliveries advisories: %w", err)
 	}
@@ -324,6 +326,8 @@ func (r *Runner) Run(ctx context.Context) error {
 
 	handlers, cancelHandlers := context.WithCancel(base)
 	defer cancelHandlers()
+	r.stopping = ctx
+	r.payDebts(ctx, stream)
 	var inflight sync.WaitGroup
 	r.log.Info("consumer runner started", zap.Strings("filter_subjects", r.cfg.FilterSubjects),
 		zap.Int("concurrency", r.cfg.Concurrency), zap.Int("max_deliver", r.cfg.MaxDeliver))
@@ -357,6 +361,11 @@ func (r *Runner) trySetup(ctx context.Context) (jetstream.Consumer, jetstream.St
 	if err := r.ensureDLQ(ctx); err != nil {
 		return nil, nil, err
 	}
+	owed, err := r.js.CreateOrUpdateKeyValue(ctx, dlq.OwedBucketConfig(r.cfg.DLQ.Replicas))
+	if err != nil {
+		return nil, nil, fmt.Errorf("runner: bucket %s: %w", dlq.OwedBucket, err)
+	}
+	r.owed = owed
 	stream, err := r.js.Stream(ctx, r.cfg.Stream)
 	if err != nil {
 		return nil, nil, fmt.Errorf("runner: stream %s: %w", r.cfg.Stream, err)
@@ -484,14 +493,14 @@ func (r *Runner) process(handlers context.Context, msg jetstream.Msg) {
 
 	ev, err := ce.FromMsg(msg.Headers(), msg.Data())
 	if err != nil {
-		r.deadLetter(log, m, meta, fmt.Errorf("undecodable CloudEvent: %w", err), true)
+		r.deadLetter(handlers, log, m, meta, fmt.Errorf("undecodable CloudEvent: %w", err), true)
 		return
 	}
 	m.Event = ev
 	log = log.With(zap.String("event_id", ev.ID()))
 
 	herr := r.call(handlers, log, m)
-	r.settle(log, m, meta, herr, handlers.Err() != nil)
+	r.settle(handlers, log, m, meta, herr)
 }
 
 // call runs the handler with its timeout, InProgress heartbeats and panic
@@ -536,7 +545,8 @@ func (r *Runner) call(parent context.Context, log *zap.Logger, m *Message) (err 
 
 // settle maps the handler's result to the ack (the table at the top of
 // this file).
-func (r *Runner) settle(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata, err error, drained bool) {
+func (r *Runner) settle(handlers context.Context, log *zap.Logger, m *Message, meta *jetstream.MsgMetadata, err error) {
+	drained := handlers.Err() != nil
 	k, delay := classify(err)
 	switch {
 	case k == kindNone:
@@ -551,9 +561,9 @@ func (r *Runner) settle(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata
 		log.Info("handler cancelled by drain; message nak'd", zap.Error(err))
 		r.nak(m.Msg, drainNakDelay)
 	case k == kindPermanent:
-		r.deadLetter(log, m, meta, err, true)
+		r.deadLetter(handlers, log, m, meta, err, true)
 	case m.Attempt >= uint64(r.cfg.MaxDeliver):
-		r.deadLetter(log, m, meta, err, false)
+		r.deadLetter(handlers, log, m, meta, err, false)
 	default:
 		if delay <= 0 {
 			delay = r.cfg.backoffFor(m.Attempt)
@@ -563,12 +573,15 @@ func (r *Runner) settle(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata
 	}
 }
 
-// deadLetter copies the message to the DLQ and terminates it; when the
-// copy fails it naks instead, so the message is not lost.
-func (r *Runner) deadLetter(log *zap.Logger, m *Message, meta *jetstream.MsgMetadata, cause error, permanent bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
-	defer cancel()
-	ack, err := dlq.Copy(ctx, r.js, dlq.Letter{
+// deadLetter copies the message to the DLQ and terminates it. When the
+// copy fails before the last delivery it naks, so the message comes back.
+// On the last delivery the server will not redeliver, so it never gives up
+// silently: it records the message as owed to the DLQ (dlq.OwedBucket),
+// keeps it (InProgress) and retries the copy until it succeeds or the
+// runner stops; a message still owed then is copied by the next start of
+// any replica (payDebts).
+func (r *Runner) deadLetter(handlers context.Context, log *zap.Logger, m *Message, meta *jetstream.MsgMetadata, cause error, permanent bool) {
+	letter := dlq.Letter{
 		Consumer:  r.cfg.Durable,
 		Stream:    meta.Stream,
 		Subject:   m.Subject,
@@ -579,17 +592,18 @@ func (r *Runner) deadLetter(log *zap.Logger, m *Message, meta *jetstream.MsgMeta
 		Err:       cause.Error(),
 		Header:    m.Msg.Headers(),
 		Data:      m.Msg.Data(),
-	})
-	if err != nil {
+	}
+	ack, err := r.copyToDLQ(letter)
+	if err != nil && m.Attempt < uint64(r.cfg.MaxDeliver) {
 		delay := r.cfg.backoffFor(m.Attempt)
-		if m.Attempt >= uint64(r.cfg.MaxDeliver) {
-			log.Error("DLQ copy failed on the last delivery; nak'd, the max-deliveries advisory listener will retry the copy",
-				zap.Error(err), zap.NamedError("cause", cause))
-		} else {
-			log.Error("DLQ copy failed; nak'd so the message is not lost", zap.Error(err), zap.NamedError("cause", cause), zap.Duration("retry_in", delay))
-		}
+		log.Error("DLQ copy failed; nak'd so the message is not lost", zap.Error(err), zap.NamedError("cause", cause), zap.Duration("retry_in", delay))
 		r.nak(m.Msg, delay)
 		return
+	}
+	if err != nil {
+		if ack, err = r.holdUntilCopied(handlers, log, m, letter, err); err != nil {
+			return // owed: the next start copies it
+		}
 	}
 	if !ack.Duplicate {
 		r.m.dlqCopies.WithLabelValues(r.cfg.Durable, SourceRunner).Inc()
@@ -608,6 +622,119 @@ func (r *Runner) deadLetter(log *zap.Logger, m *Message, meta *jetstream.MsgMeta
 		log.Warn("term failed", zap.NamedError("term_error", err))
 	}
 	r.count(OutcomeTerm)
+}
+
+// copyToDLQ stores letter in the DLQ, bounded by settleTimeout.
+func (r *Runner) copyToDLQ(letter dlq.Letter) (*jetstream.PubAck, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	defer cancel()
+	ack, err := dlq.Copy(ctx, r.js, letter)
+	if err != nil {
+		r.m.dlqCopyFailures.WithLabelValues(r.cfg.Durable).Inc()
+	}
+	return ack, err
+}
+
+// holdUntilCopied handles a failed DLQ copy on the last delivery: it
+// records the message as owed, then keeps it with InProgress and retries
+// the copy (holdRetryDelays, the last repeating) until it succeeds — then
+// the record is dropped — or the runner begins to drain, when it returns
+// the last error with the record in place (the message needs nothing more
+// of this process: the record is durable).
+func (r *Runner) holdUntilCopied(handlers context.Context, log *zap.Logger, m *Message, letter dlq.Letter, err error) (*jetstream.PubAck, error) {
+	log.Error("DLQ copy failed on the last delivery; the message is kept and recorded as owed to the DLQ, and the copy retried",
+		zap.Error(err), zap.String("cause", letter.Err))
+	ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+	if r.owed == nil {
+		log.Error("no bucket for messages owed to the DLQ; the message is kept while this process runs")
+	} else if oerr := dlq.Owe(ctx, r.owed, letter); oerr != nil {
+		log.Error("could not record the message as owed to the DLQ; it is kept while this process runs", zap.Error(oerr))
+	}
+	cancel()
+	heartbeat := time.NewTicker(max(r.cfg.AckWait/3, time.Millisecond))
+	defer heartbeat.Stop()
+	for i := 0; ; i++ {
+		retry := time.NewTimer(holdRetryDelays[min(i, len(holdRetryDelays)-1)])
+	wait:
+		for {
+			select {
+			case <-heartbeat.C:
+				_ = m.Msg.InProgress()
+			case <-retry.C:
+				break wait
+			case <-handlers.Done():
+				retry.Stop()
+				log.Error("runner stopping with a message owed to the DLQ; the next start copies it", zap.Error(err))
+				return nil, err
+			case <-r.stoppingDone():
+				retry.Stop()
+				log.Error("runner stopping with a message owed to the DLQ; the next start copies it", zap.Error(err))
+				return nil, err
+			}
+		}
+		ack, cerr := r.copyToDLQ(letter)
+		if cerr == nil && r.owed != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), settleTimeout)
+			if serr := dlq.Settle(ctx, r.owed, letter.Consumer, letter.Stream, letter.StreamSeq); serr != nil {
+				log.Warn("copied to the DLQ, but the owed record stays; the next start finds it copied", zap.Error(serr))
+			}
+			cancel()
+		}
+		if cerr == nil {
+			return ack, nil
+		}
+		err = cerr
+		log.Warn("DLQ copy still failing; retrying", zap.Error(err))
+	}
+}
+
+// stoppingDone is closed when the runner begins to drain; never for a
+// runner that is not running (the settle tests).
+func (r *Runner) stoppingDone() <-chan struct{} {
+	if r.stopping == nil {
+		return nil
+	}
+	return r.stopping.Done()
+}
+
+// holdRetryDelays space the DLQ copies of a message held on its last
+// delivery.
+var holdRetryDelays = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second}
+
+// payDebts copies to the DLQ the messages this consumer owes it (see
+// holdUntilCopied), reading each from its stream by sequence. It runs at
+// start-up; what it cannot copy now stays owed for the next start.
+func (r *Runner) payDebts(ctx context.Context, stream jetstream.Stream) {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	owed, err := dlq.OwedBy(ctx, r.owed, r.cfg.Durable)
+	if err != nil {
+		r.log.Error("could not read the messages owed to the DLQ", zap.Error(err))
+	}
+	for _, o := range owed {
+		log := r.log.With(zap.String("subject", o.Subject), zap.Uint64("stream_seq", o.StreamSeq))
+		raw, err := stream.GetMsg(ctx, o.StreamSeq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			log.Error("a message owed to the DLQ is no longer in its stream; it cannot be copied", zap.Error(err))
+			_ = dlq.Settle(ctx, r.owed, o.Consumer, o.Stream, o.StreamSeq)
+			continue
+		}
+		if err != nil {
+			log.Error("could not read a message owed to the DLQ; it stays owed", zap.Error(err))
+			continue
+		}
+		ack, err := r.copyToDLQ(dlq.Letter{Consumer: o.Consumer, Stream: o.Stream, Subject: raw.Subject, StreamSeq: o.StreamSeq,
+			Attempts: o.Attempts, First: o.First, Last: time.Now(), Err: o.Error, Header: raw.Header, Data: raw.Data})
+		if err != nil {
+			log.Error("a message owed to the DLQ still cannot be copied; it stays owed", zap.Error(err))
+			continue
+		}
+		if !ack.Duplicate {
+			r.m.dlqCopies.WithLabelValues(r.cfg.Durable, SourceOwed).Inc()
+		}
+		_ = dlq.Settle(ctx, r.owed, o.Consumer, o.Stream, o.StreamSeq)
+		log.Warn("message owed to the DLQ copied at start-up", zap.Uint64("dlq_seq", ack.Sequence))
+	}
 }
 
 // nak naks with a delay; a bare Nak would redeliver at once.

@@ -110,7 +110,6 @@ func TestSettleFollowsTheAckContract(t *testing.T) {
 		{name: "retryable on the last delivery: DLQ then term", attempt: 5, err: errors.New("503"), want: "term", wantCalled: true, wantDLQCopy: true},
 		{name: "retry after on the last delivery: DLQ then term", attempt: 5, err: RetryAfter(errors.New("429"), time.Hour), want: "term", wantCalled: true, wantDLQCopy: true},
 		{name: "permanent, DLQ missing: nak, nothing lost", js: noDLQ, attempt: 1, err: Permanent(errors.New("400")), want: "nak 50ms", wantCalled: true},
-		{name: "last delivery, DLQ missing: nak", js: noDLQ, attempt: 5, err: errors.New("503"), want: "nak 70ms", wantCalled: true},
 		{name: "undecodable: DLQ without the handler", attempt: 1, notAnEvent: true, want: "term with reason", wantDLQCopy: true},
 		{name: "cancelled by drain: short nak", attempt: 1, drained: true, err: context.Canceled, want: "nak 1s", wantCalled: true},
 		{name: "permanent after drain cancel: short nak", attempt: 1, drained: true, err: Permanent(context.Canceled), want: "nak 1s", wantCalled: true},
