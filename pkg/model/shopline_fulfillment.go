@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // shoplineFulfillment is the part of a SHOPLINE fulfillments/create or
@@ -19,8 +18,8 @@ type shoplineFulfillment struct {
 	OrderID          flexID                 `json:"order_id"`
 	Status           string                 `json:"status"`
 	ShipmentStatus   string                 `json:"shipment_status"`
-	CreatedAt        *time.Time             `json:"created_at"`
-	UpdatedAt        *time.Time             `json:"updated_at"`
+	CreatedAt        flexTime               `json:"created_at"`
+	UpdatedAt        flexTime               `json:"updated_at"`
 	TrackingInfoList []shoplineTrackingInfo `json:"tracking_info_list"`
 	TrackingCompany  string                 `json:"tracking_company"`
 	TrackingNumber   string                 `json:"tracking_number"`
@@ -89,14 +88,8 @@ func FromShoplineFulfillment(body []byte, shop string) (Shipment, error) {
 	if f.ID == "" || f.OrderID == "" {
 		return Shipment{}, fmt.Errorf("%w: shopline fulfillment %q of order %q: id and order_id are required", ErrInvalid, f.ID, f.OrderID)
 	}
-	var created, updated time.Time
-	if f.CreatedAt != nil {
-		created = f.CreatedAt.UTC()
-	}
-	if f.UpdatedAt != nil {
-		updated = f.UpdatedAt.UTC()
-	}
-	updated = firstTime(updated, created)
+	created := f.CreatedAt.utc()
+	updated := firstTime(f.UpdatedAt.utc(), created)
 	if updated.IsZero() {
 		return Shipment{}, fmt.Errorf("%w: shopline fulfillment %s has no updated_at or created_at", ErrInvalid, f.ID)
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -28,9 +29,9 @@ type shoplineOrder struct {
 	FinancialStatus       string            `json:"financial_status"`
 	FulfillmentStatus     string            `json:"fulfillment_status"`
 	Status                string            `json:"status"`
-	CancelledAt           *time.Time        `json:"cancelled_at"`
-	CreatedAt             *time.Time        `json:"created_at"`
-	UpdatedAt             *time.Time        `json:"updated_at"`
+	CancelledAt           flexTime          `json:"cancelled_at"`
+	CreatedAt             flexTime          `json:"created_at"`
+	UpdatedAt             flexTime          `json:"updated_at"`
 	CurrentTotalPrice     amount            `json:"current_total_price"`
 	TotalPrice            amount            `json:"total_price"`
 	SubtotalPrice         amount            `json:"subtotal_price"`
@@ -114,7 +115,7 @@ func (c shoplineOrder) order(body []byte, shop string) (Order, error) {
 	if !externalIDPattern.MatchString(id) {
 		return Order{}, fmt.Errorf("%w: shopline order id %q is not [A-Za-z0-9_-]{1,128}", ErrInvalid, id)
 	}
-	if c.UpdatedAt == nil || c.UpdatedAt.IsZero() {
+	if c.UpdatedAt.IsZero() {
 		return Order{}, fmt.Errorf("%w: shopline order %s has no updated_at", ErrInvalid, id)
 	}
 	total, ok := c.CurrentTotalPrice.get()
@@ -135,18 +136,15 @@ func (c shoplineOrder) order(body []byte, shop string) (Order, error) {
 		CustomerEmail:    strings.TrimSpace(c.Email),
 		Currency:         strings.ToUpper(strings.TrimSpace(c.Currency)),
 		Items:            make([]Item, 0, len(c.LineItems)),
-		UpdatedAt:        c.UpdatedAt.UTC(),
+		UpdatedAt:        c.UpdatedAt.utc(),
 		Tiebreak:         shoplineTiebreak(false, body),
 	}
 	if o.Currency != "" && !currencyPattern.MatchString(o.Currency) {
 		return Order{}, fmt.Errorf("%w: shopline order %s: currency %q is not an ISO 4217 code", ErrInvalid, id, c.Currency)
 	}
-	cancelled := c.CancelledAt != nil && !c.CancelledAt.IsZero()
+	cancelled := !c.CancelledAt.IsZero()
 	o.Status = ShoplineStatus(c.Status, cancelled, c.FulfillmentStatus, o.PaymentStatus)
-	o.CreatedAt = o.UpdatedAt
-	if c.CreatedAt != nil && !c.CreatedAt.IsZero() {
-		o.CreatedAt = c.CreatedAt.UTC()
-	}
+	o.CreatedAt = firstTime(c.CreatedAt.utc(), o.UpdatedAt)
 
 	lines := make([]Money, 0, len(c.LineItems))
 	for _, it := range c.LineItems {
@@ -268,7 +266,7 @@ func FromShoplineOrderDeletion(body []byte, shop string, eventTime time.Time) (S
 		At:       firstTime(eventTime),
 		tiebreak: shoplineTiebreak(true, body),
 	}
-	if c.UpdatedAt != nil && !c.UpdatedAt.IsZero() {
+	if !c.UpdatedAt.IsZero() {
 		o, err := c.order(body, shop)
 		if err != nil {
 			return ShoplineOrderDeletion{}, err
@@ -317,3 +315,31 @@ func (d ShoplineOrderDeletion) Apply(stored *Order) (Order, bool) {
 	out.Tiebreak = d.tiebreak
 	return out, true
 }
+
+// flexTime decodes an RFC 3339 time; null, absent and "" are the zero time
+// (SHOPLINE writes null for a time that has not happened, and lenient
+// parsing costs nothing here).
+type flexTime time.Time
+
+func (f *flexTime) UnmarshalJSON(b []byte) error {
+	var s *string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("time %s is not a string", b)
+	}
+	if s == nil || strings.TrimSpace(*s) == "" {
+		*f = flexTime{}
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(*s))
+	if err != nil {
+		return fmt.Errorf("time %q is not RFC 3339", *s)
+	}
+	*f = flexTime(t)
+	return nil
+}
+
+// IsZero reports whether the time was null, absent or "".
+func (f flexTime) IsZero() bool { return time.Time(f).IsZero() }
+
+// utc returns the time in UTC (the zero time stays zero).
+func (f flexTime) utc() time.Time { return firstTime(time.Time(f)) }
