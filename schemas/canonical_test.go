@@ -93,6 +93,53 @@ func TestCanonicalSnipcartExamples(t *testing.T) {
 	checkRecordsValid(t, canonicalOrderSchema, orders)
 }
 
+// TestCanonicalShoplineExamples normalises every SHOPLINE orders/* example
+// (orders/delete as a deletion of the orders/create order and of nothing)
+// and validates each result against the canonical schema.
+func TestCanonicalShoplineExamples(t *testing.T) {
+	t.Parallel()
+	orders := map[string]model.Order{}
+	var created *model.Order
+	for _, et := range catalog.Webhooks() {
+		if et.Provider != catalog.Shopline || !strings.HasPrefix(et.Event, "orders/") {
+			continue
+		}
+		body, _, err := schemas.Example(et)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if et.Event == "orders/delete" {
+			continue
+		}
+		o, err := model.FromShoplineOrder(body, "1610418123456")
+		if err != nil {
+			t.Fatalf("FromShoplineOrder(%s): %v", et.Event, err)
+		}
+		orders[et.Event] = o
+		if et.Event == "orders/create" {
+			created = &o
+		}
+	}
+	et, err := catalog.Webhook(catalog.Shopline, "orders/delete")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _, err := schemas.Example(et)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := model.FromShoplineOrderDeletion(body, "1610418123456", time.Date(2025, 6, 20, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orders["orders/delete of nothing stored"], _ = d.Apply(nil)
+	orders["orders/delete of the created order"], _ = d.Apply(created)
+	if len(orders) != 9 {
+		t.Errorf("%d orders, want one per topic and two deletions", len(orders))
+	}
+	checkRecordsValid(t, canonicalOrderSchema, orders)
+}
+
 // TestCanonicalOrderRefuse starts from a valid canonical order (with a
 // refund and a notification, so every nested object is present) and breaks
 // one thing per case: the schema must refuse it and, where the broken

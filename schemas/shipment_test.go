@@ -92,6 +92,24 @@ func canonicalShipments(t *testing.T) map[string]model.Shipment {
 	if out["snipcart"], err = model.FromSnipcartTracking(body); err != nil {
 		t.Fatal(err)
 	}
+	for _, topic := range []string{"fulfillments/create", "fulfillments/update"} {
+		et, err := catalog.Webhook(catalog.Shopline, topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _, err := schemas.Example(et)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out["shopline "+topic], err = model.FromShoplineFulfillment(body, "1610418123456"); err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		unmarshalEdited(t, string(body), func(m map[string]any) { m["status"] = "cancelled" }, &m)
+		if out["shopline "+topic+" cancelled"], err = model.FromShoplineFulfillment([]byte(mustJSON(t, m)), "1610418123456"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return out
 }
 

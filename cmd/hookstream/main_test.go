@@ -86,10 +86,11 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 		t.Errorf("%d messages stored, want %d (one per catalog event)", got, want)
 	}
 	// The consumers turned the webhooks into canonical events: ShipStation's
-	// fetched from the API sandbox, Snipcart's from the webhook itself.
+	// fetched from the API sandbox, Snipcart's and SHOPLINE's from the
+	// webhook itself.
 	for stream, subjects := range map[string][]string{
-		catalog.StreamOrders:    {"orders.shipstation.upserted", "orders.snipcart.upserted"},
-		catalog.StreamShipments: {"shipments.shipstation.tracking_updated", "shipments.snipcart.tracking_updated"},
+		catalog.StreamOrders:    {"orders.shipstation.upserted", "orders.snipcart.upserted", "orders.shopline.upserted"},
+		catalog.StreamShipments: {"shipments.shipstation.tracking_updated", "shipments.snipcart.tracking_updated", "shipments.shopline.tracking_updated"},
 	} {
 		for _, subject := range subjects {
 			natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, stream, subject) > 0 })

@@ -52,7 +52,8 @@ const (
 	OrderUpserted = "upserted"
 	// ShipmentTrackingUpdated is a shipment with new tracking details.
 	ShipmentTrackingUpdated = "tracking_updated"
-	// ShipmentVoided is a shipment whose label was voided.
+	// ShipmentVoided is a shipment whose label was voided (or whose
+	// fulfillment was cancelled).
 	ShipmentVoided = "voided"
 	// HoldPlaced is a fulfillment order put on hold.
 	HoldPlaced = "hold_placed"
@@ -267,11 +268,12 @@ func buildTable() []EventType {
 			rows = append(rows, canonicalRow(stream, root, provider, e, typ, schema))
 		}
 	}
-	for _, p := range []string{ShipStation, Snipcart} {
+	for _, p := range []string{ShipStation, Snipcart, Shopline} {
 		canonical(StreamOrders, "orders", p, "canonical/order.schema.json", OrderUpserted)
 	}
 	canonical(StreamShipments, "shipments", ShipStation, "canonical/shipment.schema.json", ShipmentTrackingUpdated, ShipmentVoided)
 	canonical(StreamShipments, "shipments", Snipcart, "canonical/shipment.schema.json", ShipmentTrackingUpdated)
+	canonical(StreamShipments, "shipments", Shopline, "canonical/shipment.schema.json", ShipmentTrackingUpdated, ShipmentVoided)
 	canonical(StreamFulfillment, "fulfillment", Shopline, "canonical/fulfillment-hold.schema.json",
 		HoldPlaced, HoldReleased, FulfillmentRejected, HoldOverdue)
 	canonical(StreamFulfillment, "fulfillment", ShipStation, "canonical/fulfillment-hold.schema.json", FulfillmentRejected)

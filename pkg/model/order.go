@@ -4,7 +4,7 @@
 // shape whichever provider the order came from; its JSON form is described
 // by schemas/canonical/order.schema.json.
 //
-// Normalisers (FromSnipcartOrder here, FromShipStation in the service)
+// Normalisers (FromSnipcartOrder, FromShipStation, FromShoplineOrder)
 // return orders that pass [Order.Validate]; errors they return for bad input
 // wrap [ErrInvalid], which a consumer treats as permanent.
 //
@@ -68,7 +68,7 @@ var ErrInvalid = errors.New("model: invalid")
 // Order is the canonical order every provider's order becomes.
 type Order struct {
 	// ID is "<provider>:<external id>": "shipstation:123456789" (orderId),
-	// "snipcart:<order token>". The external id is 1 to 128 characters
+	// "snipcart:<order token>", "shopline:<order id>". The external id is 1 to 128 characters
 	// from [A-Za-z0-9_-], so [Order.Key] is a valid KV key and subject token.
 	ID string `json:"id"`
 	// Provider is one of the Provider constants.
@@ -77,9 +77,10 @@ type Order struct {
 	// in decimal, "live" or "test" for Snipcart, the SHOPLINE shop id.
 	Store string `json:"store"`
 	// Number is the order number people see: ShipStation orderNumber,
-	// Snipcart invoiceNumber.
+	// Snipcart invoiceNumber, SHOPLINE name.
 	Number string `json:"number"`
-	// Status is the normalised order status; RawStatus is the provider's.
+	// Status is the normalised order status; RawStatus is the provider's
+	// ("deleted" for an order the provider deleted, see Order.Deleted).
 	Status    Status `json:"status"`
 	RawStatus string `json:"raw_status"`
 	// PaymentStatus is the normalised payment status; RawPaymentStatus is

@@ -50,7 +50,8 @@ type Shipment struct {
 	//     and fulfillments independently);
 	//   - Snipcart: "snipcart:<order token>": a Snipcart order has one
 	//     tracking number, so its shipment is the order's, and a new number
-	//     replaces the old one.
+	//     replaces the old one;
+	//   - a SHOPLINE fulfillment: "shopline:<fulfillment id>".
 	//
 	// The external id is 1 to 128 characters from [A-Za-z0-9_-], so
 	// [Shipment.Key] is a valid KV key.
@@ -59,7 +60,7 @@ type Shipment struct {
 	Provider string `json:"provider"`
 	// Store is the account: the ShipStation storeID of the webhook's
 	// resource_url (empty when the webhook covers all stores), "live" or
-	// "test" for Snipcart.
+	// "test" for Snipcart, the SHOPLINE shop id.
 	Store string `json:"store"`
 	// OrderID is the canonical id of the order shipped, as in Order.ID:
 	// "shipstation:<orderId>", "snipcart:<order token>".
@@ -96,6 +97,11 @@ type Shipment struct {
 	Items []ShipmentItem `json:"items"`
 	// Source says how the shipment became known.
 	Source Source `json:"source"`
+	// ShipmentStatus is the provider's delivery status of the parcel,
+	// verbatim (SHOPLINE's shipment_status: in_transit, delivered, failure,
+	// …); empty, and absent from the JSON, when the provider reports none
+	// (ShipStation, Snipcart).
+	ShipmentStatus string `json:"shipment_status,omitempty"`
 	// UpdatedAt is the first half of the shipment's Version, UTC. Labels
 	// and fulfillments have no modification time: it is the latest of the
 	// times ShipStation gives (created, ship date, voided). For Snipcart it

@@ -122,6 +122,20 @@ var snipcartPaymentStatuses = map[string]PaymentStatus{
 	"open":         PaymentUnpaid,
 }
 
+// shoplinePaymentStatuses maps SHOPLINE financial_status (the documented
+// values, plus voided, which Shopify-style APIs send for an authorisation
+// cancelled before capture).
+var shoplinePaymentStatuses = map[string]PaymentStatus{
+	"unpaid":             PaymentUnpaid,
+	"pending":            PaymentUnpaid,
+	"partially_paid":     PaymentUnpaid, // not paid in full; RawPaymentStatus says part is
+	"authorized":         PaymentAuthorized,
+	"paid":               PaymentPaid,
+	"partially_refunded": PaymentPartiallyRefunded,
+	"refunded":           PaymentRefunded,
+	"voided":             PaymentFailed,
+}
+
 // ShipStationStatus normalises a ShipStation V1 orderStatus:
 //
 //	awaiting_payment    → pending_payment
@@ -163,6 +177,45 @@ func SnipcartStatus(raw string) Status {
 // refunded (see Order.ApplyRefund).
 func SnipcartPaymentStatus(raw string) PaymentStatus {
 	return lookup(snipcartPaymentStatuses, raw, PaymentUnknown)
+}
+
+// ShoplinePaymentStatus normalises a SHOPLINE financial_status:
+//
+//	unpaid, pending, partially_paid → unpaid
+//	authorized                      → authorized
+//	paid                            → paid
+//	partially_refunded              → partially_refunded
+//	refunded                        → refunded
+//	voided                          → failed
+//	anything else                   → unknown
+func ShoplinePaymentStatus(raw string) PaymentStatus {
+	return lookup(shoplinePaymentStatuses, raw, PaymentUnknown)
+}
+
+// ShoplineStatus normalises a SHOPLINE order. SHOPLINE's status says only
+// open or cancelled, so the rest comes from the other fields, first match
+// wins:
+//
+//	status cancelled, or cancelled_at set                  → cancelled
+//	fulfillment_status fulfilled                           → fulfilled
+//	payment unpaid (unpaid, pending, partially_paid)       → pending_payment
+//	payment authorized, paid, partially_refunded, refunded → awaiting_fulfillment
+//	                                                         (also when partially fulfilled)
+//	anything else                                          → unknown
+func ShoplineStatus(raw string, cancelled bool, fulfillment string, payment PaymentStatus) Status {
+	switch {
+	case cancelled || strings.EqualFold(strings.TrimSpace(raw), "cancelled"):
+		return StatusCancelled
+	case strings.EqualFold(strings.TrimSpace(fulfillment), "fulfilled"):
+		return StatusFulfilled
+	}
+	switch payment {
+	case PaymentUnpaid:
+		return StatusPendingPayment
+	case PaymentAuthorized, PaymentPaid, PaymentPartiallyRefunded, PaymentRefunded:
+		return StatusAwaitingFulfillment
+	}
+	return StatusUnknown
 }
 
 func lookup[S ~string](table map[string]S, raw string, unknown S) S {

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/state"
 )
@@ -44,32 +45,11 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 // (X-Shopline-Shop-Id), else its source, else the body's shop_id.
 func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *runner.Message) error {
 	e := m.Event
-	shop, _ := e.Extensions()["shopid"].(string)
-	if shop == "" {
-		shop, _ = strings.CutPrefix(e.Source(), "/"+catalog.Shopline+"/shops/")
-		if strings.Contains(shop, "/") {
-			shop = ""
-		}
-	}
-	h, err := model.FromShoplineFulfillmentOrder(e.Data(), shop, eventTime(m))
+	h, err := model.FromShoplineFulfillmentOrder(e.Data(), shopline.ShopID(e), consumer.EventTime(m))
 	if err != nil {
 		return runner.Permanent(err)
 	}
 	return s.apply(ctx, e, h)
-}
-
-// eventTime is the webhook's time (for SHOPLINE, fulfillment_order.updated_at
-// or the gateway's receipt), else when JetStream stored it.
-func eventTime(m *runner.Message) time.Time {
-	if t := m.Event.Time(); !t.IsZero() {
-		return t
-	}
-	if m.Msg != nil {
-		if meta, err := m.Msg.Metadata(); err == nil {
-			return meta.Timestamp
-		}
-	}
-	return time.Time{}
 }
 
 // shipStationRejected fetches the fulfillments a FULFILLMENT_REJECTED

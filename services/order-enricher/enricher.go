@@ -3,8 +3,10 @@
 // ITEM_ORDER_NOTIFY it fetches the import batch the webhook's resource_url
 // names from ShipStation's API and publishes one orders.shipstation.upserted
 // per order; a Snipcart order event carries the whole order and is
-// normalised without any API call; Snipcart refunds and notifications
-// attach to the order they name, also when they arrive before it.
+// normalised without any API call, and so is a SHOPLINE orders/* webhook
+// (orders/delete makes the order cancelled, raw status "deleted", for
+// good); Snipcart refunds and notifications attach to the order they name,
+// also when they arrive before it.
 //
 // The latest state of every order is in the KV bucket "orders" (key
 // <provider>.<external id>), changed only through state.Store.Apply, so
@@ -31,6 +33,7 @@ var FilterSubjects = []string{
 	"webhooks.shipstation.order_notify",
 	"webhooks.shipstation.item_order_notify",
 	"webhooks.snipcart.order.>",
+	"webhooks.shopline.orders.>",
 }
 
 // Service is a running order-enricher. Build it with New; Run blocks.

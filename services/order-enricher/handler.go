@@ -22,7 +22,20 @@ var (
 	typeShipStationOrderNotify           = catalog.MustWebhookType(catalog.ShipStation, "ORDER_NOTIFY")
 	typeSnipcartOrderNotificationCreated = catalog.MustWebhookType(catalog.Snipcart, "order.notification.created")
 	typeSnipcartOrderRefundCreated       = catalog.MustWebhookType(catalog.Snipcart, "order.refund.created")
+	typeShoplineOrderDelete              = catalog.MustWebhookType(catalog.Shopline, "orders/delete")
 )
+
+// shoplineOrderTypes are the SHOPLINE orders/* topics whose body is the
+// whole order.
+var shoplineOrderTypes = map[string]bool{
+	catalog.MustWebhookType(catalog.Shopline, "orders/create"):              true,
+	catalog.MustWebhookType(catalog.Shopline, "orders/updated"):             true,
+	catalog.MustWebhookType(catalog.Shopline, "orders/edited"):              true,
+	catalog.MustWebhookType(catalog.Shopline, "orders/paid"):                true,
+	catalog.MustWebhookType(catalog.Shopline, "orders/fulfilled"):           true,
+	catalog.MustWebhookType(catalog.Shopline, "orders/partially_fulfilled"): true,
+	catalog.MustWebhookType(catalog.Shopline, "orders/cancelled"):           true,
+}
 
 // Handle processes one webhook: the runner.Handler of the service. Its error
 // tells the runner what to do (see runner.ClassifyProvider).
@@ -35,6 +48,11 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 		return s.snipcartAttachment(ctx, e, attachRefund)
 	case typeSnipcartOrderNotificationCreated:
 		return s.snipcartAttachment(ctx, e, attachNotification)
+	case typeShoplineOrderDelete:
+		return s.shoplineDeletion(ctx, m)
+	}
+	if shoplineOrderTypes[e.Type()] {
+		return s.shoplineOrder(ctx, e)
 	}
 	if strings.HasPrefix(e.Type(), "com.snipcart.webhook.order.") {
 		return s.snipcartOrder(ctx, e)
@@ -115,8 +133,8 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 			if err != nil {
 				return nil, err
 			}
-			if !next.Version().After(stored.Version()) {
-				return nil, nil // a redelivery, or older than what we have
+			if !next.Version().After(stored.Version()) || stored.Deleted() {
+				return nil, nil // a redelivery, older than what we have, or deleted for good
 			}
 			next.MergeAttachments(stored)
 		}

@@ -1,23 +1,26 @@
 // Package shipmenttracker is hookstream's shipment-tracker: it turns every
 // way a shipment becomes known (a ShipStation label, a fulfillment shipped
 // by a fulfillment provider or marked shipped, a Snipcart tracking-number
-// change) into canonical shipment events on SHIPMENTS, and keeps the
+// change, a SHOPLINE fulfillment) into canonical shipment events on SHIPMENTS, and keeps the
 // current shipments of every order in the KV bucket "shipments".
 //
 // For a ShipStation SHIP_NOTIFY or ITEM_SHIP_NOTIFY it fetches the labels
 // the webhook's resource_url names (GET /shipments, every page); for a
 // FULFILLMENT_SHIPPED, the fulfillments (GET /fulfillments); a Snipcart
-// order.trackingNumber.changed carries the new number and URL itself. Each
+// order.trackingNumber.changed carries the new number and URL itself, and a
+// SHOPLINE fulfillments/create or fulfillments/update the whole fulfillment
+// (its tracking_info_list, shipment_status and line items). Each
 // shipment becomes a model.Shipment (carrier normalised, tracking URL built
 // when the provider gives none) and is published as
 // shipments.<provider>.tracking_updated, or shipments.<provider>.voided
-// when the label is voided or the fulfillment cancelled.
+// when the label is voided or the fulfillment cancelled (SHOPLINE status
+// cancelled).
 //
 // # State
 //
 // The bucket "shipments" holds one key per shipment, <provider>.<external
 // id> (shipstation.<shipmentId>, shipstation.f<fulfillmentId>,
-// snipcart.<order token>), with the latest model.Shipment, and one key per
+// snipcart.<order token>, shopline.<fulfillment id>), with the latest model.Shipment, and one key per
 // order, order.<provider>.<external order id>, with an [OrderIndex] of its
 // shipment ids. Both change only through state.Store.Apply: a shipment is
 // stored only when its version is newer than the stored one (see

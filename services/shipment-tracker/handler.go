@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/state"
 )
@@ -22,6 +23,8 @@ var (
 	typeShipStationItemShipNotify     = catalog.MustWebhookType(catalog.ShipStation, "ITEM_SHIP_NOTIFY")
 	typeShipStationShipNotify         = catalog.MustWebhookType(catalog.ShipStation, "SHIP_NOTIFY")
 	typeSnipcartTrackingNumberChanged = catalog.MustWebhookType(catalog.Snipcart, "order.trackingNumber.changed")
+	typeShoplineFulfillmentCreate     = catalog.MustWebhookType(catalog.Shopline, "fulfillments/create")
+	typeShoplineFulfillmentUpdate     = catalog.MustWebhookType(catalog.Shopline, "fulfillments/update")
 )
 
 // Handle processes one webhook: the runner.Handler of the service. Its error
@@ -35,6 +38,8 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 		return s.shipStationFulfillments(ctx, e)
 	case typeSnipcartTrackingNumberChanged:
 		return s.snipcartTracking(ctx, e)
+	case typeShoplineFulfillmentCreate, typeShoplineFulfillmentUpdate:
+		return s.shoplineFulfillment(ctx, e)
 	}
 	return runner.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
 }
@@ -93,6 +98,17 @@ func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) e
 // change, which carries everything itself.
 func (s *Service) snipcartTracking(ctx context.Context, e *event.Event) error {
 	sh, err := model.FromSnipcartTracking(e.Data())
+	if err != nil {
+		return runner.Permanent(err)
+	}
+	return s.applyAll(ctx, e, []model.Shipment{sh}, nil, 1)
+}
+
+// shoplineFulfillment applies the shipment of a SHOPLINE fulfillments/create
+// or fulfillments/update, which carries everything itself; the shop is the
+// webhook's.
+func (s *Service) shoplineFulfillment(ctx context.Context, e *event.Event) error {
+	sh, err := model.FromShoplineFulfillment(e.Data(), shopline.ShopID(e))
 	if err != nil {
 		return runner.Permanent(err)
 	}

@@ -20,10 +20,12 @@ const indexPrefix = "order."
 // ids of every shipment known for the order, voided ones included (read
 // each shipment's key for its state).
 type OrderIndex struct {
-	// OrderID is the canonical order id, "shipstation:<orderId>".
+	// OrderID is the canonical order id: "shipstation:<orderId>",
+	// "shopline:<order id>".
 	OrderID string `json:"order_id"`
 	// Shipments are shipment ids ("shipstation:<shipmentId>",
-	// "shipstation:f<fulfillmentId>"), sorted, each once.
+	// "shipstation:f<fulfillmentId>", "shopline:<fulfillment id>"), sorted,
+	// each once.
 	Shipments []string `json:"shipments"`
 }
 

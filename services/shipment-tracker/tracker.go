@@ -20,6 +20,7 @@ var FilterSubjects = []string{
 	"webhooks.shipstation.item_ship_notify",
 	"webhooks.shipstation.fulfillment_shipped",
 	"webhooks.snipcart.order.tracking_number.changed",
+	"webhooks.shopline.fulfillments.>",
 }
 
 // Service is a running shipment-tracker. Build it with New; Run blocks.
