@@ -115,7 +115,7 @@ func (e Event) Hold() (model.FulfillmentHold, error) {
 
 func (e Event) decodeData(kind string, v any) error {
 	if got := e.Kind(); got != kind {
-		return fmt.Errorf("%w: %s is a %s event, not a %s event", ErrWrongKind, e.ID, e.Type, kind)
+		return fmt.Errorf("%w: %s is of type %s, not %s%s.*", ErrWrongKind, e.ID, e.Type, catalog.TypePrefix, kind)
 	}
 	if err := json.Unmarshal(e.Data, v); err != nil {
 		return fmt.Errorf("subscribe: %s: data is not a canonical %s: %w", e.ID, kind, err)
