@@ -3,11 +3,13 @@ package subscribe_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/model"
@@ -116,5 +118,41 @@ func TestTypedHandlersRefuseOtherKinds(t *testing.T) {
 	err := h(context.Background(), subscribe.Event{Type: "dev.hookstream.shipment.voided", Data: []byte(`{"id":"shipstation:9"}`)})
 	if err != nil || !called {
 		t.Errorf("a shipment event: %v, called %v", err, called)
+	}
+}
+
+// Decode reads a message fetched from a consumer of your own, with its
+// stream sequence and delivery count.
+func TestDecodeFetchedMessage(t *testing.T) {
+	e := newEnv(t)
+	t0 := time.Date(2026, 11, 22, 19, 0, 0, 0, time.UTC)
+	e.putOrder(t, nil, order(catalog.Snipcart, "tok-1", "SNIP-1", t0))
+	e.putOrder(t, nil, order(catalog.Snipcart, "tok-1", "SNIP-1b", t0.Add(time.Second)))
+	ctx := context.Background()
+	cons, err := e.js.CreateConsumer(ctx, catalog.StreamOrders, jetstream.ConsumerConfig{AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(2, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var numbers []string
+	for msg := range batch.Messages() {
+		ev, err := subscribe.Decode(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := ev.Order()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.StreamSeq != ev.EntityVersion || ev.Attempt != 1 || ev.EntityID != "snipcart:tok-1" {
+			t.Errorf("decoded %+v", ev)
+		}
+		numbers = append(numbers, o.Number)
+	}
+	if !slices.Equal(numbers, []string{"SNIP-1", "SNIP-1b"}) {
+		t.Errorf("orders %v, want SNIP-1 then SNIP-1b", numbers)
 	}
 }
