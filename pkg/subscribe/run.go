@@ -97,8 +97,11 @@ var canonicalStreams = func() map[string]string {
 // Run runs h on the durable consumer cfg describes until ctx is cancelled,
 // then drains (waits up to Consumer.DrainTimeout for running handlers). It
 // creates the consumer, or updates it to cfg, and the DLQ stream when it is
-// missing; it waits while JetStream is unavailable and returns at once for
-// a configuration the server refuses. It returns nil after a clean drain.
+// missing; it waits while JetStream or the stream is unavailable (a
+// subscriber may start before hookstream) and returns at once for a
+// configuration the server refuses. It returns nil after a clean drain and
+// an error wrapping runner.ErrDrainTimeout when handlers had to be
+// cancelled.
 //
 // Every message is decoded with Decode before h sees it; one that is not a
 // canonical event is copied to the DLQ (dlq.<Durable>.<subject>) and
