@@ -30,7 +30,13 @@ type env struct {
 
 func newEnv(t *testing.T) env {
 	t.Helper()
-	srv := natstest.Run(t)
+	return provision(t, natstest.Run(t))
+}
+
+// provision creates the canonical streams and the state buckets on srv,
+// as hookstream's services do at start-up.
+func provision(t *testing.T, srv *natstest.Server) env {
+	t.Helper()
 	js := srv.JetStream()
 	ctx := context.Background()
 	if err := streams.Ensure(ctx, js, streams.Orders(streams.Options{}), streams.Shipments(streams.Options{}), streams.Fulfillment(streams.Options{})); err != nil {

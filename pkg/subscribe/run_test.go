@@ -50,8 +50,12 @@ func TestRunDeliversTypedOrders(t *testing.T) {
 		t.Errorf("consumer config: ack %v, filters %v", info.Config.AckPolicy, info.Config.FilterSubjects)
 	}
 	et, _ := catalog.Canonical("orders", catalog.ShipStation, catalog.OrderUpserted)
+	// Handlers run concurrently, so the calls may come in any order; in
+	// stream order an entity's versions increase.
+	all := got.get()
+	slices.SortFunc(all, func(a, b orderEvent) int { return int(a.e.StreamSeq) - int(b.e.StreamSeq) })
 	var versions []uint64
-	for _, g := range got.get() {
+	for _, g := range all {
 		ev := g.e
 		if ev.EntityID != g.o.ID || ev.Type != "dev.hookstream.order.upserted" || ev.Kind() != subscribe.KindOrder ||
 			ev.Name != catalog.OrderUpserted || ev.Provider != g.o.Provider || ev.DataSchema != et.DataSchema() ||
@@ -230,4 +234,18 @@ func TestRunRefusesBadConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A subscriber started before hookstream has created its streams waits for
+// them, then receives the events.
+func TestRunWaitsForTheStream(t *testing.T) {
+	srv := natstest.Run(t)
+	var got received[string]
+	run(t, srv.JetStream(), subscribe.Config{Durable: "early-test", FilterSubjects: []string{"orders.>"}}, func(_ context.Context, ev subscribe.Event) error {
+		got.add(ev.ID)
+		return nil
+	})
+	e := provision(t, srv)
+	e.putOrder(t, nil, order(catalog.ShipStation, "7", "N-7", time.Date(2026, 11, 22, 19, 0, 0, 0, time.UTC)))
+	natstest.Eventually(t, "the order", func() bool { return slices.Equal(got.get(), []string{"shipstation:7@1"}) })
 }
