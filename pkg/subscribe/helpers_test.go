@@ -22,7 +22,6 @@ import (
 // env is a real JetStream server with the canonical streams, and the
 // state stores hookstream's services publish canonical events through.
 type env struct {
-	srv    *natstest.Server
 	js     jetstream.JetStream
 	orders *state.Store
 	holds  *state.Store
@@ -37,7 +36,12 @@ func newEnv(t *testing.T) env {
 // as hookstream's services do at start-up.
 func provision(t *testing.T, srv *natstest.Server) env {
 	t.Helper()
-	js := srv.JetStream()
+	return provisionJS(t, srv.JetStream())
+}
+
+// provisionJS is provision through js.
+func provisionJS(t *testing.T, js jetstream.JetStream) env {
+	t.Helper()
 	ctx := context.Background()
 	if err := streams.Ensure(ctx, js, streams.Orders(streams.Options{}), streams.Shipments(streams.Options{}), streams.Fulfillment(streams.Options{})); err != nil {
 		t.Fatal(err)
@@ -50,7 +54,6 @@ func provision(t *testing.T, srv *natstest.Server) env {
 		return kv
 	}
 	return env{
-		srv:    srv,
 		js:     js,
 		orders: state.New(js, bucket(state.BucketOrders), state.Kind{Root: "orders", Stream: catalog.StreamOrders, Source: "/test/order-enricher"}),
 		holds:  state.New(js, bucket(state.BucketHolds), state.Kind{Root: "fulfillment", Stream: catalog.StreamFulfillment, Source: "/test/fulfillment-holds"}),
