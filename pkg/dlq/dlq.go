@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/streams"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -221,6 +222,10 @@ type Redriver interface {
 	Consumer(ctx context.Context, stream, consumer string) (jetstream.Consumer, error)
 }
 
+// ErrCanonicalEntry is returned by [Redrive] for the dead letter of a
+// canonical event (a subscriber's consumer gave up on it).
+var ErrCanonicalEntry = errors.New("dlq: a canonical event's dead letter is not redriven")
+
 // ErrForgedEntry is returned by [Redrive] for an entry whose headers do not
 // agree with where it is stored: its Hookstream-Dlq-Subject is not the
 // subject it was stored under less the dlq.<consumer>. prefix, or not a
@@ -323,6 +328,12 @@ func Redrive(ctx context.Context, js Redriver, seq uint64) error {
 // checkOrigin refuses an entry whose original subject is not the one it
 // is stored under, or that its consumer does not read.
 func checkOrigin(ctx context.Context, js Redriver, e Entry) error {
+	if et, ok := catalog.BySubject(e.OriginalSubject); ok && et.Canonical() {
+		// A subscriber's dead letter: published again it would reach every
+		// subscriber of the shared stream, not the one that failed.
+		return fmt.Errorf("%w: %s is a canonical event; a subscriber's dead letter is not redriven onto the shared stream (handle the entry, or read %s again from stream sequence %d with a consumer of your own)",
+			ErrCanonicalEntry, e.OriginalSubject, e.OriginalStream, e.OriginalSeq)
+	}
 	if e.Subject != Subject(e.Consumer, e.OriginalSubject) || !ValidToken(e.Consumer) || e.OriginalStream == "" {
 		return fmt.Errorf("%w: stored on %s, says consumer %q, stream %q, subject %q",
 			ErrForgedEntry, e.Subject, e.Consumer, e.OriginalStream, e.OriginalSubject)

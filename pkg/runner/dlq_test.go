@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/runner"
@@ -201,5 +202,41 @@ func TestRedriveRefusesForgedEntry(t *testing.T) {
 	}
 	if info, err := orders.Info(ctx); err != nil || info.State.Msgs != 0 {
 		t.Errorf("ORDERS after forged redrives: %+v, %v", info.State, err)
+	}
+}
+
+// A subscriber's dead letter of a canonical event is not published again
+// onto the shared stream, where every subscriber would get it a second
+// time: Redrive refuses it and keeps the entry.
+func TestRedriveRefusesCanonicalEvents(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	ctx := context.Background()
+	if err := streams.Ensure(ctx, js, streams.Orders(streams.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig("subscriber-app")
+	cfg.Stream, cfg.FilterSubjects = "ORDERS", []string{"orders.>"}
+	startRunner(t, js, cfg, func(context.Context, *runner.Message) error {
+		return runner.Permanent(errors.New("this subscriber cannot use it"))
+	}, nil)
+	m, err := ce.ToMsg("orders.shipstation.upserted.123456789", testEvent("shipstation:123456789@1", []byte(`{}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	var entries []dlq.Entry
+	natstest.Eventually(t, "the dead letter", func() bool { entries = listDLQ(t, js, "subscriber-app"); return len(entries) == 1 })
+	if err := dlq.Redrive(ctx, js, entries[0].Seq); !errors.Is(err, dlq.ErrCanonicalEntry) {
+		t.Fatalf("Redrive = %v, want ErrCanonicalEntry", err)
+	}
+	if got := listDLQ(t, js, "subscriber-app"); len(got) != 1 {
+		t.Errorf("the entry is gone after a refused redrive: %d entries", len(got))
+	}
+	orders, _ := js.Stream(ctx, "ORDERS")
+	if info, err := orders.Info(ctx); err != nil || info.State.Msgs != 1 {
+		t.Errorf("ORDERS after the refused redrive: %+v, %v", info.State, err)
 	}
 }

@@ -69,7 +69,10 @@ func startRunner(t *testing.T, js jetstream.JetStream, cfg runner.Config, h runn
 		rr.err = r.Run(ctx)
 	}()
 	t.Cleanup(func() { rr.stop(t) })
-	waitConsumer(t, js, cfg.Durable)
+	natstest.Eventually(t, "consumer "+cfg.Durable, func() bool {
+		_, err := js.Consumer(context.Background(), cfg.Stream, cfg.Durable)
+		return err == nil
+	})
 	return rr
 }
 

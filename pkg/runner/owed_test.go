@@ -89,7 +89,9 @@ func TestOwedMessageIsCopiedAtTheNextStart(t *testing.T) {
 	t.Parallel()
 	_, js := startJetStream(t)
 	free := fullDLQ(t, js)
-	fail := func(context.Context, *runner.Message) error { return runner.Permanent(errors.New("cannot be processed")) }
+	fail := func(context.Context, *runner.Message) error {
+		return runner.Permanent(errors.New("cannot be processed"))
+	}
 	first := startRunner(t, js, lastDeliveryConfig("owing"), fail, nil)
 	publishEvent(t, js, "webhooks.example.order_notify", "evt-owed", []byte(`{}`))
 	natstest.Eventually(t, "the message recorded as owed", func() bool { return len(owed(t, js, "owing")) == 1 })

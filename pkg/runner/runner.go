@@ -361,9 +361,9 @@ func (r *Runner) trySetup(ctx context.Context) (jetstream.Consumer, jetstream.St
 	if err := r.ensureDLQ(ctx); err != nil {
 		return nil, nil, err
 	}
-	owed, err := r.js.CreateOrUpdateKeyValue(ctx, dlq.OwedBucketConfig(r.cfg.DLQ.Replicas))
+	owed, err := r.owedBucket(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("runner: bucket %s: %w", dlq.OwedBucket, err)
+		return nil, nil, err
 	}
 	r.owed = owed
 	stream, err := r.js.Stream(ctx, r.cfg.Stream)
@@ -375,6 +375,22 @@ func (r *Runner) trySetup(ctx context.Context) (jetstream.Consumer, jetstream.St
 		return nil, nil, fmt.Errorf("runner: create or update consumer %s on %s: %w", r.cfg.Durable, r.cfg.Stream, err)
 	}
 	return cons, stream, nil
+}
+
+// owedBucket binds dlq.OwedBucket, creating it when it is missing (a
+// subscriber may bind it without the right to create or change it).
+func (r *Runner) owedBucket(ctx context.Context) (jetstream.KeyValue, error) {
+	kv, err := r.js.KeyValue(ctx, dlq.OwedBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = r.js.CreateKeyValue(ctx, dlq.OwedBucketConfig(r.cfg.DLQ.Replicas))
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = r.js.KeyValue(ctx, dlq.OwedBucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("runner: bucket %s: %w", dlq.OwedBucket, err)
+	}
+	return kv, nil
 }
 
 // ensureDLQ creates the DLQ stream when it is missing, and leaves an

@@ -34,6 +34,12 @@ func subscriberPermissions(stream, durable string) *server.Permissions {
 			"$JS.ACK." + stream + "." + durable + ".>",                 // ack, nak, term, in progress
 			"$JS.API.STREAM.MSG.GET." + stream,                         // the advisory listener's DLQ copy
 			"dlq." + durable + ".>",                                    // dead letters
+			"$JS.API.STREAM.INFO.KV_dlq_owed",                          // bind the owed bucket (hookstream's services create it)
+			"$JS.API.CONSUMER.CREATE.KV_dlq_owed.>",                    // list what durable owes the DLQ, at start-up
+			"$JS.API.CONSUMER.DELETE.KV_dlq_owed.>",                    // and stop listing
+			"$JS.FC.KV_dlq_owed.>",                                     // the listing's flow control
+			"$JS.API.DIRECT.GET.KV_dlq_owed.>",                         // read an owed record
+			"$KV.dlq_owed." + durable + ".>",                           // record a copy that failed on the last delivery
 		}},
 		Subscribe: &server.SubjectPermission{Allow: []string{
 			"_INBOX_subscriber.>",
@@ -78,6 +84,9 @@ func TestRunAsLeastPrivilegeSubscriber(t *testing.T) {
 	admin := connect("admin", "admin")
 	e := provisionJS(t, admin)
 	if _, err := admin.CreateStream(context.Background(), dlq.Stream(streams.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateKeyValue(context.Background(), dlq.OwedBucketConfig(1)); err != nil {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2026, 11, 22, 19, 0, 0, 0, time.UTC)

@@ -19,6 +19,10 @@ import (
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/schemas"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // publishModes are the gateway's ways to publish: group commit with
@@ -595,10 +599,14 @@ func TestV2UnknownKeyID(t *testing.T) {
 // now call the token used: the replicas share the tokens they validated.
 // When that memory cannot be read, the answer is 503, never a guess.
 func TestSnipcartResendAfter503OnAnotherReplica(t *testing.T) {
-	h := newHarness(t, nil)
+	core, logs := observer.New(zap.InfoLevel)
+	h := newHarnessLogging(t, nil, zap.New(zapcore.NewTee(core, zaptest.NewLogger(t).Core())))
 	other := h.replica()
 	ctx := context.Background()
 	et, body, headers := exampleOf(t, "snipcart", "order.completed")
+	// Each gateway applies the stream definition once more when it starts
+	// serving; wait for both, or one would undo the limit set below.
+	natstest.Eventually(t, "both gateways provisioned", func() bool { return logs.FilterMessage("stream ready").Len() == 2 })
 
 	setMaxMsgs := func(n int64) {
 		t.Helper()
