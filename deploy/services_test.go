@@ -54,8 +54,10 @@ func connectAs(t *testing.T, url, user, password string) (*nats.Conn, <-chan err
 			default:
 			}
 		})}
-	if user == subscriberUser {
-		opts = append(opts, nats.CustomInboxPrefix(subscriberInbox))
+	if user != "admin" {
+		// Each user's replies come on its own prefix (accounts.conf; the
+		// services' default NATS_INBOX_PREFIX).
+		opts = append(opts, nats.CustomInboxPrefix("_INBOX_"+user))
 	}
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
@@ -446,6 +448,12 @@ func refusals() []refusal {
 		refusePublish("gateway", "dlq.order-enricher.x"),
 		refusePublish("gateway", "$KV.orders.x"),
 		refuseSubscribe("gateway", "webhooks.>"),
+		// Each user reads its own replies only: PubAcks, fetched messages
+		// and API answers of the others travel on their prefixes.
+		refuseSubscribe("gateway", "_INBOX_order-enricher.>"),
+		refuseSubscribe("order-enricher", "_INBOX_gateway.>"),
+		refuseSubscribe("shipment-tracker", "_INBOX.>"),
+		refuseSubscribe("fulfillment-holds", "_INBOX_subscriber.>"),
 		refuseDeleteStream("gateway", "WEBHOOKS"),
 		refusePurge("gateway", "WEBHOOKS"),
 		refuseConsumer("gateway", "WEBHOOKS", "gateway"),

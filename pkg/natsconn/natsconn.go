@@ -26,6 +26,11 @@ type Config struct {
 	// User and Password authenticate with user/password instead
 	// (NATS_USER, NATS_PASSWORD[_FILE], optional).
 	User, Password string
+	// InboxPrefix is the prefix of the connection's reply subjects
+	// (NATS_INBOX_PREFIX). Default: "_INBOX_<NATS_USER>" when NATS_USER is
+	// set, so that each service user may subscribe to its own replies only
+	// (deploy/nats/accounts.conf); else NATS' "_INBOX".
+	InboxPrefix string
 }
 
 // LoadConfig reads the NATS connection variables.
@@ -39,13 +44,21 @@ func LoadConfig(l *envconf.Loader) Config {
 	if c.CredsFile != "" && c.User != "" {
 		l.Fail("NATS_CREDS", "set either NATS_CREDS or NATS_USER, not both")
 	}
+	prefix := ""
+	if c.User != "" {
+		prefix = "_INBOX_" + c.User
+	}
+	c.InboxPrefix = l.String("NATS_INBOX_PREFIX", prefix)
+	if strings.ContainsAny(c.InboxPrefix, "*> \t\r\n") || strings.HasPrefix(c.InboxPrefix, ".") || strings.HasSuffix(c.InboxPrefix, ".") {
+		l.Fail("NATS_INBOX_PREFIX", "must be subject tokens without wildcards or spaces")
+	}
 	return c
 }
 
 // String renders the connection settings with the password redacted.
 func (c Config) String() string {
-	return fmt.Sprintf("NATS_URL=%s NATS_CREDS=%s NATS_USER=%s NATS_PASSWORD=%s",
-		RedactURL(c.URL), c.CredsFile, c.User, envconf.Redact(c.Password))
+	return fmt.Sprintf("NATS_URL=%s NATS_CREDS=%s NATS_USER=%s NATS_PASSWORD=%s NATS_INBOX_PREFIX=%s",
+		RedactURL(c.URL), c.CredsFile, c.User, envconf.Redact(c.Password), c.InboxPrefix)
 }
 
 // AuthOptions are the options that authenticate as the configured user:
@@ -78,6 +91,9 @@ func Connect(cfg Config, name string, log *zap.Logger, extra ...nats.Option) (*n
 		}),
 	}
 	opts = append(opts, cfg.AuthOptions()...)
+	if cfg.InboxPrefix != "" {
+		opts = append(opts, nats.CustomInboxPrefix(cfg.InboxPrefix))
+	}
 	nc, err := nats.Connect(cfg.URL, append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("natsconn: connect to %s: %w", RedactURL(cfg.URL), err)
