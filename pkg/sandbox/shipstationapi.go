@@ -90,10 +90,12 @@ type ShipStationAPI struct {
 	sizes     [ssCollections]map[string]int
 	failLeft  int
 	failCode  int
+	failPage  map[string]int // page number → requests for it still to fail (503)
 	zeroPages bool
 	voidOneIn int // shipments: one label in voidOneIn is voided; 0 never
 	requests  int
 	byPath    map[string]int
+	byPage    map[string]int // requests by page parameter
 }
 
 // ssKeyState is a key's secret, whether it is revoked, and its window.
@@ -203,6 +205,25 @@ func (s *ShipStationAPI) FailNext(n int, status int) {
 	s.failLeft, s.failCode = max(n, 0), status
 }
 
+// FailPage makes the next n requests for page number page (of any
+// collection) fail with 503, as a ShipStation that gives out in the middle
+// of a long import batch. n <= 0 cancels.
+func (s *ShipStationAPI) FailPage(page, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failPage == nil {
+		s.failPage = map[string]int{}
+	}
+	s.failPage[strconv.Itoa(page)] = max(n, 0)
+}
+
+// PageRequests returns how many requests named page number page.
+func (s *ShipStationAPI) PageRequests(page int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byPage[strconv.Itoa(page)]
+}
+
 // Revoke makes key answer 401 from now on, as when it is deleted in
 // ShipStation's settings.
 func (s *ShipStationAPI) Revoke(key string) {
@@ -249,6 +270,19 @@ func (s *ShipStationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	key := s.authenticLocked(r)
+	pageParam := r.URL.Query().Get("page")
+	if s.byPage == nil {
+		s.byPage = map[string]int{}
+	}
+	if len(s.byPage) < 1000 || s.byPage[pageParam] > 0 { // bounded: pages are caller-chosen
+		s.byPage[pageParam]++
+	}
+	if s.failPage[pageParam] > 0 {
+		s.failPage[pageParam]--
+		s.mu.Unlock()
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"message": "Service Unavailable"})
+		return
+	}
 	if s.failLeft > 0 {
 		s.failLeft--
 		code := s.failCode

@@ -12,6 +12,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/state"
@@ -53,32 +54,41 @@ func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *runner.Messag
 }
 
 // shipStationRejected fetches the fulfillments a FULFILLMENT_REJECTED
-// webhook names and applies each as a rejected record. One bad
-// fulfillment does not hold up the others: they are applied, and the
-// message goes to the DLQ naming the bad ones.
+// webhook names, page by page (resuming where an earlier delivery stopped,
+// see consumer.Frame.ResumePages), and applies each as a rejected record.
+// One bad fulfillment does not hold up the others: they are applied, and
+// the message goes to the DLQ naming the bad ones.
 func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error {
 	client, resourceURL, store, err := s.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
-	fulfillments, stats, err := client.ListFulfillments(ctx, resourceURL)
-	if err != nil {
-		return runner.ClassifyProvider(err)
-	}
-	s.Log().Debug("fetched rejected fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
 	var bad []string
-	for _, f := range fulfillments {
-		h, err := model.FromShipStationRejection(f, store, e.Time())
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("%d: %v", f.FulfillmentID, err))
-			continue
-		}
-		if err := s.apply(ctx, e, h); err != nil {
-			return err
-		}
+	total := 0
+	err = s.ResumePages(ctx, e, func(from int, done func(int)) error {
+		stats, err := client.FulfillmentPages(ctx, resourceURL, from, func(page int, fulfillments []shipstation.Fulfillment) error {
+			total += len(fulfillments)
+			for _, f := range fulfillments {
+				h, err := model.FromShipStationRejection(f, store, e.Time())
+				if err != nil {
+					bad = append(bad, fmt.Sprintf("%d: %v", f.FulfillmentID, err))
+					continue
+				}
+				if err := s.apply(ctx, e, h); err != nil {
+					return err
+				}
+			}
+			done(page)
+			return nil
+		})
+		s.Log().Debug("fetched rejected fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", total), zap.Int("requests", stats.Requests))
+		return runner.ClassifyProvider(err)
+	})
+	if err != nil {
+		return err
 	}
 	if len(bad) > 0 {
-		return runner.Permanent(fmt.Errorf("%d of %d fulfillments could not be normalised: %s", len(bad), len(fulfillments), strings.Join(bad, "; ")))
+		return runner.Permanent(fmt.Errorf("%d of %d fulfillments could not be normalised: %s", len(bad), total, strings.Join(bad, "; ")))
 	}
 	return nil
 }

@@ -291,3 +291,31 @@ func TestPublishedOrdersValidate(t *testing.T) {
 		}
 	}
 }
+
+// An import batch that cannot be read in one delivery (here ShipStation
+// gives out at page 2) is finished by the next delivery from where the
+// first stopped: page 1 is fetched once, not again on every redelivery,
+// and every order arrives once.
+func TestLargeBatchResumesWhereTheLastDeliveryStopped(t *testing.T) {
+	h := newHarness(t, nil)
+	h.api.FailPage(2, 1)
+	h.start()
+	h.orderNotify("batch-1201-resumed", 1201) // 3 pages of 500
+	natstest.Eventually(t, "1,201 orders", func() bool { return h.published(shipstationUpserted) >= 1201 })
+	h.settled()
+	if n := h.published(shipstationUpserted); n != 1201 || len(h.dlq()) != 0 {
+		t.Errorf("%d events, %d DLQ entries; want 1201 and none", n, len(h.dlq()))
+	}
+	if p1, p2, p3 := h.api.PageRequests(1), h.api.PageRequests(2), h.api.PageRequests(3); p1 != 1 || p2 != 2 || p3 != 1 {
+		t.Errorf("page requests 1: %d, 2: %d, 3: %d; want 1, 2 (one failed), 1", p1, p2, p3)
+	}
+	keys, err := h.Bucket(state.BucketOrders).Keys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k, "paging.") {
+			t.Errorf("paging progress %s is still stored after the batch was finished", k)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/state"
 )
@@ -61,31 +62,41 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 }
 
 // shipStationBatch fetches the orders of a ShipStation import batch and
-// upserts each one. One bad order does not hold up the others: they are
-// applied, and the message goes to the DLQ naming the bad ones.
+// upserts each one, page by page: a batch too large for one delivery is
+// finished by the next ones (consumer.Frame.ResumePages). One bad order
+// does not hold up the others: they are applied, and the message goes to
+// the DLQ naming the bad ones.
 func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
 	client, resourceURL, _, err := s.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
-	orders, stats, err := client.ListOrders(ctx, resourceURL)
-	if err != nil {
-		return runner.ClassifyProvider(err)
-	}
-	s.Log().Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", len(orders)), zap.Int("requests", stats.Requests))
 	var bad []string
-	for _, o := range orders {
-		order, err := model.FromShipStation(o)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("%d: %v", o.OrderID, err))
-			continue
-		}
-		if err := s.upsert(ctx, e, order); err != nil {
-			return err
-		}
+	fetched := 0
+	err = s.ResumePages(ctx, e, func(from int, done func(int)) error {
+		stats, err := client.OrderPages(ctx, resourceURL, from, func(page int, orders []shipstation.Order) error {
+			fetched += len(orders)
+			for _, o := range orders {
+				order, err := model.FromShipStation(o)
+				if err != nil {
+					bad = append(bad, fmt.Sprintf("%d: %v", o.OrderID, err))
+					continue
+				}
+				if err := s.upsert(ctx, e, order); err != nil {
+					return err
+				}
+			}
+			done(page)
+			return nil
+		})
+		s.Log().Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", fetched), zap.Int("requests", stats.Requests))
+		return runner.ClassifyProvider(err)
+	})
+	if err != nil {
+		return err
 	}
 	if len(bad) > 0 {
-		return runner.Permanent(fmt.Errorf("%d of %d orders could not be normalised: %s", len(bad), len(orders), strings.Join(bad, "; ")))
+		return runner.Permanent(fmt.Errorf("%d of %d orders could not be normalised: %s", len(bad), fetched, strings.Join(bad, "; ")))
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/state"
@@ -47,51 +48,69 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 // shipStationLabels fetches the labels of a SHIP_NOTIFY or ITEM_SHIP_NOTIFY
 // and applies each one.
 func (s *Service) shipStationLabels(ctx context.Context, e *event.Event) error {
-	client, resourceURL, storeID, err := s.ShipStationResource(e)
-	if err != nil {
-		return err
-	}
-	labels, stats, err := client.ListShipments(ctx, resourceURL)
-	if err != nil {
-		return runner.ClassifyProvider(err)
-	}
-	s.Log().Debug("fetched shipments", zap.String("event_id", e.ID()), zap.Int("shipments", len(labels)), zap.Int("requests", stats.Requests))
-	shipments := make([]model.Shipment, 0, len(labels))
-	var bad []string
-	for _, l := range labels {
+	return shipStationPages(ctx, s, e, (*shipstation.Client).ShipmentPages, func(l shipstation.Shipment, storeID string) (model.Shipment, error) {
 		sh, err := model.FromShipStationShipment(l, storeID)
 		if err != nil {
-			bad = append(bad, fmt.Sprintf("shipment %d: %v", l.ShipmentID, err))
-			continue
+			return sh, fmt.Errorf("shipment %d: %w", l.ShipmentID, err)
 		}
-		shipments = append(shipments, sh)
-	}
-	return s.applyAll(ctx, e, shipments, bad, len(labels))
+		return sh, nil
+	})
 }
 
 // shipStationFulfillments fetches the fulfillments of a FULFILLMENT_SHIPPED
 // and applies each one.
 func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) error {
+	return shipStationPages(ctx, s, e, (*shipstation.Client).FulfillmentPages, func(f shipstation.Fulfillment, storeID string) (model.Shipment, error) {
+		sh, err := model.FromShipStationFulfillment(f, storeID)
+		if err != nil {
+			return sh, fmt.Errorf("fulfillment %d: %w", f.FulfillmentID, err)
+		}
+		return sh, nil
+	})
+}
+
+// shipStationPages fetches the records of a ShipStation webhook's resource
+// page by page (resuming where an earlier delivery stopped, see
+// consumer.Frame.ResumePages), normalises each and applies every page. One
+// bad record does not hold up the others: they are applied, and the
+// message goes to the DLQ naming the bad ones.
+func shipStationPages[T any](ctx context.Context, s *Service, e *event.Event,
+	pages func(*shipstation.Client, context.Context, string, int, func(int, []T) error) (shipstation.Stats, error),
+	normalise func(record T, storeID string) (model.Shipment, error)) error {
 	client, resourceURL, storeID, err := s.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
-	fulfillments, stats, err := client.ListFulfillments(ctx, resourceURL)
-	if err != nil {
-		return runner.ClassifyProvider(err)
-	}
-	s.Log().Debug("fetched fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", len(fulfillments)), zap.Int("requests", stats.Requests))
-	shipments := make([]model.Shipment, 0, len(fulfillments))
 	var bad []string
-	for _, f := range fulfillments {
-		sh, err := model.FromShipStationFulfillment(f, storeID)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("fulfillment %d: %v", f.FulfillmentID, err))
-			continue
-		}
-		shipments = append(shipments, sh)
+	total := 0
+	err = s.ResumePages(ctx, e, func(from int, done func(int)) error {
+		stats, err := pages(client, ctx, resourceURL, from, func(page int, records []T) error {
+			total += len(records)
+			shipments := make([]model.Shipment, 0, len(records))
+			for _, r := range records {
+				sh, err := normalise(r, storeID)
+				if err != nil {
+					bad = append(bad, err.Error())
+					continue
+				}
+				shipments = append(shipments, sh)
+			}
+			if err := s.applyAll(ctx, e, shipments); err != nil {
+				return err
+			}
+			done(page)
+			return nil
+		})
+		s.Log().Debug("fetched ShipStation records", zap.String("event_id", e.ID()), zap.Int("records", total), zap.Int("requests", stats.Requests))
+		return runner.ClassifyProvider(err)
+	})
+	if err != nil {
+		return err
 	}
-	return s.applyAll(ctx, e, shipments, bad, len(fulfillments))
+	if len(bad) > 0 {
+		return runner.Permanent(fmt.Errorf("%d of %d records could not be normalised: %s", len(bad), total, strings.Join(bad, "; ")))
+	}
+	return nil
 }
 
 // snipcartTracking applies the shipment of a Snipcart tracking-number
@@ -101,7 +120,7 @@ func (s *Service) snipcartTracking(ctx context.Context, e *event.Event) error {
 	if err != nil {
 		return runner.Permanent(err)
 	}
-	return s.applyAll(ctx, e, []model.Shipment{sh}, nil, 1)
+	return s.applyAll(ctx, e, []model.Shipment{sh})
 }
 
 // shoplineFulfillment applies the shipment of a SHOPLINE fulfillments/create
@@ -112,15 +131,13 @@ func (s *Service) shoplineFulfillment(ctx context.Context, e *event.Event) error
 	if err != nil {
 		return runner.Permanent(err)
 	}
-	return s.applyAll(ctx, e, []model.Shipment{sh}, nil, 1)
+	return s.applyAll(ctx, e, []model.Shipment{sh})
 }
 
 // applyAll applies every shipment, then adds them to their orders'
-// indexes. One bad record does not hold up the others: they are applied,
-// and the message goes to the DLQ naming the bad ones. The indexes are
-// written after the shipments, and on every delivery, so that a crash in
-// between is repaired by the redelivery.
-func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []model.Shipment, bad []string, total int) error {
+// indexes. The indexes are written after the shipments, and on every
+// delivery, so that a crash in between is repaired by the redelivery.
+func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []model.Shipment) error {
 	byOrder := map[string][]string{}
 	var orders []string
 	for _, sh := range shipments {
@@ -136,9 +153,6 @@ func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []
 		if err := s.index(ctx, orderID, byOrder[orderID]); err != nil {
 			return err
 		}
-	}
-	if len(bad) > 0 {
-		return runner.Permanent(fmt.Errorf("%d of %d records could not be normalised: %s", len(bad), total, strings.Join(bad, "; ")))
 	}
 	return nil
 }

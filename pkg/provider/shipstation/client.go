@@ -273,13 +273,46 @@ func (c *Client) ListFulfillments(ctx context.Context, resourceURL string) ([]Fu
 	return list[Fulfillment](ctx, c, resourceURL, "/fulfillments", "fulfillments")
 }
 
-// list checks resourceURL and pages through it until a page is shorter than
-// the page size. ShipStation's "pages" is not trusted (its own examples say
-// pages:0 with total:2), nor is "total".
+// OrderPages is ListOrders page by page, from page from (1 for all): each
+// is called with every page as it arrives, and an error from each stops the
+// paging. A resource that needs more pages than one handler run can fetch
+// (the rate limit, the handler's deadline) is finished over several runs
+// this way, resuming after the last page handled.
+func (c *Client) OrderPages(ctx context.Context, resourceURL string, from int, each func(page int, orders []Order) error) (Stats, error) {
+	return pages(ctx, c, resourceURL, "/orders", "orders", from, each)
+}
+
+// ShipmentPages is ListShipments page by page; see OrderPages.
+func (c *Client) ShipmentPages(ctx context.Context, resourceURL string, from int, each func(page int, shipments []Shipment) error) (Stats, error) {
+	return pages(ctx, c, resourceURL, "/shipments", "shipments", from, each)
+}
+
+// FulfillmentPages is ListFulfillments page by page; see OrderPages.
+func (c *Client) FulfillmentPages(ctx context.Context, resourceURL string, from int, each func(page int, fulfillments []Fulfillment) error) (Stats, error) {
+	return pages(ctx, c, resourceURL, "/fulfillments", "fulfillments", from, each)
+}
+
+// list collects every page of resourceURL.
 func list[T any](ctx context.Context, c *Client, resourceURL, path, key string) ([]T, Stats, error) {
+	var all []T
+	st, err := pages(ctx, c, resourceURL, path, key, 1, func(_ int, items []T) error {
+		all = append(all, items...)
+		return nil
+	})
+	if err != nil {
+		return nil, st, err
+	}
+	return all, st, nil
+}
+
+// pages checks resourceURL and pages through it from page from until a
+// page is shorter than the page size, handing each page to each.
+// ShipStation's "pages" is not trusted (its own examples say pages:0 with
+// total:2), nor is "total".
+func pages[T any](ctx context.Context, c *Client, resourceURL, path, key string, from int, each func(page int, items []T) error) (Stats, error) {
 	var st Stats
-	fail := func(err error) ([]T, Stats, error) {
-		return nil, st, fmt.Errorf("shipstation: list %s: %w", key, err)
+	fail := func(err error) (Stats, error) {
+		return st, fmt.Errorf("shipstation: list %s: %w", key, err)
 	}
 	u, err := c.policy.Check(resourceURL)
 	if err != nil {
@@ -290,11 +323,8 @@ func list[T any](ctx context.Context, c *Client, resourceURL, path, key string) 
 	}
 	query := u.Query()
 	query.Set("pageSize", strconv.Itoa(c.pageSize))
-	var (
-		all   []T
-		total int
-	)
-	for page := 1; ; page++ {
+	received, total := (max(from, 1)-1)*c.pageSize, 0
+	for page := max(from, 1); ; page++ {
 		if page > maxPages {
 			return fail(provider.Errorf(provider.ErrMalformed, "more than %d pages", maxPages))
 		}
@@ -310,19 +340,21 @@ func list[T any](ctx context.Context, c *Client, resourceURL, path, key string) 
 			return fail(fmt.Errorf("page %d: %w", page, err))
 		}
 		st.Pages++
-		total = n
-		all = append(all, items...)
+		total, received = n, received+len(items)
+		if err := each(page, items); err != nil {
+			return st, err
+		}
 		if len(items) < c.pageSize {
 			break
 		}
 	}
-	if total > len(all) {
+	if total > received {
 		// Not an error: items can leave the set between pages. Worth a
 		// look if it recurs (e.g. a server capping pageSize below ours).
 		c.log.Warn("ShipStation listed fewer items than its total",
-			zap.String("collection", key), zap.Int("total", total), zap.Int("received", len(all)))
+			zap.String("collection", key), zap.Int("total", total), zap.Int("received", received))
 	}
-	return all, st, nil
+	return st, nil
 }
 
 // decodePage reads {"<key>": [...], "total": N, ...}.
