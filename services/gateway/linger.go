@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -26,12 +25,12 @@ type lingerListener struct {
 
 	mu      sync.Mutex
 	stopped bool
-	conns   map[*lingerConn]struct{} // the connections discarding now
-	wg      sync.WaitGroup
+	refused map[*lingerConn]bool // refused and not closed yet: closing started
+	wg      sync.WaitGroup       // one per refused connection
 }
 
 func newLingerListener(ln net.Listener, budget int64, timeout time.Duration) *lingerListener {
-	return &lingerListener{Listener: ln, budget: budget, timeout: timeout, conns: make(map[*lingerConn]struct{})}
+	return &lingerListener{Listener: ln, budget: budget, timeout: timeout, refused: make(map[*lingerConn]bool)}
 }
 
 // Accept implements net.Listener.
@@ -43,38 +42,56 @@ func (l *lingerListener) Accept() (net.Conn, error) {
 	return &lingerConn{Conn: c, l: l}, nil
 }
 
-// stop cuts short the connections still discarding, waits until they are
+// stop cuts short the discarding, waits until every refused connection is
 // closed, and has connections refused from now on close at once.
 func (l *lingerListener) stop() {
 	l.mu.Lock()
 	l.stopped = true
-	for c := range l.conns {
-		_ = c.Conn.SetReadDeadline(time.Now())
+	for c := range l.refused {
+		_ = c.Conn.SetDeadline(time.Now())
 	}
 	l.mu.Unlock()
 	l.wg.Wait()
 }
 
-// begin half-closes c and registers it as discarding; false means c is to
-// be closed at once.
-func (l *lingerListener) begin(c *lingerConn) bool {
-	cw, ok := c.Conn.(interface{ CloseWrite() error })
-	if !ok || cw.CloseWrite() != nil {
-		return false
+// refuse has c, a connection from a lingerListener, close in stages. The
+// HTTP server closes it once it has written its answer.
+func refuse(c net.Conn) {
+	lc, ok := c.(*lingerConn)
+	if !ok {
+		return
 	}
+	l := lc.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.stopped || c.Conn.SetReadDeadline(time.Now().Add(l.timeout)) != nil {
-		return false
+	if _, dup := l.refused[lc]; dup || l.stopped {
+		return
 	}
-	l.conns[c] = struct{}{}
+	l.refused[lc] = false
 	l.wg.Add(1)
-	return true
 }
 
-func (l *lingerListener) end(c *lingerConn) {
+// closing reports whether c was refused and, if so, whether to discard
+// what the client still sends: then c is half-closed and has its deadline.
+func (l *lingerListener) closing(c *lingerConn) (refused, discard bool) {
 	l.mu.Lock()
-	delete(l.conns, c)
+	defer l.mu.Unlock()
+	if started, ok := l.refused[c]; !ok || started { // a second Close closes at once
+		return false, false
+	}
+	l.refused[c] = true
+	if l.stopped {
+		return true, false
+	}
+	cw, ok := c.Conn.(interface{ CloseWrite() error })
+	discard = ok && cw.CloseWrite() == nil && c.Conn.SetReadDeadline(time.Now().Add(l.timeout)) == nil
+	return true, discard
+}
+
+// closed is the end of a refused connection's Close.
+func (l *lingerListener) closed(c *lingerConn) {
+	l.mu.Lock()
+	delete(l.refused, c)
 	l.mu.Unlock()
 	l.wg.Done()
 }
@@ -82,24 +99,18 @@ func (l *lingerListener) end(c *lingerConn) {
 // lingerConn is a connection that closes in stages once refused.
 type lingerConn struct {
 	net.Conn
-	l       *lingerListener
-	refused atomic.Bool
-}
-
-// refuse has c, a connection from a lingerListener, close in stages. The
-// server calls Close once it has written its answer.
-func refuse(c net.Conn) {
-	if lc, ok := c.(*lingerConn); ok {
-		lc.refused.Store(true)
-	}
+	l *lingerListener
 }
 
 // Close implements net.Conn. A refused connection is half-closed, drained
 // within the listener's budgets, then closed.
 func (c *lingerConn) Close() error {
-	if c.refused.CompareAndSwap(true, false) && c.l.begin(c) {
+	refused, discard := c.l.closing(c)
+	if refused {
+		defer c.l.closed(c)
+	}
+	if discard {
 		_, _ = io.CopyN(io.Discard, c.Conn, c.l.budget)
-		c.l.end(c)
 	}
 	return c.Conn.Close()
 }
