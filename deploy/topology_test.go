@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -122,15 +123,63 @@ func problems(path string, n int) string {
 	return strings.Join(out[:min(n, len(out))], "\n")
 }
 
-// freePort returns a loopback port that was free a moment ago.
+// freePort returns a loopback port that was free a moment ago, and that
+// no other freePort call of this test binary returns.
+//
+// The port is for a process the test starts, which binds it a moment
+// later. A port from the kernel's ephemeral range (the one a listener on
+// port 0 gets) can be taken in that moment by any process on the machine,
+// for a listener on port 0 or as the local port of an outgoing connection:
+// under the parallel suite a nats-server then failed to start with
+// "address already in use". So the port is chosen below that range, where
+// only a process asking for that very port could take it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	const lowest = 10000 // above the well-known and most registered ports
+	ephemeral := ephemeralLow()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 1000 {
+		port := lowest + rand.IntN(ephemeral-lowest)
+		if portsGiven[port] {
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		portsGiven[port] = true
+		return port
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free loopback port between %d and %d", lowest, ephemeral)
+	return 0
+}
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// ephemeralLow returns the lowest port of the kernel's ephemeral range,
+// or Linux's default where the range cannot be read or leaves too little
+// room below it.
+func ephemeralLow() int {
+	const linuxDefault = 32768
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return linuxDefault
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return linuxDefault
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil || low <= 20000 {
+		// Too narrow a range below it to choose from: take the default.
+		return linuxDefault
+	}
+	return low
 }
 
 // run runs bin to completion with env and returns its output.

@@ -76,7 +76,8 @@ func (g *Gateway) answerError(c *fasthttp.RequestCtx, rt *route, code int, res r
 
 // transportError answers a request the HTTP server refused before any
 // route saw it: a body over the limit, headers over maxHeaderBytes, or
-// bytes that are not HTTP.
+// bytes that are not HTTP. The connection then closes in stages (see
+// lingerListener): the client may still be sending.
 func (g *Gateway) transportError(c *fasthttp.RequestCtx, err error) {
 	code := http.StatusBadRequest
 	var tooBig *fasthttp.ErrSmallBuffer
@@ -94,6 +95,7 @@ func (g *Gateway) transportError(c *fasthttp.RequestCtx, err error) {
 		zap.ByteString("path", c.Path()), zap.Stringer("remote", c.RemoteAddr()), zap.Error(err))
 	writeError(c, code, codeNames[code], err.Error())
 	c.SetConnectionClose()
+	refuse(c.Conn())
 }
 
 type errorBody struct {

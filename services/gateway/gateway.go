@@ -56,6 +56,10 @@ type Gateway struct {
 // is the HTTP server's read buffer, one per connection being served.
 const maxHeaderBytes = 64 << 10
 
+// readTimeout bounds the time a request takes to arrive, and the time a
+// refused connection spends discarding what the client still sends.
+const readTimeout = 15 * time.Second
+
 // route is one webhook endpoint.
 type route struct {
 	path     string
@@ -230,12 +234,16 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 			g.log.Info("stream ready", zap.String("stream", catalog.StreamWebhooks))
 		}
 	}()
+	// A refused request is drained, up to twice the body limit, before
+	// its connection closes, so that the client can read the answer.
+	lln := newLingerListener(ln, 2*g.cfg.MaxBodyBytes, readTimeout)
+	defer lln.stop()
 	srv := &fasthttp.Server{
 		Handler:      g.route,
 		ErrorHandler: g.transportError,
 		// A request must arrive within ReadTimeout; the answer may wait
 		// for the publish.
-		ReadTimeout:                  15 * time.Second,
+		ReadTimeout:                  readTimeout,
 		WriteTimeout:                 g.cfg.PublishTimeout + 15*time.Second,
 		IdleTimeout:                  90 * time.Second,
 		MaxRequestBodySize:           int(g.cfg.MaxBodyBytes),
@@ -246,7 +254,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		Logger:                       zap.NewStdLog(g.log.Named("http")),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(lln) }()
 	g.log.Info("gateway listening", zap.String("addr", ln.Addr().String()))
 	select {
 	case err := <-errc:
@@ -256,6 +264,7 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), g.cfg.PublishTimeout+10*time.Second)
 	defer cancel()
 	err := srv.ShutdownWithContext(shutdownCtx)
+	lln.stop()
 	g.Close()
 	if err != nil {
 		return fmt.Errorf("gateway: shutdown: %w", err)

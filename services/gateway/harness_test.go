@@ -147,10 +147,11 @@ func serve(t testing.TB, gw *gateway.Gateway) (string, *http.Client) {
 
 // request is one HTTP request to the gateway.
 type request struct {
-	method string
-	path   string // with query
-	header http.Header
-	body   []byte
+	method  string
+	path    string // with query
+	header  http.Header
+	body    []byte
+	chunked bool // send the body chunked, without a Content-Length
 }
 
 // answer is the gateway's response.
@@ -165,7 +166,11 @@ func (h *harness) do(r request) answer {
 	if r.method == "" {
 		r.method = http.MethodPost
 	}
-	req, err := http.NewRequest(r.method, h.url+r.path, bytes.NewReader(r.body))
+	var body io.Reader = bytes.NewReader(r.body)
+	if r.chunked {
+		body = io.MultiReader(body) // of unknown length
+	}
+	req, err := http.NewRequest(r.method, h.url+r.path, body)
 	if err != nil {
 		h.t.Fatal(err)
 	}
