@@ -90,9 +90,14 @@ func (g *Gateway) transportError(c *fasthttp.RequestCtx, err error) {
 		err = fmt.Errorf("request headers over %d bytes", maxHeaderBytes)
 	case errors.Is(err, fasthttp.ErrTimeout), errors.Is(err, os.ErrDeadlineExceeded):
 		code = http.StatusRequestTimeout
+		err = errors.New("request not received in time")
+	default:
+		// fasthttp's parse errors quote the request (its query token
+		// among it): neither the answer nor the log repeats them.
+		err = errors.New("malformed HTTP request")
 	}
 	g.log.Info("request refused by the HTTP server", zap.Int("status", code),
-		zap.ByteString("path", c.Path()), zap.Stringer("remote", c.RemoteAddr()), zap.Error(err))
+		zap.Stringer("remote", c.RemoteAddr()), zap.String("reason", err.Error()))
 	writeError(c, code, codeNames[code], err.Error())
 	c.SetConnectionClose()
 	refuse(c.Conn())
@@ -140,4 +145,16 @@ func unavailableMessage(err error) string {
 		return err.Error() // names the variable to set, nothing secret
 	}
 	return "the webhook could not be authenticated now; retry later"
+}
+
+// formatOnlyLogger is fasthttp's Logger: it logs the format of fasthttp's
+// message ("error when serving connection %q<->%q: %v"), never its
+// arguments, which quote the request (a ShipStation token in the query, a
+// header's value). The gateway's own line for the same refusal
+// (transportError) says what matters: the status and the remote address.
+type formatOnlyLogger struct{ log *zap.Logger }
+
+// Printf implements fasthttp.Logger.
+func (l formatOnlyLogger) Printf(format string, _ ...any) {
+	l.log.Debug("HTTP server message (arguments withheld: they may quote the request)", zap.String("format", format))
 }

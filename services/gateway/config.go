@@ -21,8 +21,12 @@ const (
 	DefaultMaxBodyBytes   = 1 << 20
 	DefaultPublishTimeout = 3 * time.Second
 	DefaultRetryAfter     = 5 * time.Second
-	DefaultVerifyTimeout  = 3 * time.Second
-	DefaultJWKSURL        = "https://api.shipengine.com/jwks"
+	// DefaultMaxConns is GATEWAY_MAX_CONNS: ample for providers' webhook
+	// traffic (the benchmark's 64 clients use 64), small enough that a
+	// flood of idle connections cannot exhaust the process.
+	DefaultMaxConns      = 4096
+	DefaultVerifyTimeout = 3 * time.Second
+	DefaultJWKSURL       = "https://api.shipengine.com/jwks"
 )
 
 // Config is the gateway's configuration. Load reads it from the
@@ -55,6 +59,14 @@ type Config struct {
 	// default false): one disk sync per batch on a server with
 	// sync_interval: always, slower at the default interval.
 	PublishAtomic bool
+	// MaxConns caps the connections served at once (GATEWAY_MAX_CONNS,
+	// default DefaultMaxConns); one more is answered 503 and closed.
+	MaxConns int
+	// MaxConnsPerIP caps the connections from one address
+	// (GATEWAY_MAX_CONNS_PER_IP, default 0: no cap, since behind a load
+	// balancer every connection comes from the balancer); one more is
+	// answered 429 and closed.
+	MaxConnsPerIP int
 
 	// ShipStationToken is the secret in the ShipStation V1 target URL's
 	// "token" query parameter (SHIPSTATION_WEBHOOK_TOKEN[_FILE]).
@@ -99,6 +111,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		RetryAfter:                   l.Duration("GATEWAY_RETRY_AFTER", DefaultRetryAfter),
 		PublishBatch:                 int(l.Int("GATEWAY_PUBLISH_BATCH", groupcommit.DefaultMaxBatch, 1)),
 		PublishAtomic:                l.Bool("GATEWAY_PUBLISH_ATOMIC", false),
+		MaxConns:                     int(l.Int("GATEWAY_MAX_CONNS", DefaultMaxConns, 1)),
+		MaxConnsPerIP:                int(l.Int("GATEWAY_MAX_CONNS_PER_IP", 0, 0)),
 		ShipStationToken:             l.Secret("SHIPSTATION_WEBHOOK_TOKEN"),
 		ShipStationResourceHosts:     l.Regexp("SHIPSTATION_RESOURCE_HOSTS"),
 		ShipStationResourceAllowHTTP: l.Bool("SHIPSTATION_RESOURCE_ALLOW_HTTP", false),
@@ -129,8 +143,8 @@ func (c Config) String() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s LOG_LEVEL=%s LOG_FORMAT=%s ", c.NATS, c.Log.Level, c.Log.Format)
-	fmt.Fprintf(&b, "GATEWAY_ADDR=%s GATEWAY_MAX_BODY_BYTES=%d GATEWAY_PUBLISH_TIMEOUT=%s GATEWAY_PUBLISH_BATCH=%d GATEWAY_PUBLISH_ATOMIC=%t GATEWAY_VERIFY_TIMEOUT=%s GATEWAY_RETRY_AFTER=%s ",
-		c.Addr, c.MaxBodyBytes, c.PublishTimeout, c.PublishBatch, c.PublishAtomic, c.VerifyTimeout, c.RetryAfter)
+	fmt.Fprintf(&b, "GATEWAY_ADDR=%s GATEWAY_MAX_BODY_BYTES=%d GATEWAY_PUBLISH_TIMEOUT=%s GATEWAY_PUBLISH_BATCH=%d GATEWAY_PUBLISH_ATOMIC=%t GATEWAY_VERIFY_TIMEOUT=%s GATEWAY_RETRY_AFTER=%s GATEWAY_MAX_CONNS=%d GATEWAY_MAX_CONNS_PER_IP=%d ",
+		c.Addr, c.MaxBodyBytes, c.PublishTimeout, c.PublishBatch, c.PublishAtomic, c.VerifyTimeout, c.RetryAfter, c.MaxConns, c.MaxConnsPerIP)
 	fmt.Fprintf(&b, "SHIPSTATION_WEBHOOK_TOKEN=%s SHIPSTATION_RESOURCE_HOSTS=%s SHIPSTATION_RESOURCE_ALLOW_HTTP=%t SHIPSTATION_V2_JWKS_URL=%s ",
 		envconf.Redact(c.ShipStationToken), hosts, c.ShipStationResourceAllowHTTP, c.ShipStationV2JWKSURL)
 	fmt.Fprintf(&b, "SNIPCART_SECRET_KEY=%s SNIPCART_API_URL=%s SHOPLINE_APP_SECRET=%s ",

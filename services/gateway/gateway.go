@@ -251,7 +251,13 @@ func (g *Gateway) Serve(ctx context.Context, ln net.Listener) error {
 		NoDefaultServerHeader:        true,
 		DisablePreParseMultipartForm: true,
 		CloseOnShutdown:              true,
-		Logger:                       zap.NewStdLog(g.log.Named("http")),
+		// fasthttp's own log lines quote the request they failed on (a
+		// query token among it), SecureErrorLogMessage or not: only their
+		// format is logged, never their arguments.
+		SecureErrorLogMessage: true,
+		Logger:                formatOnlyLogger{g.log.Named("http")},
+		Concurrency:           g.cfg.MaxConns,
+		MaxConnsPerIP:         g.cfg.MaxConnsPerIP,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lln) }()
