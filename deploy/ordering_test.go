@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -123,44 +124,13 @@ func TestCanonicalEventsNeverGoBackwardsWhileAReplicaIsKilled(t *testing.T) {
 		})
 	}
 
-	// Read the whole ORDERS stream back, in stream order.
-	s, err := js.Stream(ctx, catalog.StreamOrders)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type seen struct {
-		version uint64
-		updated time.Time
-	}
-	last := map[string]seen{}
-	ids := map[string]bool{}
-	backwards := 0
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := m.Header.Get(nats.MsgIdHdr)
-		if ids[id] {
-			t.Errorf("event %s is in ORDERS twice", id)
-		}
-		ids[id] = true
+	last, n, backwards := checkCanonicalOrder(t, ctx, js, catalog.StreamOrders, func(data []byte) time.Time {
 		var o model.Order
-		if err := json.Unmarshal(m.Data, &o); err != nil {
+		if err := json.Unmarshal(data, &o); err != nil {
 			t.Fatal(err)
 		}
-		v, _ := strconv.ParseUint(m.Header.Get(state.HeaderEntityVersion), 10, 64)
-		prev := last[m.Subject]
-		if v != prev.version+1 || !o.UpdatedAt.After(prev.updated) {
-			backwards++
-			t.Errorf("%s: version %d (updated %s) follows version %d (updated %s)", m.Subject, v, o.UpdatedAt, prev.version, prev.updated)
-		}
-		last[m.Subject] = seen{v, o.UpdatedAt}
-	}
+		return o.UpdatedAt
+	})
 	if len(last) != orders {
 		t.Errorf("events for %d orders, want %d", len(last), orders)
 	}
@@ -169,7 +139,7 @@ func TestCanonicalEventsNeverGoBackwardsWhileAReplicaIsKilled(t *testing.T) {
 			t.Errorf("%s: last event is version updated %s, not the newest", subject, l.updated)
 		}
 	}
-	t.Logf("%d webhooks, %d kills, %d canonical events for %d orders, %d out of order", len(all), kills, info.State.Msgs, len(last), backwards)
+	t.Logf("%d webhooks, %d kills, %d canonical events for %d orders, %d out of order", len(all), kills, n, len(last), backwards)
 }
 
 // publishSnipcartOrder publishes the example order.status.changed webhook
@@ -208,4 +178,65 @@ func publishSnipcartOrder(t *testing.T, js jetstream.JetStream, token string, mo
 	if _, err := js.PublishMsg(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// entityState is the newest event of one entity seen in a canonical
+// stream.
+type entityState struct {
+	version uint64
+	updated time.Time
+}
+
+// checkCanonicalOrder reads stream whole, in stream order, and reports
+// every breach of the ordering invariant: per entity (its subjects
+// <root>.<provider>.*.<key>), entity
+// versions 1, 2, 3, … and strictly increasing updated times (as updatedAt
+// reads them from an event's data; nil: not checked), and no event id
+// twice. It returns each entity's newest event, the number of events and
+// the number of breaches.
+func checkCanonicalOrder(t *testing.T, ctx context.Context, js jetstream.JetStream, stream string, updatedAt func([]byte) time.Time) (map[string]entityState, int, int) {
+	t.Helper()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]entityState{}
+	ids := map[string]bool{}
+	events, breaches := 0, 0
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events++
+		if id := m.Header.Get(nats.MsgIdHdr); ids[id] {
+			breaches++
+			t.Errorf("event %s is in %s twice", id, stream)
+		} else {
+			ids[id] = true
+		}
+		cur := entityState{}
+		cur.version, _ = strconv.ParseUint(m.Header.Get(state.HeaderEntityVersion), 10, 64)
+		if updatedAt != nil {
+			cur.updated = updatedAt(m.Data)
+		}
+		// One entity's events share a sequence across event names:
+		// <root>.<provider>.<event>.<key> without <event>.
+		tokens := strings.SplitN(m.Subject, ".", 4)
+		entity := m.Subject
+		if len(tokens) == 4 {
+			entity = tokens[0] + "." + tokens[1] + ".*." + tokens[3]
+		}
+		prev := last[entity]
+		if cur.version != prev.version+1 || (updatedAt != nil && !cur.updated.After(prev.updated)) {
+			breaches++
+			t.Errorf("%s: version %d (updated %s) follows version %d (updated %s)", m.Subject, cur.version, cur.updated, prev.version, prev.updated)
+		}
+		last[entity] = cur
+	}
+	return last, events, breaches
 }

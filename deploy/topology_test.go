@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/pkg/state"
@@ -226,6 +228,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 	type node struct {
 		name                string // server_name
 		client, route, http int
+		args                []string
 		proc                *proc
 	}
 	nodes := make([]*node, 3)
@@ -238,9 +241,9 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 	for i, n := range nodes {
 		dir := filepath.Join(tmp, n.name)
 		conf := copyNATSConfigs(t, dir, "cluster-"+strconv.Itoa(i+1)+".conf")
-		n.proc = startProc(t, tmp, n.name, binary("nats-server"), natsEnv,
-			"-c", conf, "-a", "127.0.0.1", "-p", strconv.Itoa(n.client), "-m", strconv.Itoa(n.http),
-			"--cluster", "nats://127.0.0.1:"+strconv.Itoa(n.route), "--routes", strings.Join(routes, ","))
+		n.args = []string{"-c", conf, "-a", "127.0.0.1", "-p", strconv.Itoa(n.client), "-m", strconv.Itoa(n.http),
+			"--cluster", "nats://127.0.0.1:" + strconv.Itoa(n.route), "--routes", strings.Join(routes, ",")}
+		n.proc = startProc(t, tmp, n.name, binary("nats-server"), natsEnv, n.args...)
 	}
 	for _, n := range nodes {
 		url := "http://127.0.0.1:" + strconv.Itoa(n.http) + "/healthz?js-enabled-only=true" // compose's health check
@@ -383,7 +386,12 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		}
 	})
 
-	t.Run("a NATS server dies mid-stream", func(t *testing.T) {
+	// The fault suite: a second gateway and a second fulfillment-holds
+	// replica join; webhooks are sent as a provider sends them (any non-2xx
+	// is sent again, to either gateway); while they arrive the WEBHOOKS
+	// leader, a gateway and a fulfillment-holds replica are killed with
+	// SIGKILL, and all three are started again later.
+	t.Run("a NATS server, a gateway and a consumer replica die mid-stream", func(t *testing.T) {
 		sctx, scancel := context.WithTimeout(ctx, 10*time.Second)
 		s, err := ajs.Stream(sctx, "WEBHOOKS")
 		scancel()
@@ -395,6 +403,16 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		if victim < 0 {
 			t.Fatalf("WEBHOOKS leader %q is none of the nodes", leader)
 		}
+		replica := func(name string, addrVar string) (map[string]string, *proc) {
+			env := maps.Clone(serviceEnv[name])
+			env[addrVar] = "127.0.0.1:" + strconv.Itoa(freePort(t))
+			pr := startProc(t, tmp, name+"-2", binary(name), env)
+			waitHealthy(t, ctx, binary(name), env, pr, 30*time.Second)
+			return env, pr
+		}
+		gateway2Env, _ := replica("gateway", "GATEWAY_ADDR")
+		replica("fulfillment-holds", "HEALTH_ADDR")
+		gateways := []string{gatewayURL, "http://" + gateway2Env["GATEWAY_ADDR"]}
 
 		const total = 120
 		type result struct {
@@ -412,8 +430,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 			hooks[i].body, hooks[i].headers = holdWebhook(t, holdOrderID(i), holdWebhookID(i))
 		}
 		var sent atomic.Int64
-		killed := make(chan struct{})
-		snd := sender{gateway: gatewayURL, shoplineKey: serviceEnv["gateway"]["SHOPLINE_APP_SECRET"]}
+		killed, revived := make(chan struct{}), make(chan struct{})
 		var workers sync.WaitGroup
 		next := atomic.Int64{}
 		for range 4 {
@@ -423,8 +440,10 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 					if i >= total {
 						return
 					}
-					// Like a provider: retry until a 2xx, for a while.
+					// Like a provider: retry until a 2xx, for a while,
+					// through whichever gateway the balancer picks.
 					for attempt := 1; attempt <= 60; attempt++ {
+						snd := sender{gateway: gateways[(i+attempt)%2], shoplineKey: serviceEnv["gateway"]["SHOPLINE_APP_SECRET"]}
 						code, answer := snd.sendShopline(t, hooks[i].body, hooks[i].headers)
 						results[i].attempts, results[i].last = attempt, fmt.Sprintf("%d %s", code, answer)
 						if code/100 == 2 {
@@ -433,16 +452,27 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 						}
 						time.Sleep(500 * time.Millisecond)
 					}
-					if sent.Add(1) == total/3 {
+					switch sent.Add(1) {
+					case total / 3:
 						close(killed)
+					case 2 * total / 3:
+						close(revived)
 					}
 				}
 			})
 		}
 		<-killed
-		t.Logf("killing %s, the WEBHOOKS leader, after %d webhooks", leader, total/3)
+		t.Logf("killing %s (the WEBHOOKS leader), the first gateway and the first fulfillment-holds replica after %d webhooks", leader, total/3)
 		nodes[victim].proc.stop(syscall.SIGKILL, 5*time.Second)
+		serviceProc["gateway"].stop(syscall.SIGKILL, 5*time.Second)
+		serviceProc["fulfillment-holds"].stop(syscall.SIGKILL, 5*time.Second)
 		killedAt := time.Now()
+		<-revived
+		t.Logf("starting them again after %d webhooks", 2*total/3)
+		nodes[victim].proc = startProc(t, tmp, nodes[victim].name+"-again", binary("nats-server"), natsEnv, nodes[victim].args...)
+		for _, name := range []string{"gateway", "fulfillment-holds"} {
+			serviceProc[name] = startProc(t, tmp, name+"-again", binary(name), serviceEnv[name])
+		}
 		workers.Wait()
 
 		retried := 0
@@ -455,6 +485,12 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 			}
 		}
 		t.Logf("%d of %d webhooks needed a retry", retried, total)
+		acked := 0
+		for _, r := range results {
+			if r.acked {
+				acked++
+			}
+		}
 
 		// Every answered webhook is in WEBHOOKS exactly once.
 		// (Each JetStream call gets a few seconds: a request that reached
@@ -467,12 +503,20 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 			counts = c
 			return err == nil
 		})
+		lost, duplicated := 0, 0
 		for i, r := range results {
 			id := shopline.WebhookID("fulfillment_order/on_hold", hooks[i].headers[shopline.HeaderShopID], hooks[i].body)
+			switch n := counts[id]; {
+			case r.acked && n == 0:
+				lost++
+			case n > 1:
+				duplicated++
+			}
 			if r.acked && counts[id] != 1 {
 				t.Errorf("webhook %d (%s) is in WEBHOOKS %d times, want once", i, id, counts[id])
 			}
 		}
+		t.Logf("fault run: %d webhooks, %d answered 2xx, %d lost, %d stored twice, %d needed a retry", total, acked, lost, duplicated, retried)
 
 		// The services kept working: every hold is in the holds bucket,
 		// and every health check passes again.
@@ -493,6 +537,19 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 			})
 		}
 		t.Logf("every hold stored %s after the kill", time.Since(killedAt).Round(time.Second))
+		// Every hold reached FULFILLMENT once, and no entity's events went
+		// backwards or came twice.
+		eventually(t, 30*time.Second, "a hold_placed for every hold", func() bool {
+			return subjects(ajs, catalog.StreamFulfillment)["fulfillment.shopline.hold_placed"] >= total
+		})
+		last, events, breaches := checkCanonicalOrder(t, ctx, ajs, catalog.StreamFulfillment, nil)
+		for i := range total {
+			entity := "fulfillment.shopline.*.1610418123456." + holdOrderID(i)
+			if last[entity].version == 0 {
+				t.Errorf("no event for hold %s", entity)
+			}
+		}
+		t.Logf("fault run: %d canonical events for %d holds, %d out of order or twice", events, len(last), breaches)
 		for _, s := range services {
 			waitHealthy(t, ctx, binary(s.name), serviceEnv[s.name], serviceProc[s.name], 30*time.Second)
 		}
