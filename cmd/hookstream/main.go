@@ -34,6 +34,7 @@ var commands = []command{
 	{"dev", "[flags]", "run the whole pipeline in one process with an embedded JetStream server and sandbox provider APIs", runDev},
 	{"send", "[flags] <provider> <event>", "post a correctly authenticated sample webhook (from schemas/examples) to a gateway", runSend},
 	{"dlq", "list|show|redrive", "inspect the dead-letter queue and send entries back to their subjects", runDLQ},
+	{"replay", "[-consumer c] [-subject s] [-from-seq n] [-to-seq n] [-since t] [-until t] [-dry-run]", "send raw webhooks from WEBHOOKS again to the consumer services, through their normal path", runReplay},
 	{"holds", "list [--overdue]", "list open fulfillment holds from the holds bucket, oldest first, with age and reason", runHolds},
 	{"streams", "[flags] [STREAM...]", "print the stream definitions as `nats stream add --config` JSON (-dir writes deploy/streams)", runStreams},
 	{"sandbox", "[flags]", "serve the sandbox provider APIs on their own (docker compose's sandbox profile)", runSandbox},

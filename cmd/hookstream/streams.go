@@ -53,6 +53,7 @@ func streamDefinitions(replicas int) ([]jetstream.StreamConfig, error) {
 		streams.Shipments(st.Shipments),
 		streams.Fulfillment(fh.Fulfillment),
 		dlq.Stream(streams.Options{}),
+		streams.Replay(streams.Options{}),
 		fulfillmentholds.HoldTimersStream(fh.Timers),
 	}
 	// The consumers apply STREAM_REPLICAS to every stream they provision

@@ -99,6 +99,9 @@ type Frame struct {
 	store *state.Store       // set by Provision
 }
 
+// ReplayDurable is the name of a service's durable consumer on REPLAY.
+func ReplayDurable(service string) string { return service + "-replay" }
+
 // New builds the frame of the service spec describes on nc, with h
 // handling its webhooks. It does not touch the network.
 func New(nc *nats.Conn, settings Settings, spec Spec, h runner.Handler, log *zap.Logger) (*Frame, error) {
@@ -113,6 +116,14 @@ func New(nc *nats.Conn, settings Settings, spec Spec, h runner.Handler, log *zap
 	cfg := settings.Consumer
 	cfg.Stream, cfg.Durable, cfg.FilterSubjects = catalog.StreamWebhooks, spec.Name, spec.FilterSubjects
 	if err := f.AddRunner(cfg, h); err != nil {
+		return nil, err
+	}
+	// Webhooks `hookstream replay` sends this service again arrive on
+	// REPLAY and take the same handler.
+	replay := settings.Consumer
+	replay.Stream, replay.Durable = streams.ReplayName, ReplayDurable(spec.Name)
+	replay.FilterSubjects = []string{streams.ReplaySubject(spec.Name, ">")}
+	if err := f.AddRunner(replay, h); err != nil {
 		return nil, err
 	}
 	f.health = &obs.Health{Checks: map[string]obs.Check{
@@ -185,7 +196,7 @@ func (f *Frame) Bucket() jetstream.KeyValue {
 // bucket, with the configured replicas.
 func (f *Frame) Provision(ctx context.Context) error {
 	all := append([]jetstream.StreamConfig{}, f.spec.Streams...)
-	all = append(all, dlq.Stream(streams.Options{Replicas: f.settings.Replicas}))
+	all = append(all, dlq.Stream(streams.Options{Replicas: f.settings.Replicas}), streams.Replay(streams.Options{Replicas: f.settings.Replicas}))
 	for i := range all {
 		all[i].Replicas = f.settings.Replicas
 	}

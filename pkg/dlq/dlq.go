@@ -354,28 +354,11 @@ func checkOrigin(ctx context.Context, js Redriver, e Entry) error {
 		return nil // the consumer reads the whole stream
 	}
 	for _, f := range filters {
-		if subjectMatches(f, e.OriginalSubject) {
+		if streams.SubjectMatches(f, e.OriginalSubject) {
 			return nil
 		}
 	}
 	return fmt.Errorf("%w: consumer %s does not read %s", ErrForgedEntry, e.Consumer, e.OriginalSubject)
-}
-
-// subjectMatches reports whether subject (no wildcards) matches filter,
-// whose tokens may be * (one token) or a final > (one or more).
-func subjectMatches(filter, subject string) bool {
-	f, s := strings.Split(filter, "."), strings.Split(subject, ".")
-	for i, tok := range f {
-		switch {
-		case tok == ">":
-			return i == len(f)-1 && len(s) > i
-		case i >= len(s):
-			return false
-		case tok != "*" && tok != s[i]:
-			return false
-		}
-	}
-	return len(f) == len(s)
 }
 
 // RedriveAll redrives every DLQ entry of consumer ("" for all) in stream

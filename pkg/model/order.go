@@ -336,6 +336,19 @@ func (v Version) After(w Version) bool {
 	return v.Tiebreak > w.Tiebreak
 }
 
+// Equal reports whether v and w are the same version: the same provider
+// state, which a redelivery or a replay brings again. A replay after a
+// normaliser changed may make a different canonical record of it, which
+// replaces the stored one (see Replaces).
+func (v Version) Equal(w Version) bool { return v.Time.Equal(w.Time) && v.Tiebreak == w.Tiebreak }
+
+// Replaces reports whether a record at version v replaces one stored at
+// version w: a newer version, or the same version again (the state path
+// then changes nothing unless the record differs, which it does only when
+// the normaliser changed: a replay corrects what an older normaliser
+// stored).
+func (v Version) Replaces(w Version) bool { return v.After(w) || v.Equal(w) }
+
 // String returns the version as "<time, UTC, nanoseconds>/<tiebreak>"; for
 // versions with the same Tiebreak, string order is time order.
 func (v Version) String() string {

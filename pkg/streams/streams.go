@@ -8,6 +8,7 @@ package streams
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -46,6 +47,33 @@ type Options struct {
 	MaxBytes int64
 	// DuplicateWindow is the de-duplication window.
 	DuplicateWindow time.Duration
+}
+
+// The REPLAY stream: raw webhooks sent again to one consumer service by
+// `hookstream replay`, on replay.<consumer>.<original subject>. Each
+// consumer service reads its own replay.<consumer>.> with the same handler
+// as WEBHOOKS, so a replayed webhook takes the normal path and only the
+// consumer it was meant for sees it.
+const (
+	// ReplayName is the replay stream.
+	ReplayName = "REPLAY"
+	// ReplayPrefix is the first token of every replay subject.
+	ReplayPrefix = "replay"
+)
+
+// ReplaySubject is the subject of webhook subject replayed to consumer.
+func ReplaySubject(consumer, subject string) string {
+	return ReplayPrefix + "." + consumer + "." + subject
+}
+
+// Replay returns the definition of the REPLAY stream: like WEBHOOKS
+// (file-backed, Discard: new, the same retention), without batches.
+func Replay(o Options) jetstream.StreamConfig {
+	cfg := Webhooks(o)
+	cfg.Name, cfg.Subjects = ReplayName, []string{ReplayPrefix + ".>"}
+	cfg.Description = "Raw webhooks sent again to one consumer service by hookstream replay, on replay.<consumer>.<original subject>"
+	cfg.AllowBatchPublish, cfg.AllowAtomicPublish = false, false
+	return cfg
 }
 
 // Webhooks returns the definition of the WEBHOOKS stream: verified raw
@@ -148,4 +176,21 @@ func Provision(ctx context.Context, log *zap.Logger, provision func(ctx context.
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// SubjectMatches reports whether subject (no wildcards) matches filter,
+// whose tokens may be * (one token) or a final > (one or more).
+func SubjectMatches(filter, subject string) bool {
+	f, s := strings.Split(filter, "."), strings.Split(subject, ".")
+	for i, tok := range f {
+		switch {
+		case tok == ">":
+			return i == len(f)-1 && len(s) > i
+		case i >= len(s):
+			return false
+		case tok != "*" && tok != s[i]:
+			return false
+		}
+	}
+	return len(f) == len(s)
 }

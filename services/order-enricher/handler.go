@@ -144,8 +144,8 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 			if err != nil {
 				return nil, err
 			}
-			if !next.Version().After(stored.Version()) || stored.Deleted() {
-				return nil, nil // a redelivery, older than what we have, or deleted for good
+			if !next.Version().Replaces(stored.Version()) || stored.Deleted() {
+				return nil, nil // older than what we have, or deleted for good
 			}
 			next.MergeAttachments(stored)
 		}

@@ -169,7 +169,7 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipme
 			}
 			// Version already ranks voided over not voided; the second
 			// test keeps a voided label voided even against odd dates.
-			if !next.Version().After(stored.Version()) || (stored.Voided && !next.Voided) {
+			if !next.Version().Replaces(stored.Version()) || (stored.Voided && !next.Voided) {
 				return nil, nil // a redelivery, or older than what we have
 			}
 			next.MergeItems(stored)
