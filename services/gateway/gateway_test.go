@@ -643,3 +643,25 @@ func TestSnipcartResendAfter503OnAnotherReplica(t *testing.T) {
 		t.Errorf("token memory errors not counted:\n%s", grepLines(metrics, "token_memory"))
 	}
 }
+
+// Snipcart's shipping-rate and tax callbacks wait for rates or taxes in
+// the answer: they are refused with a clear 400, before the token is spent
+// on Snipcart, never answered "stored".
+func TestSnipcartCallbacksAreRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	et, _, headers := exampleOf(t, "snipcart", "order.completed")
+	for _, name := range []string{"shippingrates.fetch", "taxes.calculate"} {
+		body := []byte(`{"eventName":"` + name + `","mode":"Live","createdOn":"2026-11-22T19:00:00Z","content":{"token":"1912e4c1-d008-4c15-ab12-fe21a76d30d4","items":[]}}`)
+		a := h.do(h.signed(et, body, headers))
+		wantCode(t, a, http.StatusBadRequest)
+		if msg, _ := a.body["message"].(string); !strings.Contains(msg, name) || !strings.Contains(msg, "synchronous callback") {
+			t.Errorf("%s: message %q", name, msg)
+		}
+	}
+	if n := h.snipcart.Validations(); n != 0 {
+		t.Errorf("%d validation requests: a refused callback must not spend its token", n)
+	}
+	if n := h.stored(); n != 0 {
+		t.Errorf("%d messages stored", n)
+	}
+}

@@ -2,6 +2,7 @@ package snipcart
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -34,6 +35,10 @@ type contentKeys struct {
 
 // parseEnvelope checks that body is a Snipcart webhook envelope and returns
 // the Webhook it describes. Every error wraps provider.ErrMalformed.
+// callbacks are Snipcart's synchronous requests: their answer is used at
+// checkout, so they are not notifications, and hookstream refuses them.
+var callbacks = []string{"shippingrates.fetch", "taxes.calculate"}
+
 func parseEnvelope(body []byte) (provider.Webhook, error) {
 	var env envelope
 	if err := provider.DecodeObject(body, &env); err != nil {
@@ -42,6 +47,12 @@ func parseEnvelope(body []byte) (provider.Webhook, error) {
 	eventName, ok := provider.JSONString(env.EventName)
 	if !ok || eventName == "" {
 		return provider.Webhook{}, provider.Errorf(provider.ErrMalformed, "eventName is not a non-empty string")
+	}
+	if slices.Contains(callbacks, eventName) {
+		// Snipcart waits for rates or taxes in the answer and shows the
+		// customer what it gets: "stored" would break checkout.
+		return provider.Webhook{}, provider.Errorf(provider.ErrMalformed,
+			"%s is a synchronous callback that expects rates or taxes in its answer, not a webhook to store: point Snipcart's shipping-rates or taxes URL at the service that computes them", eventName)
 	}
 	modeName, _ := provider.JSONString(env.Mode)
 	var mode string
