@@ -67,6 +67,28 @@ func Example(et catalog.EventType) (body []byte, headers map[string]string, err 
 	return body, headers, nil
 }
 
+// EditedExample returns the example body of provider's event with edit
+// applied to its top-level members (a member set to nil is null), for tests
+// that need the provider's payload with a twist.
+func EditedExample(provider, event string, edit map[string]any) ([]byte, error) {
+	et, err := catalog.Webhook(provider, event)
+	if err != nil {
+		return nil, err
+	}
+	body, _, err := Example(et)
+	if err != nil || len(edit) == 0 {
+		return body, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return nil, fmt.Errorf("schemas: example of %q: %w", et.Type, err)
+	}
+	for k, v := range edit {
+		doc[k] = v
+	}
+	return json.Marshal(doc)
+}
+
 // broken holds the negative fixtures: request bodies from the providers'
 // documentation that are not valid JSON (see testdata/broken/README.md).
 //

@@ -27,26 +27,11 @@ const (
 // edit applied to its top-level members.
 func shoplineOrder(t *testing.T, topic string, edit map[string]any) []byte {
 	t.Helper()
-	et, err := catalog.Webhook(catalog.Shopline, topic)
+	body, err := schemas.EditedExample(catalog.Shopline, topic, edit)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _, err := schemas.Example(et)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(edit) == 0 {
-		return body
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(body, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range edit {
-		doc[k] = v
-	}
-	out, _ := json.Marshal(doc)
-	return out
+	return body
 }
 
 // shopline publishes a SHOPLINE webhook as the gateway does: the shop in
