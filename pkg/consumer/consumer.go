@@ -110,7 +110,7 @@ func New(nc *nats.Conn, settings Settings, spec Spec, h runner.Handler, log *zap
 		return nil, fmt.Errorf("%s: jetstream: %w", spec.Name, err)
 	}
 	f := &Frame{spec: spec, settings: settings, log: log, js: js, registry: obs.NewRegistry()}
-	if f.client, err = settings.ShipStation.NewClient(log.Named("shipstation")); err != nil {
+	if f.client, err = settings.ShipStation.NewClient(log.Named("shipstation"), f.registry); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	cfg := settings.Consumer

@@ -43,6 +43,8 @@ type metrics struct {
 	maxAckPending   *prometheus.GaugeVec
 	dlqCopies       *prometheus.CounterVec
 	dlqCopyFailures *prometheus.CounterVec
+	pending         *prometheus.GaugeVec
+	age             *prometheus.HistogramVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -69,6 +71,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "hookstream_consumer_dlq_copies_total",
 			Help: "Messages newly stored in the DLQ, by who copied them (runner, advisory, owed).",
 		}, []string{"consumer", "source"}),
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hookstream_consumer_pending",
+			Help: "Messages in the stream the consumer has not been delivered yet: its lag (consumer info, refreshed every few seconds).",
+		}, []string{"consumer"}),
+		age: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "hookstream_consumer_event_age_seconds",
+			Help:    "How old an event is when its handler starts: now minus its ce-time (for a webhook, when the provider or the gateway dated it).",
+			Buckets: []float64{.01, .05, .1, .5, 1, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400},
+		}, []string{"consumer"}),
 		dlqCopyFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookstream_consumer_dlq_copy_failures_total",
 			Help: "DLQ copies that failed (the DLQ stream full or unavailable). On a last delivery the message is kept and recorded in the dlq_owed bucket.",
@@ -84,6 +95,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m.maxAckPending = register(reg, m.maxAckPending, &err)
 	m.dlqCopies = register(reg, m.dlqCopies, &err)
 	m.dlqCopyFailures = register(reg, m.dlqCopyFailures, &err)
+	m.pending = register(reg, m.pending, &err)
+	m.age = register(reg, m.age, &err)
 	return m, err
 }
 

@@ -514,6 +514,9 @@ func (r *Runner) process(handlers context.Context, msg jetstream.Msg) {
 	}
 	m.Event = ev
 	log = log.With(zap.String("event_id", ev.ID()))
+	if t := ev.Time(); !t.IsZero() {
+		r.m.age.WithLabelValues(r.cfg.Durable).Observe(max(time.Since(t), 0).Seconds())
+	}
 
 	herr := r.call(handlers, log, m)
 	r.settle(handlers, log, m, meta, herr)
@@ -804,6 +807,7 @@ func (r *Runner) pollInfo(ctx context.Context, cons jetstream.Consumer) {
 		if err == nil {
 			r.m.ackPending.WithLabelValues(r.cfg.Durable).Set(float64(info.NumAckPending))
 			r.m.maxAckPending.WithLabelValues(r.cfg.Durable).Set(float64(info.Config.MaxAckPending))
+			r.m.pending.WithLabelValues(r.cfg.Durable).Set(float64(info.NumPending))
 		} else if ctx.Err() == nil {
 			r.log.Debug("consumer info failed", zap.Error(err))
 		}

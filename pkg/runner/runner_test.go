@@ -612,3 +612,34 @@ func TestRunnerSurvivesServerRestart(t *testing.T) {
 		t.Errorf("handler called %d times, want 2", c.n())
 	}
 }
+
+// The lag gauge shows the messages not yet delivered while a handler is
+// stuck, and the age histogram counts every event handled.
+func TestRunnerReportsLagAndEventAge(t *testing.T) {
+	t.Parallel()
+	_, js := startJetStream(t)
+	reg := prometheus.NewRegistry()
+	cfg := testConfig("lagging")
+	cfg.Concurrency, cfg.MaxAckPending = 1, 1
+	release := make(chan struct{})
+	startRunner(t, js, cfg, func(ctx context.Context, _ *runner.Message) error {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}, reg)
+	for i := range 5 {
+		publishEvent(t, js, "webhooks.example.order_notify", fmt.Sprintf("lag-%d", i), []byte(`{}`))
+	}
+	natstest.Eventually(t, "the lag gauge at 4", func() bool {
+		return metricValue(t, reg, "hookstream_consumer_pending", map[string]string{"consumer": "lagging"}) == 4
+	})
+	close(release)
+	natstest.Eventually(t, "the lag gauge back at 0", func() bool {
+		return metricValue(t, reg, "hookstream_consumer_pending", map[string]string{"consumer": "lagging"}) == 0
+	})
+	if n := metricValue(t, reg, "hookstream_consumer_event_age_seconds", map[string]string{"consumer": "lagging"}); n != 5 {
+		t.Errorf("event ages observed: %v, want 5", n)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/provider"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Defaults and limits of [ClientConfig].
@@ -91,6 +92,9 @@ type ClientConfig struct {
 	// Logger receives key switches and paging anomalies; it never sees a
 	// key or secret ("primary"/"secondary" name the keys). Default: none.
 	Logger *zap.Logger
+	// Metrics, when set, gets the API call metrics
+	// (hookstream_provider_api_*); clients may share a registry.
+	Metrics prometheus.Registerer
 
 	// sleep waits d or until ctx is done; tests replace it (export_test.go)
 	// to run rate-limit waits on a fake clock.
@@ -200,6 +204,7 @@ type Client struct {
 	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
 	log      *zap.Logger
+	metrics  *apiMetrics
 
 	keys   []apiKey     // [0] primary, [1] secondary when configured
 	active atomic.Int32 // index into keys of the key that last worked
@@ -237,6 +242,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		now:      cfg.Now,
 		sleep:    cfg.sleep,
 		log:      cfg.Logger.With(zap.String("provider", "shipstation")),
+	}
+	var err error
+	if c.metrics, err = newAPIMetrics(cfg.Metrics); err != nil {
+		return nil, fmt.Errorf("shipstation: metrics: %w", err)
 	}
 	primary := newKeyLimiter(cfg.RequestsPerMinute)
 	c.keys = append(c.keys, apiKey{name: "primary", creds: cfg.Primary, limit: primary})
@@ -391,7 +400,9 @@ func (c *Client) get(ctx context.Context, target string, st *Stats) ([]byte, err
 			return nil, err
 		}
 		st.Requests++
+		start := c.now()
 		resp, err := c.send(ctx, target, key.creds)
+		c.metrics.observe(target, key.name, resp, c.now().Sub(start))
 		if err != nil {
 			return nil, err
 		}

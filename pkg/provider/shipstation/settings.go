@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Settings are the ShipStation API settings every consumer service reads
@@ -80,7 +81,7 @@ func (s Settings) Policy() ResourcePolicy {
 
 // NewClient builds the Client these settings describe, or returns nil when
 // no credentials are configured.
-func (s Settings) NewClient(log *zap.Logger) (*Client, error) {
+func (s Settings) NewClient(log *zap.Logger, metrics prometheus.Registerer) (*Client, error) {
 	if s.Primary.Key == "" {
 		return nil, nil
 	}
@@ -91,6 +92,7 @@ func (s Settings) NewClient(log *zap.Logger) (*Client, error) {
 		Resources:         s.Policy(),
 		RequestsPerMinute: s.RequestsPerMinute,
 		Logger:            log,
+		Metrics:           metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("shipstation client: %w", err)
