@@ -416,3 +416,33 @@ func TestHoldValidateRefuses(t *testing.T) {
 		})
 	}
 }
+
+// The hold state machine: which event a change of status announces.
+func TestHoldTransition(t *testing.T) {
+	t.Parallel()
+	rec := func(s model.HoldStatus) *model.FulfillmentHold { return &model.FulfillmentHold{Status: s} }
+	for _, tc := range []struct {
+		prev *model.FulfillmentHold
+		next model.HoldStatus
+		want model.HoldEvent
+	}{
+		{nil, model.HoldHeld, model.HoldEventPlaced},
+		{rec(model.HoldReleased), model.HoldHeld, model.HoldEventPlaced},
+		{rec(model.HoldHeld), model.HoldHeld, model.HoldEventNone},
+		{rec(model.HoldHeld), model.HoldReleased, model.HoldEventReleased},
+		{rec(model.HoldHeld), model.HoldRejected, model.HoldEventReleased},
+		{rec(model.HoldHeld), model.HoldClosed, model.HoldEventReleased},
+		{nil, model.HoldRejected, model.HoldEventRejected},
+		{rec(model.HoldReleased), model.HoldRejected, model.HoldEventRejected},
+		{rec(model.HoldRejected), model.HoldRejected, model.HoldEventNone},
+		{nil, model.HoldReleased, model.HoldEventNone},
+	} {
+		var prev model.HoldStatus = "(none)"
+		if tc.prev != nil {
+			prev = tc.prev.Status
+		}
+		if got := (model.FulfillmentHold{Status: tc.next}).Transition(tc.prev); got != tc.want {
+			t.Errorf("%s → %s: %q, want %q", prev, tc.next, got, tc.want)
+		}
+	}
+}

@@ -11,6 +11,20 @@ import (
 	"github.com/hookstream/hookstream/pkg/model"
 )
 
+func TestHoldEventsMatchCatalog(t *testing.T) {
+	t.Parallel()
+	for got, want := range map[model.HoldEvent]string{
+		model.HoldEventPlaced:   catalog.HoldPlaced,
+		model.HoldEventReleased: catalog.HoldReleased,
+		model.HoldEventRejected: catalog.FulfillmentRejected,
+		model.HoldEventOverdue:  catalog.HoldOverdue,
+	} {
+		if string(got) != want {
+			t.Errorf("model hold event %q, catalog says %q", got, want)
+		}
+	}
+}
+
 func TestProviderNamesMatchCatalog(t *testing.T) {
 	t.Parallel()
 	for got, want := range map[string]string{

@@ -123,25 +123,10 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, h model.Fulfill
 	return s.reconcileTimer(ctx, h.Key())
 }
 
-// transition names the event a change from prev (nil: nothing stored) to
-// next publishes, or "" for none: see the package comment.
-func transition(prev *model.FulfillmentHold, next model.FulfillmentHold) string {
-	wasHeld := prev != nil && prev.Status == model.HoldHeld
-	switch {
-	case next.Status == model.HoldHeld && !wasHeld:
-		return catalog.HoldPlaced
-	case wasHeld && next.Status != model.HoldHeld:
-		return catalog.HoldReleased
-	case next.Status == model.HoldRejected && (prev == nil || prev.Status != model.HoldRejected):
-		return catalog.FulfillmentRejected
-	}
-	return ""
-}
-
 // change is the state next and, when its status changed in a way that
 // matters, the event announcing it.
 func (s *Service) change(prev *model.FulfillmentHold, next model.FulfillmentHold) *state.Change {
-	name := transition(prev, next)
+	name := string(next.Transition(prev))
 	if name == "" {
 		return &state.Change{State: next}
 	}

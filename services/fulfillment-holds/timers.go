@@ -174,7 +174,7 @@ func (s *Service) HandleTimer(ctx context.Context, m *runner.Message) error {
 		}
 		h.OverdueAt = s.dueAt(h)
 		outcome = "published"
-		return &state.Change{State: h, Event: holdEvent(catalog.HoldOverdue, h)}, nil
+		return &state.Change{State: h, Event: holdEvent(string(model.HoldEventOverdue), h)}, nil
 	})
 	if err != nil {
 		return err
