@@ -59,13 +59,13 @@ func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *runner.Messag
 // One bad fulfillment does not hold up the others: they are applied, and
 // the message goes to the DLQ naming the bad ones.
 func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error {
-	client, resourceURL, store, err := s.ShipStationResource(e)
+	client, resourceURL, store, err := s.frame.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
 	var bad []string
 	total := 0
-	err = s.ResumePages(ctx, e, func(from int, done func(int)) error {
+	err = s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
 		stats, err := client.FulfillmentPages(ctx, resourceURL, from, func(page int, fulfillments []shipstation.Fulfillment) error {
 			total += len(fulfillments)
 			for _, f := range fulfillments {
@@ -81,7 +81,7 @@ func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error
 			done(page)
 			return nil
 		})
-		s.Log().Debug("fetched rejected fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", total), zap.Int("requests", stats.Requests))
+		s.frame.Log().Debug("fetched rejected fulfillments", zap.String("event_id", e.ID()), zap.Int("fulfillments", total), zap.Int("requests", stats.Requests))
 		return runner.ClassifyProvider(err)
 	})
 	if err != nil {
@@ -97,7 +97,7 @@ func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error
 // fulfillment order, publishes the event its change of status calls for,
 // and then brings the overdue timer in line with what is stored.
 func (s *Service) apply(ctx context.Context, cause *event.Event, h model.FulfillmentHold) error {
-	_, err := s.State().Apply(ctx, cause, h.Key(), func(current json.RawMessage) (*state.Change, error) {
+	_, err := s.frame.State().Apply(ctx, cause, h.Key(), func(current json.RawMessage) (*state.Change, error) {
 		var prev *model.FulfillmentHold
 		if current != nil {
 			stored, err := decodeHold(current)
@@ -130,7 +130,7 @@ func (s *Service) change(prev *model.FulfillmentHold, next model.FulfillmentHold
 	if name == "" {
 		return &state.Change{State: next}
 	}
-	s.Log().Info("fulfillment hold "+name, zap.String("hold", next.ID), zap.String("status", string(next.Status)), zap.Int("hold_seq", next.HoldSeq))
+	s.frame.Log().Info("fulfillment hold "+name, zap.String("hold", next.ID), zap.String("status", string(next.Status)), zap.Int("hold_seq", next.HoldSeq))
 	return &state.Change{State: next, Event: holdEvent(name, next)}
 }
 

@@ -52,7 +52,7 @@ func (s *Service) dueAt(h model.FulfillmentHold) time.Time {
 // reconciled once more, so a cancellation based on a stale read cannot
 // remove the timer of a newer hold.
 func (s *Service) reconcileTimer(ctx context.Context, key string) error {
-	kv := s.Bucket()
+	kv := s.frame.Bucket()
 	for range reconcileRounds {
 		entry, err := kv.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
@@ -111,7 +111,7 @@ func (s *Service) arm(ctx context.Context, h model.FulfillmentHold) error {
 	msg.Header.Del(nats.MsgIdHdr)
 	msg.Header.Set(headerSchedule, "@at "+due.Format(time.RFC3339))
 	msg.Header.Set(headerScheduleTarget, fired)
-	if _, err := s.JetStream().PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamHoldTimers)); err != nil {
+	if _, err := s.frame.JetStream().PublishMsg(ctx, msg, jetstream.WithExpectStream(StreamHoldTimers)); err != nil {
 		return fmt.Errorf("arm overdue timer of %s: %w", h.ID, err)
 	}
 	return nil
@@ -121,7 +121,7 @@ func (s *Service) arm(ctx context.Context, h model.FulfillmentHold) error {
 // its schedule subject.
 func (s *Service) disarm(ctx context.Context, key string) error {
 	schedule, _ := HoldTimerSubjects(key)
-	timers, err := s.JetStream().Stream(ctx, StreamHoldTimers)
+	timers, err := s.frame.JetStream().Stream(ctx, StreamHoldTimers)
 	if err != nil {
 		return fmt.Errorf("cancel overdue timer %s: %w", schedule, err)
 	}
@@ -147,13 +147,13 @@ func (s *Service) HandleTimer(ctx context.Context, m *runner.Message) error {
 	if armed.Key() != key {
 		return runner.Permanent(fmt.Errorf("overdue timer on %s carries hold %q", m.Subject, armed.ID))
 	}
-	log := s.Log().With(zap.String("hold", armed.ID), zap.Int("hold_seq", armed.HoldSeq),
+	log := s.frame.Log().With(zap.String("hold", armed.ID), zap.Int("hold_seq", armed.HoldSeq),
 		zap.String("scheduler", m.Msg.Headers().Get(headerScheduler)))
 	var (
 		outcome = "stale"
 		early   *model.FulfillmentHold
 	)
-	_, err := s.State().Apply(ctx, m.Event, key, func(current json.RawMessage) (*state.Change, error) {
+	_, err := s.frame.State().Apply(ctx, m.Event, key, func(current json.RawMessage) (*state.Change, error) {
 		outcome, early = "stale", nil
 		if current == nil {
 			return nil, nil

@@ -54,7 +54,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	}
 	key := strings.Replace(orderID, ":", ".", 1)
 	attachToOrder := func() error {
-		_, err := s.State().Apply(ctx, e, key, func(current json.RawMessage) (*state.Change, error) {
+		_, err := s.frame.State().Apply(ctx, e, key, func(current json.RawMessage) (*state.Change, error) {
 			if current == nil {
 				return nil, errNoOrder
 			}
@@ -69,7 +69,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	if err := attachToOrder(); !errors.Is(err, errNoOrder) {
 		return err
 	}
-	_, err = s.State().Apply(ctx, e, pendingPrefix+key, func(current json.RawMessage) (*state.Change, error) {
+	_, err = s.frame.State().Apply(ctx, e, pendingPrefix+key, func(current json.RawMessage) (*state.Change, error) {
 		p := model.Order{ID: orderID} // only ID, Refunds and Notifications are used
 		if current != nil {
 			if err := json.Unmarshal(current, &p); err != nil {
@@ -95,7 +95,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 // pending returns the attachments waiting for the order stored under key.
 func (s *Service) pending(ctx context.Context, key string) (model.Order, error) {
 	var p model.Order
-	err := state.GetState(ctx, s.Bucket(), pendingPrefix+key, &p)
+	err := state.GetState(ctx, s.frame.Bucket(), pendingPrefix+key, &p)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return p, nil
 	}

@@ -67,13 +67,13 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 // does not hold up the others: they are applied, and the message goes to
 // the DLQ naming the bad ones.
 func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
-	client, resourceURL, _, err := s.ShipStationResource(e)
+	client, resourceURL, _, err := s.frame.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
 	var bad []string
 	fetched := 0
-	err = s.ResumePages(ctx, e, func(from int, done func(int)) error {
+	err = s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
 		stats, err := client.OrderPages(ctx, resourceURL, from, func(page int, orders []shipstation.Order) error {
 			fetched += len(orders)
 			for _, o := range orders {
@@ -89,7 +89,7 @@ func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
 			done(page)
 			return nil
 		})
-		s.Log().Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", fetched), zap.Int("requests", stats.Requests))
+		s.frame.Log().Debug("fetched import batch", zap.String("event_id", e.ID()), zap.Int("orders", fetched), zap.Int("requests", stats.Requests))
 		return runner.ClassifyProvider(err)
 	})
 	if err != nil {
@@ -137,7 +137,7 @@ func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Or
 	if err != nil {
 		return err
 	}
-	_, err = s.State().Apply(ctx, cause, order.Key(), func(current json.RawMessage) (*state.Change, error) {
+	_, err = s.frame.State().Apply(ctx, cause, order.Key(), func(current json.RawMessage) (*state.Change, error) {
 		next := order
 		if current != nil {
 			stored, err := decodeOrder(current)

@@ -34,7 +34,7 @@ func (s *Service) shoplineDeletion(ctx context.Context, m *runner.Message) error
 		return runner.Permanent(err)
 	}
 	key := model.Order{ID: d.OrderID}.Key()
-	_, err = s.State().Apply(ctx, e, key, func(current json.RawMessage) (*state.Change, error) {
+	_, err = s.frame.State().Apply(ctx, e, key, func(current json.RawMessage) (*state.Change, error) {
 		var stored *model.Order
 		if current != nil {
 			o, err := decodeOrder(current)

@@ -77,13 +77,13 @@ func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) e
 func shipStationPages[T any](ctx context.Context, s *Service, e *event.Event,
 	pages func(*shipstation.Client, context.Context, string, int, func(int, []T) error) (shipstation.Stats, error),
 	normalise func(record T, storeID string) (model.Shipment, error)) error {
-	client, resourceURL, storeID, err := s.ShipStationResource(e)
+	client, resourceURL, storeID, err := s.frame.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
 	var bad []string
 	total := 0
-	err = s.ResumePages(ctx, e, func(from int, done func(int)) error {
+	err = s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
 		stats, err := pages(client, ctx, resourceURL, from, func(page int, records []T) error {
 			total += len(records)
 			shipments := make([]model.Shipment, 0, len(records))
@@ -101,7 +101,7 @@ func shipStationPages[T any](ctx context.Context, s *Service, e *event.Event,
 			done(page)
 			return nil
 		})
-		s.Log().Debug("fetched ShipStation records", zap.String("event_id", e.ID()), zap.Int("records", total), zap.Int("requests", stats.Requests))
+		s.frame.Log().Debug("fetched ShipStation records", zap.String("event_id", e.ID()), zap.Int("records", total), zap.Int("requests", stats.Requests))
 		return runner.ClassifyProvider(err)
 	})
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []
 // apply stores sh when it is newer than the stored state of the shipment,
 // and publishes it: tracking_updated, or voided for a voided shipment.
 func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipment) error {
-	_, err := s.State().Apply(ctx, cause, sh.Key(), func(current json.RawMessage) (*state.Change, error) {
+	_, err := s.frame.State().Apply(ctx, cause, sh.Key(), func(current json.RawMessage) (*state.Change, error) {
 		next := sh
 		if current != nil {
 			stored, err := decodeShipment(current)

@@ -39,7 +39,7 @@ func OrderIndexKey(orderID string) string {
 // index adds shipment ids to an order's index. It writes nothing when they
 // are all there already, so a redelivery costs one read.
 func (s *Service) index(ctx context.Context, orderID string, ids []string) error {
-	_, err := s.State().Apply(ctx, nil, OrderIndexKey(orderID), func(current json.RawMessage) (*state.Change, error) {
+	_, err := s.frame.State().Apply(ctx, nil, OrderIndexKey(orderID), func(current json.RawMessage) (*state.Change, error) {
 		idx := OrderIndex{OrderID: orderID}
 		if current != nil {
 			if err := json.Unmarshal(current, &idx); err != nil {

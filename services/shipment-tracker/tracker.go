@@ -1,6 +1,8 @@
 package shipmenttracker
 
 import (
+	"context"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
@@ -25,15 +27,15 @@ var FilterSubjects = []string{
 
 // Service is a running shipment-tracker. Build it with New; Run blocks.
 type Service struct {
-	*consumer.Frame
-	cfg Config
+	frame *consumer.Frame
+	cfg   Config
 }
 
 // New builds the service on nc. It does not touch the network.
 func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	s := &Service{cfg: cfg}
 	var err error
-	s.Frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
+	s.frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
 		Name:           Durable,
 		FilterSubjects: FilterSubjects,
 		Streams:        []jetstream.StreamConfig{streams.Shipments(cfg.Shipments)},
@@ -44,3 +46,12 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	}, s.Handle, log)
 	return s, err
 }
+
+// Run provisions the service's streams and bucket (waiting for NATS if
+// need be), serves its health endpoints and runs its consumers until ctx
+// is cancelled, then drains: see consumer.Frame.Run.
+func (s *Service) Run(ctx context.Context) error { return s.frame.Run(ctx) }
+
+// Provision creates or updates the service's streams, the DLQ and its
+// bucket; Run does it first. Tests call it to prepare without running.
+func (s *Service) Provision(ctx context.Context) error { return s.frame.Provision(ctx) }
