@@ -2,4 +2,4 @@ package main
 
 import "flag"
 
-var update = flag.Bool("update", false, "rewrite golden content (the README's catalog table)")
+var update = flag.Bool("update", false, "rewrite golden content (docs/catalog.md's table)")

@@ -303,11 +303,17 @@ func TestDevProcessStopsOnSignal(t *testing.T) {
 	}
 }
 
-// The README's test command is the one .ci/run runs, and its subject table
-// is the catalog's. Run with -update to rewrite the table.
+// The README's test command is the one .ci/run runs, and the subject
+// table of docs/catalog.md is the catalog's. Run with -update to rewrite
+// the table.
 func TestReadmeMatchesCatalogAndCI(t *testing.T) {
 	root := filepath.Join("..", "..")
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tablePath := filepath.Join(root, "docs", "catalog.md")
+	table, err := os.ReadFile(tablePath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,20 +326,20 @@ func TestReadmeMatchesCatalogAndCI(t *testing.T) {
 		t.Errorf("README does not show .ci/run's test command %q", testCmd)
 	}
 	const begin, end = "<!-- catalog:begin -->\n", "<!-- catalog:end -->"
-	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	i, j := bytes.Index(table, []byte(begin)), bytes.Index(table, []byte(end))
 	if i < 0 || j < i {
-		t.Fatalf("README lacks the %q … %q markers", begin, end)
+		t.Fatalf("docs/catalog.md lacks the %q … %q markers", begin, end)
 	}
 	want := catalog.Markdown()
-	if got := string(readme[i+len(begin) : j]); got != want {
+	if got := string(table[i+len(begin) : j]); got != want {
 		if *update {
-			updated := string(readme[:i+len(begin)]) + want + string(readme[j:])
-			if err := os.WriteFile(filepath.Join(root, "README.md"), []byte(updated), 0o644); err != nil {
+			updated := string(table[:i+len(begin)]) + want + string(table[j:])
+			if err := os.WriteFile(tablePath, []byte(updated), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			return
 		}
-		t.Errorf("README's event table differs from catalog.Markdown(); run go test ./cmd/hookstream -run Readme -update")
+		t.Errorf("docs/catalog.md's event table differs from catalog.Markdown(); run go test ./cmd/hookstream -run Readme -update")
 	}
 }
 
