@@ -68,6 +68,8 @@ cleanup() {
 		done
 	fi
 	if [ -n "$started_engine" ]; then
+		# images the rebuilds replaced, in the engine's own store
+		docker image prune -f >/dev/null 2>&1 || true
 		local pid
 		pid=$(cat "$run_dir/dockerd.pid" 2>/dev/null || true)
 		if [ -n "$pid" ]; then
@@ -89,6 +91,11 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
+
+# An engine the caller runs (DOCKER_HOST, or the default socket), asked
+# before anything is installed: the script's own otherwise.
+engine_answers=
+docker info >/dev/null 2>&1 && engine_answers=1
 
 stage "set-up: packages"
 need=()
@@ -118,7 +125,7 @@ fi
 docker compose version
 
 stage "set-up: engine"
-if docker info >/dev/null 2>&1; then
+if [ -n "$engine_answers" ]; then
 	echo "   using the engine at ${DOCKER_HOST:-the default socket}"
 else
 	run_dir=$(mktemp -d /tmp/hookstream-dockerd.XXXXXX)
@@ -187,7 +194,7 @@ fi
 stage "build: docker compose build"
 cd "$repo"
 docker compose --env-file /dev/null -f docker-compose.yml -f deploy/compose/cluster.yml build
-docker image ls --format '   {{.Repository}}:{{.Tag}} {{.Size}}' | grep '^   hookstream/' | sort
+docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^hookstream/' | sort | sed 's/^/   /'
 
 stage "test: TestDockerCompose"
 cd "$repo/deploy"
