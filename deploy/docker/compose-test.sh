@@ -193,7 +193,13 @@ fi
 
 stage "build: docker compose build"
 cd "$repo"
-docker compose --env-file /dev/null -f docker-compose.yml -f deploy/compose/cluster.yml build
+build_log=$cache/last-build.log
+if ! docker compose --env-file /dev/null -f docker-compose.yml -f deploy/compose/cluster.yml build --progress plain >"$build_log" 2>&1; then
+	tail -60 "$build_log"
+	echo "docker compose build failed; its whole output is in $build_log"
+	exit 1
+fi
+echo "   (BuildKit's output: $build_log)"
 docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep '^hookstream/' | sort | sed 's/^/   /'
 
 stage "test: TestDockerCompose"
