@@ -2,8 +2,6 @@ package deploy_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -394,23 +392,14 @@ func testDevelopmentSetup(t *testing.T, hookstream string) {
 }
 
 // productionEnv is an .env for production as .env.example asks for it:
-// the production files, and every secret set to a fresh random value.
+// its COMPOSE_FILE and HOOKSTREAM_SETUP, and every empty value filled in
+// with one that is no development value (productionSetup).
 func productionEnv(t *testing.T) map[string]string {
-	env := map[string]string{
-		"COMPOSE_FILE":     "docker-compose.yml:deploy/compose/production.yml",
-		"HOOKSTREAM_SETUP": "production",
-	}
-	for _, k := range []string{
-		"NATS_PASSWORD_ADMIN", "NATS_PASSWORD_SYS", "NATS_PASSWORD_GATEWAY", "NATS_PASSWORD_ORDER_ENRICHER",
-		"NATS_PASSWORD_SHIPMENT_TRACKER", "NATS_PASSWORD_FULFILLMENT_HOLDS",
-		"SHIPSTATION_WEBHOOK_TOKEN", "SNIPCART_SECRET_KEY", "SHOPLINE_APP_SECRET",
-		"SHIPSTATION_API_KEY", "SHIPSTATION_API_SECRET",
-	} {
-		b := make([]byte, 12)
-		if _, err := rand.Read(b); err != nil {
-			t.Fatal(err)
+	env := productionSetup(t, false).env
+	for k, v := range env {
+		if strings.HasPrefix(v, "dev-") || strings.Contains(v, "sandbox") {
+			t.Fatalf(".env.example sets %s=%s", k, v)
 		}
-		env[k] = hex.EncodeToString(b)
 	}
 	return env
 }
