@@ -52,12 +52,14 @@ stage() {
 }
 
 run_dir=
+mods=
 started_engine=
 bridge_existed=
 cleanup() {
 	local rc=$?
 	trap - EXIT
 	stage "clean-up"
+	[ -z "$mods" ] || rm -rf "$mods"
 	if docker info >/dev/null 2>&1; then
 		# Every project the test started (it names them hookstream-ct-*).
 		for p in $(docker ps -a --filter label=com.docker.compose.project --format '{{.Label "com.docker.compose.project"}}' | sort -u | grep '^hookstream-ct-' || true); do
@@ -100,7 +102,7 @@ docker info >/dev/null 2>&1 && engine_answers=1
 stage "set-up: packages"
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)
-[ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q static || dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static) # /bin/busybox, statically linked
 [ -f /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 [ -d /usr/share/zoneinfo ] || need+=(tzdata)
 if [ ${#need[@]} -gt 0 ]; then
@@ -108,8 +110,6 @@ if [ ${#need[@]} -gt 0 ]; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-busybox=$(dpkg -L busybox-static 2>/dev/null | grep -m1 '/busybox$' || true)
-[ -n "$busybox" ] || busybox=/bin/busybox
 docker version --format '   docker client {{.Client.Version}}' 2>/dev/null || true
 
 stage "set-up: Docker Compose $compose_version"
@@ -155,7 +155,7 @@ if [ "${HOOKSTREAM_STANDINS:-}" = 1 ]; then
 		rm -rf "$ctx/go"
 		cp -a "$goroot" "$ctx/go"
 	fi
-	cp "$busybox" "$ctx/busybox"
+	cp /bin/busybox "$ctx/busybox"
 	cp -L /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
 	[ -d "$ctx/zoneinfo" ] || cp -a /usr/share/zoneinfo "$ctx/zoneinfo"
 	STANDINS_CONTEXT=$ctx GO_IMAGE=$go_image DISTROLESS=$distroless \
@@ -183,7 +183,6 @@ if [ "${HOOKSTREAM_STANDINS:-}" = 1 ]; then
 		diff "$repo/go.work.sum" "$mods/go.work.sum" | grep '^>' | head -20
 		exit 1
 	fi
-	rm -rf "$mods"
 	(cd "$repo/deploy/docker/nats" && GOWORK=off GOMODCACHE=$GOMODCACHE_SEED GOFLAGS=-modcacherw go mod download)
 	git -C "$repo" diff --quiet -- deploy/docker/nats/go.sum || { echo "deploy/docker/nats/go.sum is incomplete: go mod download there and commit it"; exit 1; }
 	STANDINS_CONTEXT=$ctx GO_IMAGE=$go_image DISTROLESS=$distroless MODULES=$GOMODCACHE_SEED/cache/download \
