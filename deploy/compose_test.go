@@ -20,34 +20,53 @@ var (
 	clusterServices = []string{"nats-2", "nats-3"}
 )
 
-func TestComposeProfilesStartWhatTheREADMESays(t *testing.T) {
-	cases := []struct {
-		name     string
-		envFiles []string
-		profiles []string
-		want     []string
-	}{
-		{"docker compose up", []string{envExample}, []string{}, defaultServices},
-		{"--profile sandbox", []string{envExample}, []string{"sandbox"}, slices.Concat(defaultServices, sandboxServices)},
-		{"--profile cluster", []string{envExample}, []string{"cluster"}, slices.Concat(defaultServices, clusterServices)},
-		{"--env-file deploy/compose/cluster.env", []string{envExample, clusterEnv}, nil, slices.Concat(defaultServices, clusterServices)},
+func TestComposeSetupsStartWhatTheREADMESays(t *testing.T) {
+	want := map[string][]string{
+		"development":         slices.Concat(defaultServices, sandboxServices),
+		"development+cluster": slices.Concat(defaultServices, sandboxServices, clusterServices),
+		"production":          defaultServices,
+		"production+cluster":  slices.Concat(defaultServices, clusterServices),
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p := loadCompose(t, tc.envFiles, tc.profiles)
+	for _, setup := range allSetups(t) {
+		t.Run(setup.name, func(t *testing.T) {
+			p := loadCompose(t, setup)
 			got := p.ServiceNames()
 			slices.Sort(got)
-			want := slices.Clone(tc.want)
+			want := slices.Clone(want[setup.name])
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
 				t.Errorf("services = %v, want %v", got, want)
+			}
+			for _, name := range got {
+				if l := p.Services[name].Labels["hookstream.setup"]; l != strings.TrimSuffix(setup.name, "+cluster") {
+					t.Errorf("%s is labelled hookstream.setup=%q", name, l)
+				}
 			}
 		})
 	}
 }
 
-func TestComposeServicesHaveHealthChecksPinnedImagesAndRestartPolicies(t *testing.T) {
-	p := loadCompose(t, []string{envExample}, []string{"*"})
+// TestComposeClusterCannotStartHalfACluster: without cluster.yml there is
+// no second node to start, whatever the profiles.
+func TestComposeClusterCannotStartHalfACluster(t *testing.T) {
+	for _, setup := range []composeSetup{developmentSetup, productionSetup(t, false)} {
+		for _, profile := range []string{"cluster", "*"} {
+			p := loadCompose(t, setup)
+			all, err := p.WithProfiles([]string{profile})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range clusterServices {
+				if _, ok := all.Services[name]; ok {
+					t.Errorf("%s with --profile %s runs %s", setup.name, profile, name)
+				}
+			}
+		}
+	}
+}
+
+func TestComposeServicesHaveHealthChecksBuiltImagesAndRestartPolicies(t *testing.T) {
+	p := loadCompose(t, clusterSetup)
 	df := parseDockerfile(t)
 	for _, name := range sortedKeys(p.Services) {
 		s := p.Services[name]
@@ -59,18 +78,23 @@ func TestComposeServicesHaveHealthChecksPinnedImagesAndRestartPolicies(t *testin
 			if s.Restart == "" || s.Restart == "no" {
 				t.Errorf("restart policy %q", s.Restart)
 			}
+			// Every image is built from the one image recipe (the NATS
+			// server and CLI too, at the versions a go.mod pins), so
+			// compose pulls nothing but the Dockerfile's base images.
 			if s.Build == nil {
-				if !pinned(s.Image) {
-					t.Errorf("image %q is not pinned to a version", s.Image)
-				}
-				return
+				t.Fatalf("image %q is not built from %s", s.Image, dockerfile)
 			}
-			// A service built from the one image recipe.
 			if got, want := filepath.Clean(filepath.Join(s.Build.Context, s.Build.Dockerfile)), mustAbs(t, dockerfile); got != want {
 				t.Errorf("built from %s, want %s", got, want)
 			}
 			if !df.hasStage(s.Build.Target) {
 				t.Errorf("build target %q is not a stage of %s", s.Build.Target, dockerfile)
+			}
+			if s.Build.Target == "nats" || s.Build.Target == "nats-box" {
+				if !strings.HasPrefix(s.Image, "hookstream/"+s.Build.Target) {
+					t.Errorf("image name %q does not name %s", s.Image, s.Build.Target)
+				}
+				return
 			}
 			arg := s.Build.Args["SERVICE"]
 			if arg == nil || *arg == "" {
@@ -93,21 +117,8 @@ func TestComposeServicesHaveHealthChecksPinnedImagesAndRestartPolicies(t *testin
 	}
 }
 
-// pinned reports an image reference with a version tag (or a digest).
-func pinned(image string) bool {
-	if strings.Contains(image, "@sha256:") {
-		return true
-	}
-	i := strings.LastIndex(image, ":")
-	if i < 0 || strings.Contains(image[i:], "/") {
-		return false
-	}
-	tag := image[i+1:]
-	return tag != "latest" && regexp.MustCompile(`^v?\d+\.\d+`).MatchString(tag)
-}
-
 func TestComposeStartsInOrderThroughHealthChecks(t *testing.T) {
-	p := loadCompose(t, []string{envExample}, []string{"*"})
+	p := loadCompose(t, clusterSetup)
 	for _, name := range sortedKeys(p.Services) {
 		for dep, d := range p.Services[name].DependsOn {
 			if d.Condition != types.ServiceConditionHealthy {
@@ -140,10 +151,10 @@ func TestComposeStartsInOrderThroughHealthChecks(t *testing.T) {
 // own NATS user.
 func TestComposeEnvironmentIsWhatEachConfigReads(t *testing.T) {
 	required := []string{"NATS_URL", "NATS_USER", "NATS_PASSWORD", "STREAM_REPLICAS", "LOG_FORMAT"}
-	for _, files := range [][]string{{envExample}, {envExample, clusterEnv}} {
-		p := loadCompose(t, files, nil)
+	for _, setup := range allSetups(t) {
+		p := loadCompose(t, setup)
 		for _, s := range services {
-			t.Run(strings.Join(files, "+")+"/"+s.name, func(t *testing.T) {
+			t.Run(setup.name+"/"+s.name, func(t *testing.T) {
 				env := composeEnv(t, p, s.name)
 				reads := s.readVariables(env)
 				for _, k := range sortedKeys(env) {
@@ -167,6 +178,9 @@ func TestComposeEnvironmentIsWhatEachConfigReads(t *testing.T) {
 				if got, want := cfg.(interface{ HealthURL() string }).HealthURL(), "http://127.0.0.1:"+strconv.Itoa(s.port); got != want {
 					t.Errorf("-healthcheck asks %s, want %s", got, want)
 				}
+				if got, want := env["HOOKSTREAM_SETUP"], strings.TrimSuffix(setup.name, "+cluster"); got != want {
+					t.Errorf("HOOKSTREAM_SETUP=%q, want %s", got, want)
+				}
 			})
 		}
 	}
@@ -180,7 +194,13 @@ func TestComposeNATSUsersMatchTheServerConfig(t *testing.T) {
 	for _, m := range regexp.MustCompile(`\$(NATS_PASSWORD_[A-Z_]+)`).FindAllStringSubmatch(string(readFile(t, accountsConf)), -1) {
 		refs[m[1]] = true
 	}
-	p := loadCompose(t, []string{envExample, clusterEnv}, nil)
+	for _, setup := range []composeSetup{clusterSetup, productionSetup(t, true)} {
+		t.Run(setup.name, func(t *testing.T) { testComposeNATSUsers(t, setup, refs) })
+	}
+}
+
+func testComposeNATSUsers(t *testing.T, setup composeSetup, refs map[string]bool) {
+	p := loadCompose(t, setup)
 	for _, server := range []string{"nats", "nats-2", "nats-3"} {
 		env := composeEnv(t, p, server)
 		if got, want := sortedKeys(env), sortedKeys(refs); !slices.Equal(got, want) {
@@ -199,11 +219,11 @@ func TestComposeNATSUsersMatchTheServerConfig(t *testing.T) {
 	}
 }
 
-// TestComposeSandboxProfilePointsTheServicesAtTheSandbox follows each URL
-// .env.example gives the services to the sandbox service's listeners, and
-// checks the sandbox knows the secrets they use.
-func TestComposeSandboxProfilePointsTheServicesAtTheSandbox(t *testing.T) {
-	p := loadCompose(t, []string{envExample}, []string{"sandbox"})
+// TestComposeDevelopmentPointsTheServicesAtTheSandbox follows each URL the
+// development setup gives the services to the sandbox service's listeners,
+// and checks the sandbox knows the secrets they use.
+func TestComposeDevelopmentPointsTheServicesAtTheSandbox(t *testing.T) {
+	p := loadCompose(t, developmentSetup)
 	flags := map[string]string{}
 	for _, arg := range p.Services["sandbox"].Command {
 		if k, v, ok := strings.Cut(arg, "="); ok {
@@ -243,11 +263,26 @@ func TestComposeSandboxProfilePointsTheServicesAtTheSandbox(t *testing.T) {
 	}
 }
 
-// TestComposeClusterEnvRunsThreeNodesAndR3 checks deploy/compose/cluster.env:
+// TestComposeProductionUsesNoSandbox: in production nothing points at the
+// sandbox, and no secret is a development one.
+func TestComposeProductionUsesNoSandbox(t *testing.T) {
+	for _, setup := range []composeSetup{productionSetup(t, false), productionSetup(t, true)} {
+		p := loadCompose(t, setup)
+		for _, name := range sortedKeys(p.Services) {
+			for k, v := range composeEnv(t, p, name) {
+				if strings.Contains(v, "sandbox") || strings.HasPrefix(v, "dev-") {
+					t.Errorf("%s: %s %s=%s", setup.name, name, k, v)
+				}
+			}
+		}
+	}
+}
+
+// TestComposeClusterRunsThreeNodesAndR3 checks deploy/compose/cluster.yml:
 // the three servers run the three cluster configurations, the services
 // know all of them and create R3 streams.
-func TestComposeClusterEnvRunsThreeNodesAndR3(t *testing.T) {
-	p := loadCompose(t, []string{envExample, clusterEnv}, nil)
+func TestComposeClusterRunsThreeNodesAndR3(t *testing.T) {
+	p := loadCompose(t, clusterSetup)
 	hosts := map[string]string{} // host name -> compose service
 	for i, name := range []string{"nats", "nats-2", "nats-3"} {
 		s := p.Services[name]

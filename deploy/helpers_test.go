@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -30,7 +31,8 @@ const root = ".."
 var (
 	composeFile  = filepath.Join(root, "docker-compose.yml")
 	envExample   = filepath.Join(root, ".env.example")
-	clusterEnv   = filepath.Join("compose", "cluster.env")
+	clusterFile  = filepath.Join("compose", "cluster.yml")
+	natsModule   = filepath.Join("docker", "nats", "go.mod")
 	natsDir      = "nats"
 	accountsConf = filepath.Join(natsDir, "accounts.conf")
 	streamsDir   = "streams"
@@ -96,11 +98,55 @@ func natsConn(t *testing.T, cfg any) natsconn.Config {
 	return c
 }
 
-// loadCompose loads docker-compose.yml with the Compose specification's
-// loader, interpolating from envFiles (never from the process environment
-// or a developer's .env), with profiles active (nil: those named by
-// COMPOSE_PROFILES in the env files).
-func loadCompose(t *testing.T, envFiles []string, profiles []string) *types.Project {
+// composeSetup is one way to run compose that the README gives: the files
+// (-f, or COMPOSE_FILE in .env) and what .env holds.
+type composeSetup struct {
+	name  string
+	files []string // relative to the repository root
+	env   map[string]string
+}
+
+// developmentSetup is `docker compose up` without a .env;
+// clusterSetup adds deploy/compose/cluster.yml.
+var (
+	developmentSetup = composeSetup{name: "development", files: []string{"docker-compose.yml"}}
+	clusterSetup     = composeSetup{name: "development+cluster", files: []string{"docker-compose.yml", "deploy/compose/cluster.yml"}}
+)
+
+// productionSetup is `docker compose up` with .env.example copied to .env
+// and every empty value filled in (with a value that is no development
+// secret); cluster uncomments its COMPOSE_FILE line for the cluster.
+func productionSetup(t *testing.T, cluster bool) composeSetup {
+	t.Helper()
+	env := envFile(t, envExample)
+	for k, v := range env {
+		if v == "" {
+			env[k] = "prod-" + strings.ToLower(k)
+		}
+	}
+	if cluster {
+		m := regexp.MustCompile(`(?m)^#(COMPOSE_FILE=.*cluster\.yml)$`).FindStringSubmatch(string(readFile(t, envExample)))
+		if m == nil {
+			t.Fatalf("%s has no commented COMPOSE_FILE line for the cluster", envExample)
+		}
+		_, env["COMPOSE_FILE"], _ = strings.Cut(m[1], "=")
+	}
+	name := "production"
+	if cluster {
+		name += "+cluster"
+	}
+	return composeSetup{name: name, files: strings.Split(env["COMPOSE_FILE"], ":"), env: env}
+}
+
+// allSetups are the four ways to run compose.
+func allSetups(t *testing.T) []composeSetup {
+	return []composeSetup{developmentSetup, clusterSetup, productionSetup(t, false), productionSetup(t, true)}
+}
+
+// loadCompose loads the setup's compose files with the Compose
+// specification's loader, interpolating from its .env (never from the
+// process environment or a developer's .env), with no profile active.
+func loadCompose(t *testing.T, setup composeSetup) *types.Project {
 	t.Helper()
 	abs := func(p string) string {
 		a, err := filepath.Abs(p)
@@ -109,19 +155,23 @@ func loadCompose(t *testing.T, envFiles []string, profiles []string) *types.Proj
 		}
 		return a
 	}
-	files := make([]string, len(envFiles))
-	for i, f := range envFiles {
-		files[i] = abs(f)
+	dotEnv := filepath.Join(t.TempDir(), ".env")
+	var b strings.Builder
+	for _, k := range sortedKeys(setup.env) {
+		b.WriteString(k + "=" + setup.env[k] + "\n")
 	}
-	profileOpt := cli.WithDefaultProfiles()
-	if profiles != nil {
-		profileOpt = cli.WithProfiles(profiles)
+	if err := os.WriteFile(dotEnv, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	opts, err := cli.NewProjectOptions([]string{abs(composeFile)},
+	var files []string
+	for _, f := range setup.files {
+		files = append(files, abs(filepath.Join(root, f)))
+	}
+	opts, err := cli.NewProjectOptions(files,
 		cli.WithWorkingDirectory(abs(root)),
-		cli.WithEnvFiles(files...),
+		cli.WithEnvFiles(dotEnv),
 		cli.WithDotEnv,
-		profileOpt,
+		cli.WithProfiles([]string{}),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +180,7 @@ func loadCompose(t *testing.T, envFiles []string, profiles []string) *types.Proj
 	defer cancel()
 	p, err := opts.LoadProject(ctx)
 	if err != nil {
-		t.Fatalf("load %s: %v", composeFile, err)
+		t.Fatalf("load %s: %v", setup.name, err)
 	}
 	return p
 }
@@ -164,19 +214,19 @@ func envFile(t *testing.T, path string) map[string]string {
 }
 
 // setNATSPasswords sets the environment variables the NATS configurations
-// read (the NATS_PASSWORD_* of .env.example), as compose gives them to the
-// nats service, and returns them.
+// read (the NATS_PASSWORD_* of the development setup), as compose gives
+// them to the nats service, and returns them.
 func setNATSPasswords(t *testing.T) map[string]string {
 	t.Helper()
 	pw := map[string]string{}
-	for k, v := range envFile(t, envExample) {
+	for k, v := range composeEnv(t, loadCompose(t, developmentSetup), "nats") {
 		if strings.HasPrefix(k, "NATS_PASSWORD_") {
 			t.Setenv(k, v)
 			pw[k] = v
 		}
 	}
 	if len(pw) == 0 {
-		t.Fatalf("%s sets no NATS_PASSWORD_*", envExample)
+		t.Fatal("compose gives the nats service no NATS_PASSWORD_*")
 	}
 	return pw
 }

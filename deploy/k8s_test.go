@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -316,9 +318,10 @@ func TestHelmValuesRunAThreeNodeJetStreamCluster(t *testing.T) {
 	if !c.Monitor.Enabled || !v.PodDisruptionBudget.Enabled {
 		t.Error("monitoring or the PodDisruptionBudget is off")
 	}
-	p := loadCompose(t, []string{envExample}, nil)
-	if img := v.Container.Image.Repository + ":" + v.Container.Image.Tag; img != p.Services["nats"].Image {
-		t.Errorf("image %s, compose runs %s", img, p.Services["nats"].Image)
+	// compose builds nats-server at the version deploy/docker/nats/go.mod
+	// pins; the chart's official image must be of the same minor version.
+	if want := natsServerMinor(t); v.Container.Image.Repository != "nats" || !strings.HasPrefix(v.Container.Image.Tag, want+"-") {
+		t.Errorf("image %s:%s, want nats:%s-* (nats-server as %s pins it)", v.Container.Image.Repository, v.Container.Image.Tag, want, natsModule)
 	}
 	if got := string(readFile(t, accountsConf)); v.ConfigMap.Merge.Data["accounts.conf"] != got {
 		t.Errorf("configMap accounts.conf differs from %s", accountsConf)
@@ -337,4 +340,21 @@ func TestHelmValuesRunAThreeNodeJetStreamCluster(t *testing.T) {
 			t.Errorf("%s is not set from the Secret hookstream-nats-users", m[1])
 		}
 	}
+}
+
+// natsServerMinor returns the major.minor version of nats-server that
+// deploy/docker/nats/go.mod pins ("2.15").
+func natsServerMinor(t *testing.T) string {
+	t.Helper()
+	mf, err := modfile.Parse(natsModule, readFile(t, natsModule), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range mf.Require {
+		if r.Mod.Path == "github.com/nats-io/nats-server/v2" {
+			return strings.TrimPrefix(semver.MajorMinor(r.Mod.Version), "v")
+		}
+	}
+	t.Fatalf("%s does not require nats-server", natsModule)
+	return ""
 }

@@ -116,7 +116,7 @@ func isViolation(err error) bool {
 func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 	pw := setNATSPasswords(t)
 	ns := startNATS(t, filepath.Join(natsDir, "single.conf"))
-	p := loadCompose(t, []string{envExample}, []string{"sandbox"})
+	p := loadCompose(t, developmentSetup)
 	gwEnv, oeEnv := composeEnv(t, p, "gateway"), composeEnv(t, p, "order-enricher")
 
 	dev, err := sandbox.NewDev(gwEnv["SNIPCART_SECRET_KEY"])

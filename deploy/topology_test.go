@@ -193,7 +193,7 @@ func run(ctx context.Context, bin string, env map[string]string, args ...string)
 }
 
 // TestComposeTopologyAsProcesses runs what `docker compose up` runs with
-// deploy/compose/cluster.env and the sandbox profile, as plain processes
+// deploy/compose/cluster.yml (the development setup, with its sandbox), as plain processes
 // on loopback: three nats-server processes from the cluster
 // configurations, the four service binaries with their compose
 // environments and health checks (the binaries' own -healthcheck), the
@@ -221,7 +221,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 	}
 	binary := func(name string) string { return filepath.Join(bin, name) }
 
-	p := loadCompose(t, []string{envExample, clusterEnv}, []string{"cluster", "sandbox"})
+	p := loadCompose(t, clusterSetup)
 
 	// Three NATS servers from cluster-{1,2,3}.conf, as compose runs them:
 	// the same files and environment, loopback ports, a store each.

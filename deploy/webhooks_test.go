@@ -19,7 +19,7 @@ import (
 )
 
 // sender posts correctly authenticated sample webhooks, as a provider
-// would, to a gateway configured with the secrets of .env.example.
+// would, to a gateway configured with the development setup's secrets.
 type sender struct {
 	gateway     string // gateway base URL
 	sandbox     string // sandbox base URL (Snipcart tokens)

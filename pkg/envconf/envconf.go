@@ -6,6 +6,10 @@
 // Secrets may be given as NAME or as NAME_FILE (a path whose contents, with
 // trailing white space trimmed, are the value), as Docker and Kubernetes
 // secrets are mounted. Setting both is an error.
+//
+// HOOKSTREAM_SETUP=production makes the loader refuse what only a
+// development setup has (development secrets, http provider URLs,
+// sandbox-only switches); see SetupVar.
 package envconf
 
 import (
@@ -23,6 +27,7 @@ import (
 type Loader struct {
 	lookup func(string) (string, bool)
 	errs   []error
+	setup  string // HOOKSTREAM_SETUP
 }
 
 // New returns a Loader over lookup; nil means os.LookupEnv.
@@ -30,7 +35,9 @@ func New(lookup func(string) (string, bool)) *Loader {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	return &Loader{lookup: lookup}
+	l := &Loader{lookup: lookup}
+	l.setup = l.readSetup()
+	return l
 }
 
 // Map returns a lookup function over m, for tests and for `hookstream dev`.
@@ -64,7 +71,8 @@ func (l *Loader) String(name, def string) string {
 }
 
 // Secret returns the value of name or the contents of the file named by
-// name_FILE; "" when neither is set.
+// name_FILE; "" when neither is set. In production a development secret
+// (DevSecretPrefix) is an error.
 func (l *Loader) Secret(name string) string {
 	v, ok := l.raw(name)
 	path, fromFile := l.raw(name + "_FILE")
@@ -78,8 +86,9 @@ func (l *Loader) Secret(name string) string {
 			l.Fail(name+"_FILE", "%v", err)
 			return ""
 		}
-		return strings.TrimSpace(string(b))
+		v = strings.TrimSpace(string(b))
 	}
+	l.checkSecret(name, v)
 	return v
 }
 

@@ -30,16 +30,19 @@ import (
 )
 
 // Env is the part of the configuration every service has: NATS_URL,
-// NATS_CREDS, NATS_USER, NATS_PASSWORD, LOG_LEVEL and LOG_FORMAT. Service
-// configurations embed it.
+// NATS_CREDS, NATS_USER, NATS_PASSWORD, LOG_LEVEL, LOG_FORMAT and
+// HOOKSTREAM_SETUP. Service configurations embed it.
 type Env struct {
 	NATS natsconn.Config
 	Log  obs.LogConfig
+	// Setup is HOOKSTREAM_SETUP (envconf.SetupVar): a development setup
+	// says so in the log at start.
+	Setup string
 }
 
 // LoadEnv reads the variables of Env.
 func LoadEnv(l *envconf.Loader) Env {
-	return Env{NATS: natsconn.LoadConfig(l), Log: obs.LoadLogConfig(l)}
+	return Env{NATS: natsconn.LoadConfig(l), Log: obs.LoadLogConfig(l), Setup: l.Setup()}
 }
 
 // ProcessEnv returns e; through embedding it makes every service
@@ -114,6 +117,10 @@ func run[C Config](name string, load func(func(string) (string, bool)) (C, error
 	}
 	defer func() { _ = log.Sync() }()
 	log.Info("starting", zap.String("service", name), zap.Stringer("config", cfg))
+	if env.Setup == envconf.SetupDevelopment {
+		log.Warn("DEVELOPMENT SETUP: development secrets and the sandbox provider APIs; not for production",
+			zap.String("service", name), zap.String(envconf.SetupVar, env.Setup))
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -115,10 +114,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		MaxConnsPerIP:                int(l.Int("GATEWAY_MAX_CONNS_PER_IP", 0, 0)),
 		ShipStationToken:             l.Secret("SHIPSTATION_WEBHOOK_TOKEN"),
 		ShipStationResourceHosts:     l.Regexp("SHIPSTATION_RESOURCE_HOSTS"),
-		ShipStationResourceAllowHTTP: l.Bool("SHIPSTATION_RESOURCE_ALLOW_HTTP", false),
-		ShipStationV2JWKSURL:         l.String("SHIPSTATION_V2_JWKS_URL", DefaultJWKSURL),
+		ShipStationResourceAllowHTTP: l.SandboxOnly("SHIPSTATION_RESOURCE_ALLOW_HTTP"),
+		ShipStationV2JWKSURL:         l.URL("SHIPSTATION_V2_JWKS_URL", DefaultJWKSURL),
 		SnipcartSecretKey:            l.Secret("SNIPCART_SECRET_KEY"),
-		SnipcartAPIURL:               l.String("SNIPCART_API_URL", snipcart.DefaultAPIURL),
+		SnipcartAPIURL:               l.URL("SNIPCART_API_URL", snipcart.DefaultAPIURL),
 		ShoplineAppSecrets:           shopline.ParseSecrets(l.Secret("SHOPLINE_APP_SECRET")),
 		Webhooks: streams.Options{
 			DuplicateWindow: l.Duration("WEBHOOKS_DUPLICATE_WINDOW", streams.DefaultDuplicateWindow),
@@ -126,11 +125,6 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			MaxBytes:        l.Int("WEBHOOKS_MAX_BYTES", 0, 0),
 			Replicas:        int(l.Int("STREAM_REPLICAS", 1, 1)),
 		},
-	}
-	for name, raw := range map[string]string{"SHIPSTATION_V2_JWKS_URL": c.ShipStationV2JWKSURL, "SNIPCART_API_URL": c.SnipcartAPIURL} {
-		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			l.Fail(name, "want an absolute http(s) URL, got %q", raw)
-		}
 	}
 	return c, l.Err()
 }

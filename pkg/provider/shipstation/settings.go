@@ -42,7 +42,7 @@ func LoadSettings(l *envconf.Loader) Settings {
 	s := Settings{
 		Primary:           Credentials{Key: l.Secret("SHIPSTATION_API_KEY"), Secret: l.Secret("SHIPSTATION_API_SECRET")},
 		Secondary:         Credentials{Key: l.Secret("SHIPSTATION_API_KEY_SECONDARY"), Secret: l.Secret("SHIPSTATION_API_SECRET_SECONDARY")},
-		APIURL:            l.String("SHIPSTATION_API_URL", DefaultBaseURL),
+		APIURL:            l.URL("SHIPSTATION_API_URL", DefaultBaseURL),
 		ResourceHosts:     l.Regexp("SHIPSTATION_RESOURCE_HOSTS"),
 		RequestsPerMinute: int(l.Int("SHIPSTATION_REQUESTS_PER_MINUTE", DefaultRequestsPerMinute, 1)),
 	}
@@ -53,9 +53,6 @@ func LoadSettings(l *envconf.Loader) Settings {
 	}
 	if s.Primary.Key == "" && s.Secondary.Key != "" {
 		l.Fail("SHIPSTATION_API_KEY", "a secondary pair is set without a primary one")
-	}
-	if u, err := url.Parse(s.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		l.Fail("SHIPSTATION_API_URL", "want an absolute http(s) URL, got %q", s.APIURL)
 	}
 	return s
 }
