@@ -11,7 +11,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/streams"
 )
 
-// subjectToken is what a subject token may contain (DESIGN.md §3).
+// subjectToken is what a subject token may contain (docs/catalog.md).
 var subjectToken = regexp.MustCompile(`^[a-z0-9_-]+$`)
 
 func TestTokens(t *testing.T) {
@@ -106,7 +106,7 @@ func TestWebhookKnown(t *testing.T) {
 			t.Errorf("Webhook(%q, %q) = %+v, want the row %+v", row.Provider, row.Event, got, row)
 		}
 	}
-	// Spot checks of the rule against DESIGN.md's examples.
+	// Spot checks of the rule against the examples of docs/catalog.md.
 	for _, tc := range []struct{ provider, event, subject, typ string }{
 		{catalog.ShipStation, "ORDER_NOTIFY", "webhooks.shipstation.order_notify", "com.shipstation.webhook.order_notify"},
 		{catalog.Snipcart, "order.trackingNumber.changed", "webhooks.snipcart.order.tracking_number.changed", "com.snipcart.webhook.order.tracking_number.changed"},

@@ -38,7 +38,7 @@ func TestProviderNamesMatchCatalog(t *testing.T) {
 	}
 }
 
-// TestShipStationStatus covers every orderStatus PROVIDERS.md lists.
+// TestShipStationStatus covers every orderStatus ShipStation documents.
 func TestShipStationStatus(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

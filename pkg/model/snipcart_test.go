@@ -28,7 +28,7 @@ var snipcartOrderEvents = []string{
 	"order.status.changed.json",
 }
 
-// TestSnipcartStatus covers every order status PROVIDERS.md lists.
+// TestSnipcartStatus covers every order status Snipcart documents.
 func TestSnipcartStatus(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
