@@ -62,7 +62,7 @@ func TestSnipcartStatusTablesCoverWebhookSchema(t *testing.T) {
 	}
 	orderStatuses, paymentStatuses := doc.Defs["orderStatus"].Enum, doc.Defs["paymentStatus"].Enum
 	if len(orderStatuses) != 8 || len(paymentStatuses) != 12 {
-		t.Fatalf("snipcart-order.schema.json lists %d order and %d payment statuses, PROVIDERS.md 8 and 12", len(orderStatuses), len(paymentStatuses))
+		t.Fatalf("snipcart-order.schema.json lists %d order and %d payment statuses, Snipcart documents 8 and 12", len(orderStatuses), len(paymentStatuses))
 	}
 	for _, s := range orderStatuses {
 		if model.SnipcartStatus(s) == model.StatusUnknown {

@@ -58,7 +58,7 @@ func TestSnipcartStatus(t *testing.T) {
 	}
 }
 
-// TestSnipcartPaymentStatus covers every paymentStatus PROVIDERS.md lists.
+// TestSnipcartPaymentStatus covers every paymentStatus Snipcart documents.
 func TestSnipcartPaymentStatus(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
