@@ -35,7 +35,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func startTestDev(t *testing.T) *devEnv {
+// testLogger logs to the test, or nowhere in a benchmark (whose output
+// is its figures).
+func testLogger(t testing.TB) *zap.Logger {
+	if _, benchmark := t.(*testing.B); benchmark {
+		return zap.NewNop()
+	}
+	return zaptest.NewLogger(t)
+}
+
+func startTestDev(t testing.TB) *devEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	env, err := startDev(ctx, devOptions{
@@ -44,7 +53,7 @@ func startTestDev(t *testing.T) *devEnv {
 		gatewayAddr: "127.0.0.1:0",
 		sandboxAddr: "127.0.0.1:0",
 		apiAddr:     "127.0.0.1:0",
-	}, zaptest.NewLogger(t))
+	}, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
