@@ -12,8 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -529,54 +527,26 @@ func testClusterSetup(t *testing.T) {
 		}
 
 		const total, killAfter, workers = 150, 50, 4
-		type result struct {
-			acked    bool
-			attempts int
-			last     string
-		}
-		results := make([]result, total)
-		type webhook struct {
-			body    []byte
-			headers map[string]string
-		}
-		hooks := make([]webhook, total)
-		for i := range hooks {
-			hooks[i].body, hooks[i].headers = holdWebhook(t, dockerHoldOrderID(i), dockerHoldWebhookID(i))
-		}
+		hooks := holdHooks(t, total, dockerHoldOrderID, dockerHoldWebhookID)
 		snd := sender{gateway: "http://127.0.0.1:" + strconv.Itoa(p.ports["GATEWAY_PORT"]), shoplineKey: "dev-shopline-app-secret"}
-		var next, done atomic.Int64
 		killed := make(chan struct{})
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= total {
-						return
-					}
-					// Like a provider: retry until a 2xx, for a while.
-					for attempt := 1; attempt <= 90; attempt++ {
-						code, answer := snd.sendShopline(t, hooks[i].body, hooks[i].headers)
-						results[i].attempts, results[i].last = attempt, fmt.Sprintf("%d %s", code, answer)
-						if code/100 == 2 {
-							results[i].acked = true
-							break
-						}
-						time.Sleep(500 * time.Millisecond)
-					}
-					if done.Add(1) == killAfter {
-						close(killed)
-					}
+		var results []loadResult
+		loaded := make(chan struct{})
+		go func() {
+			defer close(loaded)
+			results = sendLikeAProvider(t, hooks, workers, 90, func(int, int) sender { return snd }, func(done int) {
+				if done == killAfter {
+					close(killed)
 				}
 			})
-		}
+		}()
 		<-killed
 		if out, err := exec.Command("docker", "kill", victim.ID).CombinedOutput(); err != nil {
 			t.Fatalf("docker kill %s: %v\n%s", victim.Name, err, out)
 		}
 		killedAt := time.Now()
 		t.Logf("docker kill %s (%s, the WEBHOOKS leader) after %d webhooks", strings.TrimPrefix(victim.Name, "/"), leader, killAfter)
-		wg.Wait()
+		<-loaded
 		t.Logf("the load ended %s after the kill", time.Since(killedAt).Round(100*time.Millisecond))
 
 		// Bring the node back, so the stream is read through the host's

@@ -20,7 +20,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -415,52 +414,24 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		gateways := []string{gatewayURL, "http://" + gateway2Env["GATEWAY_ADDR"]}
 
 		const total = 120
-		type result struct {
-			acked    bool
-			attempts int
-			last     string
-		}
-		results := make([]result, total)
-		type webhook struct {
-			body    []byte
-			headers map[string]string
-		}
-		hooks := make([]webhook, total)
-		for i := range hooks {
-			hooks[i].body, hooks[i].headers = holdWebhook(t, holdOrderID(i), holdWebhookID(i))
-		}
-		var sent atomic.Int64
+		hooks := holdHooks(t, total, holdOrderID, holdWebhookID)
 		killed, revived := make(chan struct{}), make(chan struct{})
-		var workers sync.WaitGroup
-		next := atomic.Int64{}
-		for range 4 {
-			workers.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= total {
-						return
-					}
-					// Like a provider: retry until a 2xx, for a while,
-					// through whichever gateway the balancer picks.
-					for attempt := 1; attempt <= 60; attempt++ {
-						snd := sender{gateway: gateways[(i+attempt)%2], shoplineKey: serviceEnv["gateway"]["SHOPLINE_APP_SECRET"]}
-						code, answer := snd.sendShopline(t, hooks[i].body, hooks[i].headers)
-						results[i].attempts, results[i].last = attempt, fmt.Sprintf("%d %s", code, answer)
-						if code/100 == 2 {
-							results[i].acked = true
-							break
-						}
-						time.Sleep(500 * time.Millisecond)
-					}
-					switch sent.Add(1) {
-					case total / 3:
-						close(killed)
-					case 2 * total / 3:
-						close(revived)
-					}
+		var results []loadResult
+		loaded := make(chan struct{})
+		go func() {
+			defer close(loaded)
+			// Through whichever gateway the balancer picks.
+			results = sendLikeAProvider(t, hooks, 4, 60, func(i, attempt int) sender {
+				return sender{gateway: gateways[(i+attempt)%2], shoplineKey: serviceEnv["gateway"]["SHOPLINE_APP_SECRET"]}
+			}, func(done int) {
+				switch done {
+				case total / 3:
+					close(killed)
+				case 2 * total / 3:
+					close(revived)
 				}
 			})
-		}
+		}()
 		<-killed
 		t.Logf("killing %s (the WEBHOOKS leader), the first gateway and the first fulfillment-holds replica after %d webhooks", leader, total/3)
 		nodes[victim].proc.stop(syscall.SIGKILL, 5*time.Second)
@@ -473,7 +444,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		for _, name := range []string{"gateway", "fulfillment-holds"} {
 			serviceProc[name] = startProc(t, tmp, name+"-again", binary(name), serviceEnv[name])
 		}
-		workers.Wait()
+		<-loaded
 
 		retried := 0
 		for i, r := range results {

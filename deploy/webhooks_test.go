@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,4 +153,59 @@ func holdWebhook(t *testing.T, id, webhookID string) ([]byte, map[string]string)
 	}
 	h["X-Shopline-Webhook-Id"] = webhookID
 	return body, h
+}
+
+// holdHook is one SHOPLINE hold webhook of a load: its body and headers.
+type holdHook struct {
+	body    []byte
+	headers map[string]string
+}
+
+// holdHooks makes n hold webhooks, each for its own fulfillment order.
+func holdHooks(t *testing.T, n int, orderID, webhookID func(int) string) []holdHook {
+	t.Helper()
+	hooks := make([]holdHook, n)
+	for i := range hooks {
+		hooks[i].body, hooks[i].headers = holdWebhook(t, orderID(i), webhookID(i))
+	}
+	return hooks
+}
+
+// loadResult is what a provider saw of one webhook.
+type loadResult struct {
+	acked    bool
+	attempts int
+	last     string // the last answer
+}
+
+// sendLikeAProvider sends hooks with workers senders, each webhook until it
+// is answered 2xx (every 500 ms, at most attempts times), through the
+// sender gateway(i, attempt) picks, as a provider would. progress(n) is
+// called once the n-th webhook is done (to time a fault).
+func sendLikeAProvider(t *testing.T, hooks []holdHook, workers, attempts int, gateway func(i, attempt int) sender, progress func(done int)) []loadResult {
+	results := make([]loadResult, len(hooks))
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(hooks) {
+					return
+				}
+				for attempt := 1; attempt <= attempts; attempt++ {
+					code, answer := gateway(i, attempt).sendShopline(t, hooks[i].body, hooks[i].headers)
+					results[i].attempts, results[i].last = attempt, fmt.Sprintf("%d %s", code, answer)
+					if code/100 == 2 {
+						results[i].acked = true
+						break
+					}
+					time.Sleep(500 * time.Millisecond)
+				}
+				progress(int(done.Add(1)))
+			}
+		})
+	}
+	wg.Wait()
+	return results
 }
