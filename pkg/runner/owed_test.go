@@ -77,7 +77,12 @@ func TestLastDeliveryDLQCopyFailureIsHeldAndRetried(t *testing.T) {
 	if n := metricValue(t, reg, "hookstream_consumer_dlq_copy_failures_total", map[string]string{"consumer": "held"}); n < 1 {
 		t.Errorf("copy failures counted: %v", n)
 	}
-	time.Sleep(3 * time.Second) // past the ack wait: InProgress must keep it (nothing else would redeliver it)
+	// Past the ack wait (2s) the message must still be held: on its last
+	// delivery the server would otherwise give up on it.
+	time.Sleep(3 * time.Second)
+	if info := consumerInfo(t, js, "held"); info.NumAckPending != 1 {
+		t.Fatalf("after the ack wait: %d messages held, want 1 (kept with InProgress)", info.NumAckPending)
+	}
 	free()
 	natstest.Eventually(t, "the held message in the DLQ", func() bool { return len(listDLQ(t, js, "held")) == 1 })
 	natstest.Eventually(t, "the owed record gone", func() bool { return len(owed(t, js, "held")) == 0 })

@@ -81,8 +81,9 @@ func GetState(ctx context.Context, kv Getter, key string, v any) error {
 	return rec.Decode(v)
 }
 
-// get reads the record under key and its revision (0 when there is none,
-// with a zero Record and a nil error unless the caller asked through Get).
+// get reads the record under key and its revision; a missing key is an
+// error wrapping jetstream.ErrKeyNotFound (Store.read makes it a zero
+// Record at revision 0).
 func get(ctx context.Context, kv Getter, key string) (Record, uint64, error) {
 	entry, err := kv.Get(ctx, key)
 	if err != nil {
