@@ -3,7 +3,8 @@
 // replicas, the ShipStation API), the durable runner on WEBHOOKS, the
 // provisioning of their output streams, the DLQ and their state bucket, the
 // /healthz, /readyz and /metrics endpoints, and Run. A service supplies its
-// Spec and its handler; everything else is here, once.
+// Spec, whose Routes table maps the webhooks it handles to its handlers
+// (the filter subjects are derived from it); everything else is here, once.
 package consumer
 
 import (
@@ -71,8 +72,10 @@ type Spec struct {
 	// Name is the durable consumer's name on WEBHOOKS, shared by every
 	// replica, and the second token of the service's DLQ subjects.
 	Name string
-	// FilterSubjects are the webhooks the service consumes.
-	FilterSubjects []string
+	// Webhooks are the webhooks the service handles, and how: the durable
+	// consumer's filter subjects and its handler both come from them.
+	// Required.
+	Webhooks *Routes
 	// Streams are the streams the service publishes to; the DLQ is added.
 	Streams []jetstream.StreamConfig
 	// Bucket is the service's state bucket.
@@ -102,9 +105,13 @@ type Frame struct {
 // ReplayDurable is the name of a service's durable consumer on REPLAY.
 func ReplayDurable(service string) string { return service + "-replay" }
 
-// New builds the frame of the service spec describes on nc, with h
-// handling its webhooks. It does not touch the network.
-func New(nc *nats.Conn, settings Settings, spec Spec, h runner.Handler, log *zap.Logger) (*Frame, error) {
+// New builds the frame of the service spec describes on nc. It does not
+// touch the network.
+func New(nc *nats.Conn, settings Settings, spec Spec, log *zap.Logger) (*Frame, error) {
+	if spec.Webhooks == nil {
+		return nil, fmt.Errorf("%s: consumer.Spec.Webhooks is required", spec.Name)
+	}
+	h := spec.Webhooks.Handle
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: jetstream: %w", spec.Name, err)
@@ -114,7 +121,7 @@ func New(nc *nats.Conn, settings Settings, spec Spec, h runner.Handler, log *zap
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	cfg := settings.Consumer
-	cfg.Stream, cfg.Durable, cfg.FilterSubjects = catalog.StreamWebhooks, spec.Name, spec.FilterSubjects
+	cfg.Stream, cfg.Durable, cfg.FilterSubjects = catalog.StreamWebhooks, spec.Name, spec.Webhooks.FilterSubjects()
 	if err := f.AddRunner(cfg, h); err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/natstest"
@@ -51,11 +52,11 @@ func newFrame(t *testing.T, env map[string]string) (*consumer.Frame, *natstest.S
 	t.Helper()
 	ns := natstest.Run(t)
 	f, err := consumer.New(ns.Connect(), load(t, env), consumer.Spec{
-		Name:           "frame-test",
-		FilterSubjects: []string{"webhooks.test.>"},
-		Streams:        []jetstream.StreamConfig{streams.Orders(streams.Options{})},
-		Bucket:         state.Bucket("frame-test", "test", state.BucketOptions{}),
-	}, func(context.Context, *runner.Message) error { return nil }, zaptest.NewLogger(t))
+		Name:     "frame-test",
+		Webhooks: consumer.NewRoutes("frame-test", consumer.On(catalog.Snipcart, "order.completed", func(context.Context, *runner.Message) error { return nil })),
+		Streams:  []jetstream.StreamConfig{streams.Orders(streams.Options{})},
+		Bucket:   state.Bucket("frame-test", "test", state.BucketOptions{}),
+	}, zaptest.NewLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,27 +18,23 @@ import (
 	"github.com/hookstream/hookstream/pkg/state"
 )
 
-// shoplineFulfillmentOrderPrefix prefixes the types of SHOPLINE's
-// fulfillment_order/* webhooks, known to the catalog or not.
-const shoplineFulfillmentOrderPrefix = "com.shopline.webhook.fulfillment_order."
+// webhooks is the table of the webhooks the service handles: its durable
+// consumer's filter subjects and Handle's dispatch both come from it, so
+// handling one more catalogued webhook is one line here.
+func (s *Service) webhooks() *consumer.Routes {
+	return consumer.NewRoutes(Durable,
+		consumer.On(catalog.ShipStation, "FULFILLMENT_REJECTED", s.shipStationRejected),
+		// Every SHOPLINE fulfillment_order/* topic, also those the catalog
+		// does not know yet: the body is the whole fulfillment order.
+		consumer.OnFamily(catalog.Shopline, "fulfillment_order", s.shoplineFulfillmentOrder),
+	)
+}
 
-// The webhook types this service handles, checked against the catalog at
-// start-up.
-var (
-	typeShipStationFulfillmentRejected = catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_REJECTED")
-)
-
-// Handle processes one webhook: the runner.Handler of the WEBHOOKS consumer.
-// Its error tells the runner what to do (see runner.ClassifyProvider).
+// Handle processes one webhook: the runner.Handler of the WEBHOOKS
+// consumer (see webhooks). Its error tells the runner what to do (see
+// runner.ClassifyProvider).
 func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
-	e := m.Event
-	switch {
-	case e.Type() == typeShipStationFulfillmentRejected:
-		return s.shipStationRejected(ctx, e)
-	case strings.HasPrefix(e.Type(), shoplineFulfillmentOrderPrefix):
-		return s.shoplineFulfillmentOrder(ctx, m)
-	}
-	return runner.Permanent(fmt.Errorf("fulfillment-holds does not handle events of type %s", e.Type()))
+	return s.routes.Handle(ctx, m)
 }
 
 // shoplineFulfillmentOrder normalises a SHOPLINE fulfillment_order/*

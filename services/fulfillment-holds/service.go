@@ -16,12 +16,6 @@ import (
 // Source is the ce-source of the events this service publishes.
 const Source = "/hookstream/fulfillment-holds"
 
-// FilterSubjects are the webhooks the service consumes.
-var FilterSubjects = []string{
-	"webhooks.shopline.fulfillment_order.>",
-	"webhooks.shipstation.fulfillment_rejected",
-}
-
 // TimerFilterSubjects are the fired overdue timers the service consumes.
 var TimerFilterSubjects = []string{HoldTimerFiredPrefix + ">"}
 
@@ -29,22 +23,24 @@ var TimerFilterSubjects = []string{HoldTimerFiredPrefix + ">"}
 // webhooks (Handle) and the fired overdue timers (HandleTimer). Build it
 // with New; Run blocks.
 type Service struct {
-	frame *consumer.Frame
-	cfg   Config
+	frame  *consumer.Frame
+	cfg    Config
+	routes *consumer.Routes
 }
 
 // New builds the service on nc. It does not touch the network.
 func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	s := &Service{cfg: cfg}
+	s.routes = s.webhooks()
 	var err error
 	s.frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
-		Name:           Durable,
-		FilterSubjects: FilterSubjects,
-		Streams:        []jetstream.StreamConfig{streams.Fulfillment(cfg.Fulfillment), HoldTimersStream(cfg.Timers)},
+		Name:     Durable,
+		Webhooks: s.routes,
+		Streams:  []jetstream.StreamConfig{streams.Fulfillment(cfg.Fulfillment), HoldTimersStream(cfg.Timers)},
 		Bucket: state.Bucket(state.BucketHolds,
 			"Latest fulfillment hold per fulfillment order (key <provider>.<shop>.<fulfillment order id>)", state.BucketOptions{}),
 		Events: state.Kind{Root: "fulfillment", Stream: catalog.StreamFulfillment, Source: Source},
-	}, s.Handle, log)
+	}, log)
 	if err != nil {
 		return nil, err
 	}

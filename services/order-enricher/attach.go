@@ -40,6 +40,11 @@ var attachNotification = attacher{parse: func(content json.RawMessage, at time.T
 	return id, func(o *model.Order) bool { return o.ApplyNotification(n) }, err
 }}
 
+// attach is the handler of the Snipcart webhooks a attaches.
+func (s *Service) attach(a attacher) func(context.Context, *event.Event) error {
+	return func(ctx context.Context, e *event.Event) error { return s.snipcartAttachment(ctx, e, a) }
+}
+
 // snipcartAttachment attaches a refund or notification to its order. When
 // the order is not stored yet, the attachment waits under pending.<key>
 // and upsert merges it when the order arrives.

@@ -30,31 +30,25 @@ import (
 // Source is the ce-source of the events this service publishes.
 const Source = "/hookstream/order-enricher"
 
-// FilterSubjects are the webhooks the service consumes.
-var FilterSubjects = []string{
-	"webhooks.shipstation.order_notify",
-	"webhooks.shipstation.item_order_notify",
-	"webhooks.snipcart.order.>",
-	"webhooks.shopline.orders.>",
-}
-
 // Service is a running order-enricher. Build it with New; Run blocks.
 type Service struct {
-	frame *consumer.Frame
-	cfg   Config
+	frame  *consumer.Frame
+	cfg    Config
+	routes *consumer.Routes
 }
 
 // New builds the service on nc. It does not touch the network.
 func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	s := &Service{cfg: cfg}
+	s.routes = s.webhooks()
 	var err error
 	s.frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
-		Name:           Durable,
-		FilterSubjects: FilterSubjects,
-		Streams:        []jetstream.StreamConfig{streams.Orders(cfg.Orders)},
-		Bucket:         state.Bucket(state.BucketOrders, "Latest canonical order per order (key <provider>.<external id>)", state.BucketOptions{}),
-		Events:         state.Kind{Root: "orders", Stream: catalog.StreamOrders, Source: Source},
-	}, s.Handle, log)
+		Name:     Durable,
+		Webhooks: s.routes,
+		Streams:  []jetstream.StreamConfig{streams.Orders(cfg.Orders)},
+		Bucket:   state.Bucket(state.BucketOrders, "Latest canonical order per order (key <provider>.<external id>)", state.BucketOptions{}),
+		Events:   state.Kind{Root: "orders", Stream: catalog.StreamOrders, Source: Source},
+	}, log)
 	return s, err
 }
 

@@ -10,55 +10,42 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/state"
 )
 
-// The webhook types this service handles, checked against the catalog at
-// start-up.
-var (
-	typeShipStationItemOrderNotify       = catalog.MustWebhookType(catalog.ShipStation, "ITEM_ORDER_NOTIFY")
-	typeShipStationOrderNotify           = catalog.MustWebhookType(catalog.ShipStation, "ORDER_NOTIFY")
-	typeSnipcartOrderNotificationCreated = catalog.MustWebhookType(catalog.Snipcart, "order.notification.created")
-	typeSnipcartOrderRefundCreated       = catalog.MustWebhookType(catalog.Snipcart, "order.refund.created")
-	typeShoplineOrderDelete              = catalog.MustWebhookType(catalog.Shopline, "orders/delete")
-)
-
-// shoplineOrderTypes are the SHOPLINE orders/* topics whose body is the
-// whole order.
-var shoplineOrderTypes = map[string]bool{
-	catalog.MustWebhookType(catalog.Shopline, "orders/create"):              true,
-	catalog.MustWebhookType(catalog.Shopline, "orders/updated"):             true,
-	catalog.MustWebhookType(catalog.Shopline, "orders/edited"):              true,
-	catalog.MustWebhookType(catalog.Shopline, "orders/paid"):                true,
-	catalog.MustWebhookType(catalog.Shopline, "orders/fulfilled"):           true,
-	catalog.MustWebhookType(catalog.Shopline, "orders/partially_fulfilled"): true,
-	catalog.MustWebhookType(catalog.Shopline, "orders/cancelled"):           true,
+// webhooks is the table of the webhooks the service handles: its durable
+// consumer's filter subjects and Handle's dispatch both come from it, so
+// handling one more catalogued webhook is one line here.
+func (s *Service) webhooks() *consumer.Routes {
+	return consumer.NewRoutes(Durable,
+		consumer.On(catalog.ShipStation, "ORDER_NOTIFY", s.shipStationBatch),
+		consumer.On(catalog.ShipStation, "ITEM_ORDER_NOTIFY", s.shipStationBatch),
+		// Every Snipcart order event carries the whole order, also those
+		// the catalog does not know yet; refunds and notifications attach.
+		consumer.OnFamily(catalog.Snipcart, "order", s.snipcartOrder),
+		consumer.On(catalog.Snipcart, "order.refund.created", s.attach(attachRefund)),
+		consumer.On(catalog.Snipcart, "order.notification.created", s.attach(attachNotification)),
+		// SHOPLINE orders/* topics whose body is the whole order.
+		consumer.On(catalog.Shopline, "orders/create", s.shoplineOrder),
+		consumer.On(catalog.Shopline, "orders/updated", s.shoplineOrder),
+		consumer.On(catalog.Shopline, "orders/edited", s.shoplineOrder),
+		consumer.On(catalog.Shopline, "orders/paid", s.shoplineOrder),
+		consumer.On(catalog.Shopline, "orders/fulfilled", s.shoplineOrder),
+		consumer.On(catalog.Shopline, "orders/partially_fulfilled", s.shoplineOrder),
+		consumer.On(catalog.Shopline, "orders/cancelled", s.shoplineOrder),
+		consumer.On(catalog.Shopline, "orders/delete", s.shoplineDeletion),
+	)
 }
 
-// Handle processes one webhook: the runner.Handler of the service. Its error
-// tells the runner what to do (see runner.ClassifyProvider).
+// Handle processes one webhook: the runner.Handler of the service (see
+// webhooks). Its error tells the runner what to do (see
+// runner.ClassifyProvider).
 func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
-	e := m.Event
-	switch e.Type() {
-	case typeShipStationOrderNotify, typeShipStationItemOrderNotify:
-		return s.shipStationBatch(ctx, e)
-	case typeSnipcartOrderRefundCreated:
-		return s.snipcartAttachment(ctx, e, attachRefund)
-	case typeSnipcartOrderNotificationCreated:
-		return s.snipcartAttachment(ctx, e, attachNotification)
-	case typeShoplineOrderDelete:
-		return s.shoplineDeletion(ctx, m)
-	}
-	if shoplineOrderTypes[e.Type()] {
-		return s.shoplineOrder(ctx, e)
-	}
-	if strings.HasPrefix(e.Type(), "com.snipcart.webhook.order.") {
-		return s.snipcartOrder(ctx, e)
-	}
-	return runner.Permanent(fmt.Errorf("order-enricher does not handle events of type %s", e.Type()))
+	return s.routes.Handle(ctx, m)
 }
 
 // shipStationBatch fetches the orders of a ShipStation import batch and

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
@@ -17,32 +18,25 @@ import (
 	"github.com/hookstream/hookstream/pkg/state"
 )
 
-// The webhook types this service handles, checked against the catalog at
-// start-up.
-var (
-	typeShipStationFulfillmentShipped = catalog.MustWebhookType(catalog.ShipStation, "FULFILLMENT_SHIPPED")
-	typeShipStationItemShipNotify     = catalog.MustWebhookType(catalog.ShipStation, "ITEM_SHIP_NOTIFY")
-	typeShipStationShipNotify         = catalog.MustWebhookType(catalog.ShipStation, "SHIP_NOTIFY")
-	typeSnipcartTrackingNumberChanged = catalog.MustWebhookType(catalog.Snipcart, "order.trackingNumber.changed")
-	typeShoplineFulfillmentCreate     = catalog.MustWebhookType(catalog.Shopline, "fulfillments/create")
-	typeShoplineFulfillmentUpdate     = catalog.MustWebhookType(catalog.Shopline, "fulfillments/update")
-)
+// webhooks is the table of the webhooks the service handles: its durable
+// consumer's filter subjects and Handle's dispatch both come from it, so
+// handling one more catalogued webhook is one line here.
+func (s *Service) webhooks() *consumer.Routes {
+	return consumer.NewRoutes(Durable,
+		consumer.On(catalog.ShipStation, "SHIP_NOTIFY", s.shipStationLabels),
+		consumer.On(catalog.ShipStation, "ITEM_SHIP_NOTIFY", s.shipStationLabels),
+		consumer.On(catalog.ShipStation, "FULFILLMENT_SHIPPED", s.shipStationFulfillments),
+		consumer.On(catalog.Snipcart, "order.trackingNumber.changed", s.snipcartTracking),
+		consumer.On(catalog.Shopline, "fulfillments/create", s.shoplineFulfillment),
+		consumer.On(catalog.Shopline, "fulfillments/update", s.shoplineFulfillment),
+	)
+}
 
-// Handle processes one webhook: the runner.Handler of the service. Its error
-// tells the runner what to do (see runner.ClassifyProvider).
+// Handle processes one webhook: the runner.Handler of the service (see
+// webhooks). Its error tells the runner what to do (see
+// runner.ClassifyProvider).
 func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
-	e := m.Event
-	switch e.Type() {
-	case typeShipStationShipNotify, typeShipStationItemShipNotify:
-		return s.shipStationLabels(ctx, e)
-	case typeShipStationFulfillmentShipped:
-		return s.shipStationFulfillments(ctx, e)
-	case typeSnipcartTrackingNumberChanged:
-		return s.snipcartTracking(ctx, e)
-	case typeShoplineFulfillmentCreate, typeShoplineFulfillmentUpdate:
-		return s.shoplineFulfillment(ctx, e)
-	}
-	return runner.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
+	return s.routes.Handle(ctx, m)
 }
 
 // shipStationLabels fetches the labels of a SHIP_NOTIFY or ITEM_SHIP_NOTIFY

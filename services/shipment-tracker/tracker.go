@@ -16,34 +16,27 @@ import (
 // Source is the ce-source of the events this service publishes.
 const Source = "/hookstream/shipment-tracker"
 
-// FilterSubjects are the webhooks the service consumes.
-var FilterSubjects = []string{
-	"webhooks.shipstation.ship_notify",
-	"webhooks.shipstation.item_ship_notify",
-	"webhooks.shipstation.fulfillment_shipped",
-	"webhooks.snipcart.order.tracking_number.changed",
-	"webhooks.shopline.fulfillments.>",
-}
-
 // Service is a running shipment-tracker. Build it with New; Run blocks.
 type Service struct {
-	frame *consumer.Frame
-	cfg   Config
+	frame  *consumer.Frame
+	cfg    Config
+	routes *consumer.Routes
 }
 
 // New builds the service on nc. It does not touch the network.
 func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	s := &Service{cfg: cfg}
+	s.routes = s.webhooks()
 	var err error
 	s.frame, err = consumer.New(nc, cfg.Settings, consumer.Spec{
-		Name:           Durable,
-		FilterSubjects: FilterSubjects,
-		Streams:        []jetstream.StreamConfig{streams.Shipments(cfg.Shipments)},
+		Name:     Durable,
+		Webhooks: s.routes,
+		Streams:  []jetstream.StreamConfig{streams.Shipments(cfg.Shipments)},
 		Bucket: state.Bucket(state.BucketShipments,
 			"Latest canonical shipment per shipment (key <provider>.<external id>) and the shipment ids of each order (key order.<provider>.<external order id>)",
 			state.BucketOptions{}),
 		Events: state.Kind{Root: "shipments", Stream: catalog.StreamShipments, Source: Source},
-	}, s.Handle, log)
+	}, log)
 	return s, err
 }
 
