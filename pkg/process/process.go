@@ -27,14 +27,18 @@ import (
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/obs"
+	"github.com/hookstream/hookstream/pkg/tracing"
 )
 
 // Env is the part of the configuration every service has: NATS_URL,
-// NATS_CREDS, NATS_USER, NATS_PASSWORD, LOG_LEVEL, LOG_FORMAT and
-// HOOKSTREAM_SETUP. Service configurations embed it.
+// NATS_CREDS, NATS_USER, NATS_PASSWORD, LOG_LEVEL, LOG_FORMAT, the OTEL_*
+// tracing variables and HOOKSTREAM_SETUP. Service configurations embed it.
 type Env struct {
 	NATS natsconn.Config
 	Log  obs.LogConfig
+	// Tracing is OpenTelemetry tracing, off unless an OTLP endpoint is
+	// configured (see tracing.Config).
+	Tracing tracing.Config
 	// Setup is HOOKSTREAM_SETUP (envconf.SetupVar): a development setup
 	// says so in the log at start.
 	Setup string
@@ -42,7 +46,7 @@ type Env struct {
 
 // LoadEnv reads the variables of Env.
 func LoadEnv(l *envconf.Loader) Env {
-	return Env{NATS: natsconn.LoadConfig(l), Log: obs.LoadLogConfig(l), Setup: l.Setup()}
+	return Env{NATS: natsconn.LoadConfig(l), Log: obs.LoadLogConfig(l), Tracing: tracing.LoadConfig(l), Setup: l.Setup()}
 }
 
 // ProcessEnv returns e; through embedding it makes every service
@@ -116,7 +120,7 @@ func run[C Config](name string, load func(func(string) (string, bool)) (C, error
 		return err
 	}
 	defer func() { _ = log.Sync() }()
-	log.Info("starting", zap.String("service", name), zap.Stringer("config", cfg))
+	log.Info("starting", zap.String("service", name), zap.Stringer("config", cfg), zap.Stringer("tracing", env.Tracing))
 	if env.Setup == envconf.SetupDevelopment {
 		log.Warn("DEVELOPMENT SETUP: development secrets and the sandbox provider APIs; not for production",
 			zap.String("service", name), zap.String(envconf.SetupVar, env.Setup))
@@ -124,6 +128,19 @@ func run[C Config](name string, load func(func(string) (string, bool)) (C, error
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopTracing, err := env.Tracing.Start(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the NATS drain (deferred later, so run first): the last
+		// spans are those of the drain.
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			log.Warn("tracing shutdown", zap.Error(err))
+		}
+	}()
 	nc, err := natsconn.Connect(env.NATS, "hookstream-"+name, log, opts...)
 	if err != nil {
 		return err

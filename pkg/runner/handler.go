@@ -33,6 +33,10 @@ type Message struct {
 	// StreamSeq is the message's sequence number in its stream: a stable
 	// identity for logs (field stream_seq) and for the DLQ.
 	StreamSeq uint64
+
+	// outcome is what the runner did with the delivery (OutcomeAck, …),
+	// for its span.
+	outcome string
 }
 
 // Handler processes one message. It returns nil when the message is done,

@@ -39,6 +39,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/streams"
+	"github.com/hookstream/hookstream/pkg/tracing"
 )
 
 // Config defaults.
@@ -506,6 +507,13 @@ func (r *Runner) process(handlers context.Context, msg jetstream.Msg) {
 	}
 	m := &Message{Msg: msg, Subject: msg.Subject(), Attempt: meta.NumDelivered, StreamSeq: meta.Sequence.Stream}
 	log := r.log.With(zap.String("subject", m.Subject), zap.Uint64("stream_seq", m.StreamSeq), zap.Uint64("attempt", m.Attempt))
+	var herr error // the handler's, for the span
+	if tracing.Enabled() {
+		var end func(error)
+		handlers, end = r.startSpan(handlers, m)
+		log = log.With(tracing.LogFields(handlers)...)
+		defer func() { end(herr) }()
+	}
 
 	ev, err := ce.FromMsg(msg.Headers(), msg.Data())
 	if err != nil {
@@ -518,7 +526,7 @@ func (r *Runner) process(handlers context.Context, msg jetstream.Msg) {
 		r.m.age.WithLabelValues(r.cfg.Durable).Observe(max(time.Since(t), 0).Seconds())
 	}
 
-	herr := r.call(handlers, log, m)
+	herr = r.call(handlers, log, m)
 	r.settle(handlers, log, m, meta, herr)
 }
 
@@ -573,12 +581,14 @@ func (r *Runner) settle(handlers context.Context, log *zap.Logger, m *Message, m
 		defer cancel()
 		if aerr := m.Msg.DoubleAck(ctx); aerr != nil {
 			log.Warn("ack not confirmed; the message may be redelivered", zap.Error(aerr))
+			m.outcome = "ack_unconfirmed"
 			return
 		}
-		r.count(OutcomeAck)
+		r.settled(m, OutcomeAck)
 	case drained:
 		log.Info("handler cancelled by drain; message nak'd", zap.Error(err))
 		r.nak(m.Msg, drainNakDelay)
+		m.outcome = OutcomeRetry
 	case k == kindPermanent:
 		r.deadLetter(handlers, log, m, meta, err, true)
 	case m.Attempt >= uint64(r.cfg.MaxDeliver):
@@ -589,6 +599,7 @@ func (r *Runner) settle(handlers context.Context, log *zap.Logger, m *Message, m
 		}
 		log.Info("handler failed; will retry", zap.Error(err), zap.Duration("retry_in", delay))
 		r.nak(m.Msg, delay)
+		m.outcome = OutcomeRetry
 	}
 }
 
@@ -617,10 +628,12 @@ func (r *Runner) deadLetter(handlers context.Context, log *zap.Logger, m *Messag
 		delay := r.cfg.backoffFor(m.Attempt)
 		log.Error("DLQ copy failed; nak'd so the message is not lost", zap.Error(err), zap.NamedError("cause", cause), zap.Duration("retry_in", delay))
 		r.nak(m.Msg, delay)
+		m.outcome = OutcomeRetry
 		return
 	}
 	if err != nil {
 		if ack, err = r.holdUntilCopied(handlers, log, m, letter, err); err != nil {
+			m.outcome = "owed_to_dlq"
 			return // owed: the next start copies it
 		}
 	}
@@ -633,14 +646,14 @@ func (r *Runner) deadLetter(handlers context.Context, log *zap.Logger, m *Messag
 		if err := m.Msg.TermWithReason(fmt.Sprintf("dlq seq %d: %s", ack.Sequence, dlq.OneLine(cause.Error(), 200))); err != nil {
 			log.Warn("term failed; the redelivery will be copied again (deduplicated)", zap.NamedError("term_error", err))
 		}
-		r.count(OutcomeDLQ)
+		r.settled(m, OutcomeDLQ)
 		return
 	}
 	log.Warn("retries exhausted; message copied to the DLQ and terminated")
 	if err := m.Msg.Term(); err != nil {
 		log.Warn("term failed", zap.NamedError("term_error", err))
 	}
-	r.count(OutcomeTerm)
+	r.settled(m, OutcomeTerm)
 }
 
 // copyToDLQ stores letter in the DLQ, bounded by settleTimeout.
@@ -762,6 +775,12 @@ func (r *Runner) nak(msg jetstream.Msg, delay time.Duration) {
 		r.log.Warn("nak failed; the message will be redelivered after its ack deadline", zap.Error(err), zap.String("subject", msg.Subject()))
 	}
 	r.count(OutcomeRetry)
+}
+
+// settled counts the outcome of m's delivery and records it on its span.
+func (r *Runner) settled(m *Message, outcome string) {
+	m.outcome = outcome
+	r.count(outcome)
 }
 
 func (r *Runner) count(outcome string) {

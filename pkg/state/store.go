@@ -13,8 +13,11 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/tracing"
 )
 
 // CallTimeout bounds each JetStream call Apply makes. A request that
@@ -119,7 +122,22 @@ func New(js JetStream, kv KV, kind Kind) *Store {
 // An error from decide is returned as it is. Any other error is a failed
 // JetStream call (retry the message: what was written is repaired by the
 // next Apply on the key).
-func (s *Store) Apply(ctx context.Context, cause *event.Event, key string, decide Decide) (Result, error) {
+//
+// With tracing on, Apply is a span (its KV reads and writes and its
+// publishes are children), and the event carries the trace context of the
+// span in ctx (the consumer's) instead of cause's: one trace goes from the
+// webhook to the event.
+func (s *Store) Apply(ctx context.Context, cause *event.Event, key string, decide Decide) (res Result, err error) {
+	origin := ctx // the span the event's traceparent names
+	ctx, span := tracing.Start(ctx, "state apply", trace.WithAttributes(attribute.String("hookstream.key", key), attribute.String("hookstream.stream", s.kind.Stream)))
+	defer func() {
+		span.SetAttributes(attribute.Bool("hookstream.stored", res.Stored), attribute.Int64("hookstream.published_version", int64(res.Published)))
+		tracing.End(span, err)
+	}()
+	return s.apply(ctx, origin, cause, key, decide)
+}
+
+func (s *Store) apply(ctx, origin context.Context, cause *event.Event, key string, decide Decide) (Result, error) {
 	for range maxConflicts {
 		rec, rev, err := s.read(ctx, key)
 		if err != nil {
@@ -142,7 +160,7 @@ func (s *Store) Apply(ctx context.Context, cause *event.Event, key string, decid
 		if err != nil || change == nil {
 			return Result{}, err
 		}
-		next, err := s.next(cause, key, rec, change)
+		next, err := s.next(origin, cause, key, rec, change)
 		if err != nil {
 			return Result{}, err
 		}
@@ -179,7 +197,7 @@ func (s *Store) Apply(ctx context.Context, cause *event.Event, key string, decid
 
 // next returns the record change makes of rec, or nil when it changes
 // nothing.
-func (s *Store) next(cause *event.Event, key string, rec Record, change *Change) (*Record, error) {
+func (s *Store) next(origin context.Context, cause *event.Event, key string, rec Record, change *Change) (*Record, error) {
 	data, err := json.Marshal(change.State)
 	if err != nil {
 		return nil, fmt.Errorf("state: encode %s: %w", key, err)
@@ -187,7 +205,7 @@ func (s *Store) next(cause *event.Event, key string, rec Record, change *Change)
 	next := rec
 	next.State = data
 	if change.Event != nil {
-		pending, fingerprint, err := s.event(cause, key, rec.Version+1, change.Event, data)
+		pending, fingerprint, err := s.event(origin, cause, key, rec.Version+1, change.Event, data)
 		if err != nil {
 			return nil, err
 		}
@@ -201,8 +219,10 @@ func (s *Store) next(cause *event.Event, key string, rec Record, change *Change)
 	return &next, nil
 }
 
-// event builds the pending event of version for the state data.
-func (s *Store) event(cause *event.Event, key string, version uint64, e *Event, data []byte) (*Pending, string, error) {
+// event builds the pending event of version for the state data. It
+// carries the trace context of origin's span, else that of cause: fixed
+// now, whoever publishes it later.
+func (s *Store) event(origin context.Context, cause *event.Event, key string, version uint64, e *Event, data []byte) (*Pending, string, error) {
 	et, err := catalog.Canonical(s.kind.Root, e.Provider, e.Name)
 	if err != nil {
 		return nil, "", fmt.Errorf("state: %w", err)
@@ -219,6 +239,7 @@ func (s *Store) event(cause *event.Event, key string, version uint64, e *Event, 
 		return nil, "", fmt.Errorf("state: event of %s: %w", key, err)
 	}
 	msg.Header.Set(HeaderEntityVersion, strconv.FormatUint(version, 10))
+	tracing.ToHeader(origin, msg.Header)
 	fingerprint := e.Fingerprint
 	if fingerprint == "" {
 		fingerprint = Fingerprint([]byte(et.Type), data)
@@ -246,7 +267,13 @@ func (s *Store) flush(ctx context.Context, key string, rec Record, rev uint64) (
 // publish stores rec's pending event on condition that the entity's last
 // event in the stream is the one rec knows (StreamSeq). It returns the
 // event's stream sequence and whether this call stored it.
-func (s *Store) publish(ctx context.Context, key string, rec Record) (uint64, bool, error) {
+func (s *Store) publish(ctx context.Context, key string, rec Record) (seq uint64, published bool, err error) {
+	ctx, span := tracing.Start(ctx, "publish "+s.kind.Stream, trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "nats"), attribute.String("messaging.destination.name", rec.Pending.Subject)))
+	defer func() {
+		span.SetAttributes(attribute.Bool("hookstream.published", published))
+		tracing.End(span, err)
+	}()
 	p := rec.Pending
 	msgID := p.Header.Get(nats.MsgIdHdr)
 	filter, err := s.filter(key, p)
@@ -337,12 +364,14 @@ func (s *Store) canonicalStream(ctx context.Context) (jetstream.Stream, error) {
 
 // read returns the record under key and its revision; a missing key is a
 // zero Record with revision 0.
-func (s *Store) read(ctx context.Context, key string) (Record, uint64, error) {
+func (s *Store) read(ctx context.Context, key string) (_ Record, _ uint64, err error) {
+	ctx, span := tracing.Start(ctx, "kv get")
+	defer func() { tracing.End(span, err) }()
 	var (
 		rec Record
 		rev uint64
 	)
-	_, err := bounded(ctx, func(ctx context.Context) (struct{}, error) {
+	_, err = bounded(ctx, func(ctx context.Context) (struct{}, error) {
 		var err error
 		rec, rev, err = get(ctx, s.kv, key)
 		return struct{}{}, err
@@ -355,7 +384,9 @@ func (s *Store) read(ctx context.Context, key string) (Record, uint64, error) {
 
 // write stores rec under key with compare-and-set on rev (0: the key must
 // not exist) and returns the new revision.
-func (s *Store) write(ctx context.Context, key string, rec Record, rev uint64) (uint64, error) {
+func (s *Store) write(ctx context.Context, key string, rec Record, rev uint64) (_ uint64, err error) {
+	ctx, span := tracing.Start(ctx, "kv update", trace.WithAttributes(attribute.Int64("hookstream.revision", int64(rev))))
+	defer func() { tracing.End(span, err) }()
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return 0, fmt.Errorf("state: encode record %s: %w", key, err)

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/provider"
+	"github.com/hookstream/hookstream/pkg/tracing"
 )
 
 // statusFor maps an error category to its HTTP status. It is the one place
@@ -50,12 +52,12 @@ var codeNames = map[int]string{
 
 // answerError logs a refused request and answers it. Publish failures say
 // only "not stored" to the caller; the cause goes to the log.
-func (g *Gateway) answerError(c *fasthttp.RequestCtx, rt *route, code int, res result) {
-	fields := []zap.Field{
+func (g *Gateway) answerError(ctx context.Context, c *fasthttp.RequestCtx, rt *route, code int, res result) {
+	fields := append(tracing.LogFields(ctx),
 		zap.String("provider", rt.label), zap.Int("status", code),
 		zap.ByteString("path", c.Path()), // never the query: it may hold the ShipStation token
 		zap.Stringer("remote", c.RemoteAddr()), zap.Error(res.err),
-	}
+	)
 	if res.id != "" {
 		fields = append(fields, zap.String("event_id", res.id), zap.String("subject", res.subject))
 	}

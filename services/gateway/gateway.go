@@ -33,6 +33,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/pkg/streams"
+	"github.com/hookstream/hookstream/pkg/tracing"
 	"github.com/hookstream/hookstream/services/gateway/internal/groupcommit"
 )
 
@@ -143,7 +144,7 @@ func buildRoutes(cfg Config, tokens *kvTokens) ([]*route, error) {
 	if cfg.ShipStationV2JWKSURL != "" {
 		if v2.verifier, err = shipstation.NewV2Verifier(shipstation.V2Config{
 			JWKSURL:    cfg.ShipStationV2JWKSURL,
-			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout},
+			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout, Transport: tracing.Transport(nil, "shipstation")},
 		}); err != nil {
 			return nil, fmt.Errorf("gateway: shipstation v2: %w", err)
 		}
@@ -152,7 +153,7 @@ func buildRoutes(cfg Config, tokens *kvTokens) ([]*route, error) {
 		if sc.verifier, err = snipcart.NewVerifier(snipcart.Config{
 			SecretKey:  cfg.SnipcartSecretKey,
 			APIURL:     cfg.SnipcartAPIURL,
-			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout},
+			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout, Transport: tracing.Transport(nil, "snipcart")},
 			// Every replica shares the tokens it validated, so that
 			// Snipcart's resend of a request we answered 503 is accepted
 			// wherever it lands.

@@ -10,12 +10,16 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/provider"
+	"github.com/hookstream/hookstream/pkg/tracing"
 )
 
 // errPublish marks a message JetStream did not acknowledge.
@@ -35,10 +39,21 @@ var traceparentRE = regexp.MustCompile(`^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[
 // check, catalog lookup, CloudEvent, JetStream publish, answer.
 func (g *Gateway) serveWebhook(c *fasthttp.RequestCtx, rt *route) {
 	start := time.Now()
-	code, res := g.receive(c, rt)
+	// Provider calls are bounded by VerifyTimeout in their clients. The
+	// request's own context ends when the server shuts down, which must not
+	// cut short a request in flight.
+	ctx := context.Background()
+	var span trace.Span
+	if tracing.Enabled() {
+		ctx, span = startSpan(c, rt)
+	}
+	code, res := g.receive(ctx, c, rt)
 	g.metrics.observe(rt, code, time.Since(start))
+	if span != nil {
+		endSpan(span, code, res)
+	}
 	if res.err != nil {
-		g.answerError(c, rt, code, res)
+		g.answerError(ctx, c, rt, code, res)
 		return
 	}
 	writeJSON(c, code, accepted{Status: res.status, ID: res.id, Subject: res.subject})
@@ -70,7 +85,7 @@ type accepted struct {
 	Subject string `json:"subject"`
 }
 
-func (g *Gateway) receive(c *fasthttp.RequestCtx, rt *route) (int, result) {
+func (g *Gateway) receive(ctx context.Context, c *fasthttp.RequestCtx, rt *route) (int, result) {
 	if !c.IsPost() {
 		return http.StatusMethodNotAllowed, result{err: errors.New("method not allowed: use POST")}
 	}
@@ -87,11 +102,7 @@ func (g *Gateway) receive(c *fasthttp.RequestCtx, rt *route) (int, result) {
 		return http.StatusRequestEntityTooLarge, result{err: errTooLarge}
 	}
 	body := bytes.Clone(c.PostBody())
-	// Provider calls are bounded by VerifyTimeout in their clients. The
-	// request's own context ends when the server shuts down, which must not
-	// cut short a request in flight.
-	ctx := context.Background()
-	wh, err := rt.verifier.Verify(ctx, (*request)(c), body)
+	wh, err := g.authenticate(ctx, c, rt, body)
 	if err != nil {
 		return statusFor(err), result{err: err}
 	}
@@ -99,10 +110,11 @@ func (g *Gateway) receive(c *fasthttp.RequestCtx, rt *route) (int, result) {
 	if err != nil {
 		return statusFor(err), result{err: err}
 	}
+	annotate(ctx, wh, et)
 	if !et.Known {
 		g.metrics.uncatalogued.WithLabelValues(wh.Provider).Inc()
-		g.log.Warn("event not in the catalog; stored by rule",
-			zap.String("provider", wh.Provider), zap.String("event", wh.Event), zap.String("subject", et.Subject))
+		g.log.Warn("event not in the catalog; stored by rule", append(tracing.LogFields(ctx),
+			zap.String("provider", wh.Provider), zap.String("event", wh.Event), zap.String("subject", et.Subject))...)
 	}
 	res := result{id: wh.ID, subject: et.Subject}
 	duplicate, err := g.publish(ctx, et, wh, string(c.Request.Header.Peek("traceparent")), string(c.Request.Header.Peek("tracestate")))
@@ -116,6 +128,18 @@ func (g *Gateway) receive(c *fasthttp.RequestCtx, rt *route) (int, result) {
 		g.metrics.duplicates.WithLabelValues(rt.label).Inc()
 	}
 	return http.StatusOK, res
+}
+
+// authenticate runs the route's provider check, a child span of the
+// request's when tracing is on.
+func (g *Gateway) authenticate(ctx context.Context, c *fasthttp.RequestCtx, rt *route, body []byte) (provider.Webhook, error) {
+	if !tracing.Enabled() {
+		return rt.verifier.Verify(ctx, (*request)(c), body)
+	}
+	ctx, span := tracing.Start(ctx, "authenticate "+rt.label)
+	wh, err := rt.verifier.Verify(ctx, (*request)(c), body)
+	tracing.End(span, err)
+	return wh, err
 }
 
 // publish wraps the webhook in a CloudEvent and waits until JetStream has
@@ -134,6 +158,11 @@ func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider
 	for k, v := range wh.Extensions {
 		a.Extensions = append(a.Extensions, ce.Extension{Name: k, Value: v})
 	}
+	if tracing.Enabled() {
+		// The request's span continues the inbound trace; the consumers
+		// continue from the span.
+		traceparent, tracestate = tracing.Traceparent(ctx)
+	}
 	if traceparent != "" && traceparentRE.MatchString(traceparent) {
 		a.Extensions = append(a.Extensions, ce.Extension{Name: "traceparent", Value: traceparent})
 		if tracestate != "" && len(tracestate) <= 512 {
@@ -147,12 +176,24 @@ func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider
 	ctx, cancel := context.WithTimeout(ctx, g.cfg.PublishTimeout)
 	defer cancel()
 	start := time.Now()
-	duplicate, err := g.pub.Publish(ctx, msg)
+	duplicate, err := g.store(ctx, msg)
 	g.metrics.publish.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return false, errors.Join(errPublish, err)
 	}
 	return duplicate, nil
+}
+
+// store publishes msg, a child span of the request's when tracing is on.
+func (g *Gateway) store(ctx context.Context, msg *nats.Msg) (bool, error) {
+	if !tracing.Enabled() {
+		return g.pub.Publish(ctx, msg)
+	}
+	ctx, span := tracing.Start(ctx, "publish "+catalog.StreamWebhooks, trace.WithSpanKind(trace.SpanKindProducer))
+	duplicate, err := g.pub.Publish(ctx, msg)
+	span.SetAttributes(attribute.Bool("hookstream.duplicate", duplicate))
+	tracing.End(span, err)
+	return duplicate, err
 }
 
 // checkContentType accepts a missing content type (the body must then be

@@ -2,6 +2,7 @@ package shipstation
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/tracing"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -90,6 +92,9 @@ func (s Settings) NewClient(log *zap.Logger, metrics prometheus.Registerer) (*Cl
 		RequestsPerMinute: s.RequestsPerMinute,
 		Logger:            log,
 		Metrics:           metrics,
+		// A span per API call when tracing is on (a child of the
+		// consumer's span); the client's internals stay as they are.
+		HTTPClient: &http.Client{Transport: tracing.Transport(nil, "shipstation")},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("shipstation client: %w", err)
