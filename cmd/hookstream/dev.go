@@ -20,6 +20,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/tracing"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
@@ -75,6 +76,18 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer log.Sync()
+	// OTEL_EXPORTER_OTLP_ENDPOINT and friends trace the whole pipeline
+	// into one collector, as service hookstream-dev.
+	l := envconf.New(nil)
+	traces := tracing.LoadConfig(l)
+	if err := l.Err(); err != nil {
+		return err
+	}
+	stopTracing, err := traces.Start(ctx, "hookstream-dev")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopTracing(context.Background()) }()
 	env, err := startDev(ctx, o, log)
 	if err != nil {
 		return err

@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/tracing"
 	"github.com/hookstream/hookstream/services/gateway"
 )
 
@@ -65,7 +68,7 @@ func BenchmarkGateway(b *testing.B) {
 			}
 		})
 	})
-	b.Run("gateway=shipstation", func(b *testing.B) {
+	post := func(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				resp, err := client.Post(url+"/webhooks/shipstation?token="+testShipStationToken, "application/json", bytes.NewReader(body()))
@@ -81,5 +84,17 @@ func BenchmarkGateway(b *testing.B) {
 				}
 			}
 		})
+	}
+	b.Run("gateway=shipstation", post)
+	// With tracing on: every request's spans recorded and batched to an
+	// exporter that drops them (the cost of the spans, not of a collector).
+	b.Run("gateway=shipstation,tracing=on", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		tracing.Install(tp)
+		defer func() {
+			tracing.Uninstall()
+			_ = tp.Shutdown(context.Background())
+		}()
+		post(b)
 	})
 }
