@@ -2,10 +2,14 @@ package tracing_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/grpc"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/tracing"
@@ -24,6 +28,51 @@ func TestStartExportsOverOTLPHTTP(t *testing.T) {
 	}))
 	defer collector.Close()
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	exportOneSpan(t)
+	if posts.Load() == 0 {
+		t.Error("nothing was exported to the collector")
+	}
+}
+
+// traceService is an OTLP/gRPC collector that counts the spans it gets.
+type traceService struct {
+	collectortrace.UnimplementedTraceServiceServer
+	spans atomic.Int32
+}
+
+func (s *traceService) Export(_ context.Context, req *collectortrace.ExportTraceServiceRequest) (*collectortrace.ExportTraceServiceResponse, error) {
+	for _, rs := range req.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			s.spans.Add(int32(len(ss.GetSpans())))
+		}
+	}
+	return &collectortrace.ExportTraceServiceResponse{}, nil
+}
+
+// With OTEL_EXPORTER_OTLP_PROTOCOL=grpc the spans go to a collector's
+// OTLP/gRPC port instead.
+func TestStartExportsOverOTLPGRPC(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	collector := &traceService{}
+	collectortrace.RegisterTraceServiceServer(srv, collector)
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Stop()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+ln.Addr().String())
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+	exportOneSpan(t)
+	if got := collector.spans.Load(); got != 1 {
+		t.Errorf("the collector got %d spans, want 1", got)
+	}
+}
+
+// exportOneSpan starts tracing from the environment, ends one span and
+// shuts tracing down (which flushes it).
+func exportOneSpan(t *testing.T) {
+	t.Helper()
 	l := envconf.New(nil)
 	cfg := tracing.LoadConfig(l)
 	if err := l.Err(); err != nil || !cfg.Enabled {
@@ -43,9 +92,6 @@ func TestStartExportsOverOTLPHTTP(t *testing.T) {
 	span.End()
 	if err := stop(context.Background()); err != nil {
 		t.Fatal(err)
-	}
-	if posts.Load() == 0 {
-		t.Error("nothing was exported to the collector")
 	}
 	if tracing.Enabled() {
 		t.Error("tracing still on after shutdown")

@@ -27,6 +27,7 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -48,8 +49,8 @@ const ScopeName = "github.com/hookstream/hookstream"
 //     endpoint is set, none otherwise.
 //   - OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT:
 //     the collector (http://collector:4318).
-//   - OTEL_EXPORTER_OTLP_PROTOCOL (or _TRACES_PROTOCOL): http/protobuf,
-//     the only one supported.
+//   - OTEL_EXPORTER_OTLP_PROTOCOL (or _TRACES_PROTOCOL): http/protobuf
+//     (the default, port 4318) or grpc (port 4317).
 //   - OTEL_SERVICE_NAME: the service.name of the spans (default: the
 //     service's own name).
 //
@@ -60,6 +61,8 @@ const ScopeName = "github.com/hookstream/hookstream"
 type Config struct {
 	// Enabled is true when traces are exported.
 	Enabled bool
+	// Protocol is "http/protobuf" or "grpc".
+	Protocol string
 	// Endpoint is the OTLP endpoint, for the start-up log.
 	Endpoint string
 	// ServiceName is OTEL_SERVICE_NAME; empty means the service's name.
@@ -81,11 +84,9 @@ func LoadConfig(l *envconf.Loader) Config {
 	default:
 		l.Fail("OTEL_TRACES_EXPORTER", "want otlp or none, got %q", exporter)
 	}
-	if c.Enabled && !disabled {
-		protocol := l.String("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", l.String("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
-		if protocol != "http/protobuf" {
-			l.Fail("OTEL_EXPORTER_OTLP_PROTOCOL", "only http/protobuf is supported (port 4318 of a collector), got %q", protocol)
-		}
+	c.Protocol = l.String("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", l.String("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"))
+	if c.Enabled && !disabled && c.Protocol != "http/protobuf" && c.Protocol != "grpc" {
+		l.Fail("OTEL_EXPORTER_OTLP_PROTOCOL", "want http/protobuf or grpc, got %q", c.Protocol)
 	}
 	c.Enabled = c.Enabled && !disabled
 	return c
@@ -100,18 +101,23 @@ func (c Config) String() string {
 	if endpoint == "" {
 		endpoint = "default"
 	}
-	return "OTEL_TRACES=otlp OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoint
+	return "OTEL_TRACES=otlp OTEL_EXPORTER_OTLP_PROTOCOL=" + c.Protocol + " OTEL_EXPORTER_OTLP_ENDPOINT=" + endpoint
 }
 
 // Start installs the tracer provider c describes for the service called
-// service, exporting in batches over OTLP/HTTP, and returns the function
+// service, exporting in batches over OTLP (HTTP or gRPC), and returns the function
 // that flushes and stops it (call it at exit). When c is not Enabled it
 // installs nothing and returns a no-op.
 func (c Config) Start(ctx context.Context, service string) (shutdown func(context.Context) error, err error) {
 	if !c.Enabled {
 		return func(context.Context) error { return nil }, nil
 	}
-	exp, err := otlptracehttp.New(ctx)
+	var exp sdktrace.SpanExporter
+	if c.Protocol == "grpc" {
+		exp, err = otlptracegrpc.New(ctx)
+	} else {
+		exp, err = otlptracehttp.New(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
 	}
