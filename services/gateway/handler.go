@@ -158,10 +158,10 @@ func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider
 	for k, v := range wh.Extensions {
 		a.Extensions = append(a.Extensions, ce.Extension{Name: k, Value: v})
 	}
-	if tracing.Enabled() {
-		// The request's span continues the inbound trace; the consumers
-		// continue from the span.
-		traceparent, tracestate = tracing.Traceparent(ctx)
+	if tp, ts := tracing.Traceparent(ctx); tp != "" {
+		// Tracing is on: the request's span continues the inbound trace,
+		// and the consumers continue from the span.
+		traceparent, tracestate = tp, ts
 	}
 	if traceparent != "" && traceparentRE.MatchString(traceparent) {
 		a.Extensions = append(a.Extensions, ce.Extension{Name: "traceparent", Value: traceparent})

@@ -27,15 +27,19 @@ func startSpan(c *fasthttp.RequestCtx, rt *route) (context.Context, trace.Span) 
 		))
 }
 
-// endSpan ends the request's span with its outcome: the answer's status,
-// "stored", "duplicate" or the error code of a refusal.
+// endSpan ends the request's span with its outcome: "stored",
+// "duplicate", or the error code of the answer (unauthenticated,
+// unavailable, …). Only a 5xx, a failure on our side, is an error status;
+// a refused request is the gateway doing its job (the OpenTelemetry
+// convention for server spans).
 func endSpan(span trace.Span, code int, res result) {
 	outcome := res.status
 	if res.err != nil {
 		outcome = codeNames[code]
+		span.SetAttributes(attribute.String("error.type", outcome))
 	}
 	span.SetAttributes(attribute.Int("http.response.status_code", code), attribute.String("hookstream.outcome", outcome))
-	if code >= http.StatusInternalServerError || res.err != nil {
+	if code >= http.StatusInternalServerError {
 		tracing.End(span, res.err)
 		return
 	}
