@@ -19,6 +19,11 @@
 // its ctx cannot pin a message forever). If the process dies during the
 // last delivery, the max-deliveries advisory listener (advisory.go) copies
 // the message to the DLQ.
+//
+// With tracing on (pkg/tracing), each delivery is a consumer span continued
+// from the message's ce-traceparent, the handler's ctx carries it, and the
+// runner's log lines about the delivery have its trace_id and span_id
+// (tracing.go).
 package runner
 
 import (
@@ -517,7 +522,8 @@ func (r *Runner) process(handlers context.Context, msg jetstream.Msg) {
 
 	ev, err := ce.FromMsg(msg.Headers(), msg.Data())
 	if err != nil {
-		r.deadLetter(handlers, log, m, meta, fmt.Errorf("undecodable CloudEvent: %w", err), true)
+		herr = fmt.Errorf("undecodable CloudEvent: %w", err)
+		r.deadLetter(handlers, log, m, meta, herr, true)
 		return
 	}
 	m.Event = ev

@@ -14,8 +14,9 @@ import (
 // consumer that published a canonical event). The span's context is in the
 // returned ctx, so the handler's provider calls and state changes are its
 // children and the canonical events it publishes carry it. end ends the
-// span with the delivery's outcome (ack, retry, dlq, term) and the
-// handler's error.
+// span with the delivery's outcome (ack, retry, dlq, term, as the metric
+// hookstream_consumer_messages_total counts them; ack_unconfirmed or
+// owed_to_dlq when the settlement itself failed) and the handler's error.
 func (r *Runner) startSpan(ctx context.Context, m *Message) (context.Context, func(error)) {
 	ctx, span := tracing.Start(tracing.FromHeader(ctx, m.Msg.Headers()), r.cfg.Durable+" process",
 		trace.WithSpanKind(trace.SpanKindConsumer),
