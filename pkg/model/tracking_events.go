@@ -244,3 +244,33 @@ func (s Shipment) validateTracking(bad func(format string, args ...any)) {
 		}
 	}
 }
+
+// Delivery returns the shipment's delivery status: DeliveryStatus, or,
+// for a state stored before shipments had one, the default (label_created
+// for a ShipStation label, SHOPLINE's shipment_status mapped, else
+// unknown).
+func (s Shipment) Delivery() DeliveryStatus {
+	if s.DeliveryStatus != "" {
+		return s.DeliveryStatus
+	}
+	return s.defaultDeliveryStatus()
+}
+
+// SameRecord reports whether s and o differ at most in their delivery
+// part (DeliveryStatus, DeliveryDescription, TrackingEvents, TrackedAt,
+// EstimatedDeliveryAt, DeliveredAt, and SHOPLINE's ShipmentStatus) and
+// their version (UpdatedAt, Tiebreak): whether a change from o to s is a
+// change of delivery only.
+func (s Shipment) SameRecord(o Shipment) bool {
+	a, errA := s.record().Fingerprint()
+	b, errB := o.record().Fingerprint()
+	return errA == nil && errB == nil && a == b
+}
+
+// record is the shipment without its delivery part and version.
+func (s Shipment) record() Shipment {
+	s.DeliveryStatus, s.DeliveryDescription, s.ShipmentStatus = DeliveryUnknown, "", ""
+	s.TrackingEvents, s.TrackedAt, s.EstimatedDeliveryAt, s.DeliveredAt = nil, nil, nil, nil
+	s.UpdatedAt, s.Tiebreak = time.Time{}, ""
+	return s
+}

@@ -23,6 +23,8 @@ var FilterSubjects = []string{
 	"webhooks.shipstation.fulfillment_shipped",
 	"webhooks.snipcart.order.tracking_number.changed",
 	"webhooks.shopline.fulfillments.>",
+	"webhooks.shipstation.track_event_v2",
+	"webhooks.shipstation.api_track",
 }
 
 // Service is a running shipment-tracker. Build it with New; Run blocks.
@@ -40,7 +42,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		FilterSubjects: FilterSubjects,
 		Streams:        []jetstream.StreamConfig{streams.Shipments(cfg.Shipments)},
 		Bucket: state.Bucket(state.BucketShipments,
-			"Latest canonical shipment per shipment (key <provider>.<external id>) and the shipment ids of each order (key order.<provider>.<external order id>)",
+			"Latest canonical shipment per shipment (key <provider>.<external id>), the shipment ids of each order (key order.<provider>.<external order id>) and the shipment of each tracking number (key tracking.<provider>.<number>)",
 			state.BucketOptions{}),
 		Events: state.Kind{Root: "shipments", Stream: catalog.StreamShipments, Source: Source},
 	}, s.Handle, log)
