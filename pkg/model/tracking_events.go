@@ -2,6 +2,7 @@ package model
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -265,6 +266,24 @@ func (s Shipment) SameRecord(o Shipment) bool {
 	a, errA := s.record().Fingerprint()
 	b, errB := o.record().Fingerprint()
 	return errA == nil && errB == nil && a == b
+}
+
+// SameDelivery reports whether s and o have the same delivery part
+// (DeliveryStatus as Delivery gives it, DeliveryDescription,
+// TrackingEvents, TrackedAt, EstimatedDeliveryAt, DeliveredAt, and
+// SHOPLINE's ShipmentStatus).
+func (s Shipment) SameDelivery(o Shipment) bool {
+	a, errA := json.Marshal(s.delivery())
+	b, errB := json.Marshal(o.delivery())
+	return errA == nil && errB == nil && string(a) == string(b)
+}
+
+// delivery is the delivery part of the shipment, as its JSON has it.
+func (s Shipment) delivery() Shipment {
+	return Shipment{
+		DeliveryStatus: s.Delivery(), DeliveryDescription: s.DeliveryDescription, ShipmentStatus: s.ShipmentStatus,
+		TrackingEvents: s.TrackingEvents, TrackedAt: s.TrackedAt, EstimatedDeliveryAt: s.EstimatedDeliveryAt, DeliveredAt: s.DeliveredAt,
+	}
 }
 
 // record is the shipment without its delivery part and version.

@@ -252,8 +252,13 @@ func TestKeepTrackingAndSameRecord(t *testing.T) {
 		t.Errorf("an untracked label is %s", label.Delivery())
 	}
 	tracked := label
-	if !tracked.ApplyTrack(tr) || !tracked.SameRecord(label) {
-		t.Error("tracking changed the label's record")
+	if !tracked.ApplyTrack(tr) || !tracked.SameRecord(label) || tracked.SameDelivery(label) {
+		t.Error("tracking changed the label's record, or not its delivery")
+	}
+	stated := label
+	stated.DeliveryStatus = model.DeliveryLabelCreated
+	if !stated.SameDelivery(label) {
+		t.Error("a label without a delivery status does not read as label_created")
 	}
 	relabel := label
 	relabel.Service = "usps_priority_mail"

@@ -62,16 +62,17 @@ func (s *Service) shipStationTrack(ctx context.Context, e *event.Event) error {
 
 // eventName is the canonical event of a shipment's new state next, prev its
 // last state (nil when it is new): voided for a voided shipment; delivered
-// when its delivery status becomes delivered; delivery_updated when only
-// its delivery part changed (or it is known from its tracking alone);
-// tracking_updated for any other change (its label or fulfillment).
+// when its delivery status becomes delivered; delivery_updated when its
+// delivery part changed and nothing else did (or it is known from its
+// tracking alone); tracking_updated for any other change (its label or
+// fulfillment, or only the form of a state stored by an older version).
 func eventName(prev *model.Shipment, next model.Shipment) string {
 	switch {
 	case next.Voided:
 		return catalog.ShipmentVoided
 	case next.Delivery() == model.DeliveryDelivered && (prev == nil || prev.Delivery() != model.DeliveryDelivered):
 		return catalog.ShipmentDelivered
-	case next.Source == model.SourceTracking || (prev != nil && next.SameRecord(*prev)):
+	case next.Source == model.SourceTracking || (prev != nil && next.SameRecord(*prev) && !next.SameDelivery(*prev)):
 		return catalog.ShipmentDeliveryUpdated
 	}
 	return catalog.ShipmentTrackingUpdated

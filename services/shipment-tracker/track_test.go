@@ -387,3 +387,53 @@ func (h *harness) storedIndex(key string) (shipmenttracker.TrackingIndex, bool) 
 	h.t.Helper()
 	return consumertest.Stored[shipmenttracker.TrackingIndex](h.Env, state.BucketShipments, key)
 }
+
+// A shipment stored by the version before delivery statuses (no delivery
+// fields, the event name in its fingerprint), then its webhook again: the
+// state is rewritten in the new form and published once more as
+// tracking_updated (a Snipcart shipment has no other event), not sent to
+// the DLQ; then it is quiet again.
+func TestShipmentStoredBeforeDeliveryStatus(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	body := snipcartTracking(t, nil)
+	h.webhook(catalog.Snipcart, "order.trackingNumber.changed", body)
+	h.settled()
+
+	const key = "snipcart.1912e4c1-d008-4c15-ab12-fe21a76d30d4"
+	kv := h.Bucket(state.BucketShipments)
+	entry, err := kv.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec state.Record
+	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	var old map[string]any
+	if err := json.Unmarshal(rec.State, &old); err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{"delivery_status", "delivery_description", "tracking_events", "tracked_at", "estimated_delivery_at", "delivered_at"} {
+		delete(old, field)
+	}
+	rec.State, _ = json.Marshal(old)
+	rec.Fingerprint = catalog.ShipmentTrackingUpdated + ":0123456789abcdef"
+	b, _ := json.Marshal(rec)
+	if _, err := kv.Update(context.Background(), key, b, entry.Revision()); err != nil {
+		t.Fatal(err)
+	}
+
+	h.webhook(catalog.Snipcart, "order.trackingNumber.changed", body)
+	h.settled()
+	h.webhook(catalog.Snipcart, "order.trackingNumber.changed", body)
+	h.settled()
+	h.noDLQ()
+	if n := h.published("shipments.snipcart.tracking_updated.>"); n != 2 {
+		t.Errorf("%d tracking_updated events, want 2 (the first, then the new form once)", n)
+	}
+	if sh, _ := h.stored(key); sh.DeliveryStatus != model.DeliveryUnknown || sh.TrackingEvents == nil {
+		t.Errorf("stored state not rewritten: %+v", sh)
+	}
+	h.trackEvents()
+}
