@@ -104,3 +104,52 @@ func TestCanonicalTrackingEnums(t *testing.T) {
 	statuses := enumStrings(model.DeliveryStatuses())
 	checkEnums(t, canonicalShipmentSchema, map[string][]string{"delivery_status": statuses})
 }
+
+// trackedLabel is the canonical label after the exception example's
+// tracking: three events, an exception.
+func trackedLabel(t *testing.T) model.Shipment {
+	t.Helper()
+	tr, err := model.ParseShipStationTrack(trackBodies(t)["examples/shipstation/track_event_v2.exception.json"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := canonicalShipments(t)["label"]
+	if !label.ApplyTrack(tr) || len(label.TrackingEvents) != 3 {
+		t.Fatal("the exception example did not track the label")
+	}
+	return label
+}
+
+// TestCanonicalTrackingRefuse breaks the tracking part of a tracked label
+// one way per case.
+func TestCanonicalTrackingRefuse(t *testing.T) {
+	t.Parallel()
+	checkRefused(t, canonicalShipmentSchema, trackedLabel(t), []refuseCase{
+		{"unknown delivery status", set("delivery_status", "lost"), true},
+		{"unknown event status", set("tracking_events.0.status", "lost"), true},
+		{"event time not UTC", set("tracking_events.0.time", "2025-06-04T15:40:00-07:00"), false},
+		{"event without time", del("tracking_events.0.time"), true},
+		{"event without code", del("tracking_events.0.code"), false},
+		{"extra field in an event", set("tracking_events.0.latitude", 38.1), false},
+		{"tracking_events null", set("tracking_events", nil), false},
+		{"tracked_at a date", set("tracked_at", "2025-06-06"), false},
+		{"delivered_at not UTC", set("delivered_at", "2025-06-07T14:47:00-04:00"), false},
+		{"a label without order", set("order_id", ""), true},
+	})
+}
+
+// TestCanonicalTrackingAccept pins what the schema allows on purpose: the
+// tracking properties absent (states stored before them), and a shipment
+// known from its tracking alone without an order.
+func TestCanonicalTrackingAccept(t *testing.T) {
+	t.Parallel()
+	checkAccepted(t, canonicalShipmentSchema, trackedLabel(t), []acceptCase{
+		{"stored before delivery statuses", func(m map[string]any) {
+			for _, k := range []string{"delivery_status", "delivery_description", "tracking_events", "tracked_at", "estimated_delivery_at", "delivered_at"} {
+				delete(m, k)
+			}
+		}},
+		{"known from its tracking alone", func(m map[string]any) { m["order_id"], m["order_number"], m["source"] = "", "", "tracking" }},
+		{"no events yet", func(m map[string]any) { m["tracking_events"], m["tracked_at"] = []any{}, nil }},
+	})
+}
