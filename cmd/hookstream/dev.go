@@ -313,6 +313,8 @@ Try, in another terminal:
   go run ./cmd/hookstream send shipstation SHIP_NOTIFY
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all
+  go run ./cmd/hookstream send shipstation TRACK_EVENT_V2   (then -file schemas/examples/shipstation/track_event_v2.{exception,delivered}.json)
+  go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.*.delivered.>'
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'fulfillment.>' --all
   go run ./cmd/hookstream holds list
   go run ./cmd/hookstream dlq list

@@ -98,8 +98,9 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 	// fetched from the API sandbox, Snipcart's and SHOPLINE's from the
 	// webhook itself.
 	for stream, subjects := range map[string][]string{
-		catalog.StreamOrders:    {"orders.shipstation.upserted", "orders.snipcart.upserted", "orders.shopline.upserted"},
-		catalog.StreamShipments: {"shipments.shipstation.tracking_updated", "shipments.snipcart.tracking_updated", "shipments.shopline.tracking_updated"},
+		catalog.StreamOrders: {"orders.shipstation.upserted", "orders.snipcart.upserted", "orders.shopline.upserted"},
+		catalog.StreamShipments: {"shipments.shipstation.tracking_updated", "shipments.snipcart.tracking_updated", "shipments.shopline.tracking_updated",
+			"shipments.shipstation.delivery_updated"}, // TRACK_EVENT_V2 and API_TRACK
 	} {
 		for _, subject := range subjects {
 			natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, stream, subject) > 0 })

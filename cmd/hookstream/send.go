@@ -96,7 +96,7 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 		h.Set(k, v)
 	}
 	switch {
-	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Event, "_V2"):
+	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Schema, "shipstation-v2.schema.json"): // the V2 events and API_TRACK
 		target = base + "/webhooks/shipstation/v2"
 		var signed map[string]string
 		if err := o.sandboxCall(ctx, sandbox.ShipStationV2SignPath, body, &signed); err != nil {

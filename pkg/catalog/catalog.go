@@ -55,6 +55,12 @@ const (
 	// ShipmentVoided is a shipment whose label was voided (or whose
 	// fulfillment was cancelled).
 	ShipmentVoided = "voided"
+	// ShipmentDelivered is a shipment whose parcel the carrier has just
+	// reported delivered.
+	ShipmentDelivered = "delivered"
+	// ShipmentDeliveryUpdated is a shipment whose delivery status or
+	// carrier tracking history changed, short of delivery.
+	ShipmentDeliveryUpdated = "delivery_updated"
 	// HoldPlaced is a fulfillment order put on hold.
 	HoldPlaced = "hold_placed"
 	// HoldReleased is a hold lifted.
@@ -241,7 +247,7 @@ func buildTable() []EventType {
 	add(ShipStation, "shipstation-v2.schema.json",
 		"BATCH_PROCESSED_V2", "TRACK_EVENT_V2", "FULFILLMENT_SHIPPED_V2",
 		"FULFILLMENT_REJECTED_V2", "ORDER_SOURCE_REFRESH_COMPLETE_V2",
-		"SALES_ORDERS_IMPORTED_V2", "REPORT_COMPLETE_V2")
+		"SALES_ORDERS_IMPORTED_V2", "REPORT_COMPLETE_V2", "API_TRACK")
 	add(Snipcart, "snipcart-order.schema.json",
 		"order.completed", "order.status.changed", "order.paymentStatus.changed",
 		"order.trackingNumber.changed")
@@ -271,9 +277,9 @@ func buildTable() []EventType {
 	for _, p := range []string{ShipStation, Snipcart, Shopline} {
 		canonical(StreamOrders, "orders", p, "canonical/order.schema.json", OrderUpserted)
 	}
-	canonical(StreamShipments, "shipments", ShipStation, "canonical/shipment.schema.json", ShipmentTrackingUpdated, ShipmentVoided)
+	canonical(StreamShipments, "shipments", ShipStation, "canonical/shipment.schema.json", ShipmentTrackingUpdated, ShipmentVoided, ShipmentDelivered, ShipmentDeliveryUpdated)
 	canonical(StreamShipments, "shipments", Snipcart, "canonical/shipment.schema.json", ShipmentTrackingUpdated)
-	canonical(StreamShipments, "shipments", Shopline, "canonical/shipment.schema.json", ShipmentTrackingUpdated, ShipmentVoided)
+	canonical(StreamShipments, "shipments", Shopline, "canonical/shipment.schema.json", ShipmentTrackingUpdated, ShipmentVoided, ShipmentDelivered, ShipmentDeliveryUpdated)
 	canonical(StreamFulfillment, "fulfillment", Shopline, "canonical/fulfillment-hold.schema.json",
 		HoldPlaced, HoldReleased, FulfillmentRejected, HoldOverdue)
 	canonical(StreamFulfillment, "fulfillment", ShipStation, "canonical/fulfillment-hold.schema.json", FulfillmentRejected)

@@ -29,11 +29,18 @@ const (
 	// SourceMarketplace: a tracking number entered on the selling channel
 	// itself (Snipcart's order.trackingNumber.changed).
 	SourceMarketplace Source = "marketplace"
+	// SourceTracking: a parcel whose carrier tracking arrived before
+	// anything else about it (a ShipStation TRACK_EVENT_V2 for a label
+	// hookstream has not seen); it has no order. Its label or fulfillment,
+	// when it becomes known, replaces the record and keeps the id.
+	SourceTracking Source = "tracking"
 )
 
 // Sources returns every Source, in the order of the canonical shipment
 // schema's enum.
-func Sources() []Source { return []Source{SourceLabel, SourceFulfillment, SourceMarketplace} }
+func Sources() []Source {
+	return []Source{SourceLabel, SourceFulfillment, SourceMarketplace, SourceTracking}
+}
 
 // Valid reports whether s is one of Sources.
 func (s Source) Valid() bool { return slices.Contains(Sources(), s) }
@@ -51,7 +58,10 @@ type Shipment struct {
 	//   - Snipcart: "snipcart:<order token>": a Snipcart order has one
 	//     tracking number, so its shipment is the order's, and a new number
 	//     replaces the old one;
-	//   - a SHOPLINE fulfillment: "shopline:<fulfillment id>".
+	//   - a SHOPLINE fulfillment: "shopline:<fulfillment id>";
+	//   - a parcel first known from its tracking: "shipstation:t<tracking
+	//     number>" (see TrackedShipmentID); its label or fulfillment, when
+	//     it becomes known, keeps this id.
 	//
 	// The external id is 1 to 128 characters from [A-Za-z0-9_-], so
 	// [Shipment.Key] is a valid KV key.
@@ -63,7 +73,8 @@ type Shipment struct {
 	// "test" for Snipcart, the SHOPLINE shop id.
 	Store string `json:"store"`
 	// OrderID is the canonical id of the order shipped, as in Order.ID:
-	// "shipstation:<orderId>", "snipcart:<order token>".
+	// "shipstation:<orderId>", "snipcart:<order token>"; "" only while the
+	// shipment is known from its tracking alone (SourceTracking).
 	OrderID string `json:"order_id"`
 	// OrderNumber is the order number people see.
 	OrderNumber string `json:"order_number"`
@@ -102,6 +113,24 @@ type Shipment struct {
 	// …); empty, and absent from the JSON, when the provider reports none
 	// (ShipStation, Snipcart).
 	ShipmentStatus string `json:"shipment_status,omitempty"`
+	// DeliveryStatus is where the parcel is, normalised (see
+	// DeliveryStatus): from the carrier's tracking (ShipStation
+	// TRACK_EVENT_V2) or the provider's shipment_status (SHOPLINE); before
+	// any tracking, label_created for a ShipStation label and unknown for
+	// everything else. DeliveryDescription is the carrier's words for it
+	// ("" when it gives none).
+	DeliveryStatus      DeliveryStatus `json:"delivery_status"`
+	DeliveryDescription string         `json:"delivery_description"`
+	// TrackingEvents is the carrier's history of the parcel, oldest first,
+	// each event once; never null in JSON.
+	TrackingEvents []TrackingEvent `json:"tracking_events"`
+	// TrackedAt is the time of the newest tracking event, UTC: the version
+	// of the tracking (see ApplyTrack); nil before any.
+	TrackedAt *time.Time `json:"tracked_at"`
+	// EstimatedDeliveryAt and DeliveredAt are the carrier's estimated and
+	// actual delivery times, UTC, nil when it does not say.
+	EstimatedDeliveryAt *time.Time `json:"estimated_delivery_at"`
+	DeliveredAt         *time.Time `json:"delivered_at"`
 	// UpdatedAt is the first half of the shipment's Version, UTC. Labels
 	// and fulfillments have no modification time: it is the latest of the
 	// times ShipStation gives (created, ship date, voided). For Snipcart it
@@ -147,16 +176,25 @@ func (s *Shipment) MergeItems(prev Shipment) bool {
 	return true
 }
 
-// MarshalJSON writes the shipment with times in UTC and Items as [] when
-// empty, so that equal shipments always have equal JSON (see Fingerprint).
+// MarshalJSON writes the shipment with times in UTC, Items and
+// TrackingEvents as [] when empty, and the default DeliveryStatus when it
+// is not set (a state stored before shipments had one), so that equal
+// shipments always have equal JSON (see Fingerprint).
 func (s Shipment) MarshalJSON() ([]byte, error) {
 	type plain Shipment // without the method, to avoid recursion
 	p := plain(s)
 	if p.Items == nil {
 		p.Items = []ShipmentItem{}
 	}
+	if p.TrackingEvents == nil {
+		p.TrackingEvents = []TrackingEvent{}
+	}
+	if p.DeliveryStatus == "" {
+		p.DeliveryStatus = s.defaultDeliveryStatus()
+	}
 	p.UpdatedAt = p.UpdatedAt.UTC()
 	p.ShipDate, p.VoidedAt = utcTimePtr(p.ShipDate), utcTimePtr(p.VoidedAt)
+	p.TrackedAt, p.EstimatedDeliveryAt, p.DeliveredAt = utcTimePtr(p.TrackedAt), utcTimePtr(p.EstimatedDeliveryAt), utcTimePtr(p.DeliveredAt)
 	return json.Marshal(p)
 }
 
@@ -203,6 +241,9 @@ func (s Shipment) Validate() error {
 		bad("unknown provider %q", s.Provider)
 	}
 	for _, f := range []struct{ name, id string }{{"id", s.ID}, {"order_id", s.OrderID}} {
+		if f.name == "order_id" && f.id == "" && s.Source == SourceTracking {
+			continue // no order is known yet
+		}
 		if prov, ext, ok := strings.Cut(f.id, ":"); !ok || prov != s.Provider || !externalIDPattern.MatchString(ext) {
 			bad("%s %q is not %q + \":\" + [A-Za-z0-9_-]{1,128}", f.name, f.id, s.Provider)
 		}
@@ -233,12 +274,18 @@ func (s Shipment) Validate() error {
 		}
 	}
 	checkTime("updated_at", s.UpdatedAt)
-	if s.ShipDate != nil {
-		checkTime("ship_date", *s.ShipDate)
+	for _, f := range []struct {
+		name string
+		t    *time.Time
+	}{
+		{"ship_date", s.ShipDate}, {"voided_at", s.VoidedAt}, {"tracked_at", s.TrackedAt},
+		{"estimated_delivery_at", s.EstimatedDeliveryAt}, {"delivered_at", s.DeliveredAt},
+	} {
+		if f.t != nil {
+			checkTime(f.name, *f.t)
+		}
 	}
-	if s.VoidedAt != nil {
-		checkTime("voided_at", *s.VoidedAt)
-	}
+	s.validateTracking(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: shipment %q: %s", ErrInvalid, s.ID, strings.Join(problems, "; "))
 	}
@@ -484,8 +531,12 @@ func FromSnipcartTracking(body []byte) (Shipment, error) {
 	return validShipment(s)
 }
 
-// validShipment returns s, or the zero Shipment and Validate's error.
+// validShipment returns s with its default DeliveryStatus when it has
+// none, or the zero Shipment and Validate's error.
 func validShipment(s Shipment) (Shipment, error) {
+	if s.DeliveryStatus == "" {
+		s.DeliveryStatus = s.defaultDeliveryStatus()
+	}
 	if err := s.Validate(); err != nil {
 		return Shipment{}, err
 	}

@@ -7,8 +7,8 @@
 // records of pkg/model. [Run] runs a durable consumer for a subscriber on
 // the same runner hookstream's own services use (pkg/runner): explicit
 // acks, redelivery with backoff, a dead-letter copy on dlq.<durable>.> for
-// what cannot be handled. [OnOrder], [OnShipment] and [OnHold] adapt a
-// typed function to a [Handler]; [NewestOnly] drops deliveries that are
+// what cannot be handled. [OnOrder], [OnShipment], [OnDelivered] and [OnHold]
+// adapt a typed function to a [Handler]; [NewestOnly] drops deliveries that are
 // not newer than what was already handled for their entity.
 //
 // # The contract it relies on

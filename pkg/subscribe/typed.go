@@ -3,6 +3,7 @@ package subscribe
 import (
 	"context"
 
+	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/runner"
 )
@@ -21,6 +22,23 @@ func OnOrder(fn func(ctx context.Context, e Event, o model.Order) error) Handler
 // filter on shipments.> subjects only.
 func OnShipment(fn func(ctx context.Context, e Event, s model.Shipment) error) Handler {
 	return typed(Event.Shipment, fn)
+}
+
+// OnDelivered returns a Handler that calls fn for each delivered event
+// (shipments.<provider>.delivered.>: the carrier has just delivered the
+// parcel) with the canonical shipment, whose DeliveredAt and
+// TrackingEvents say when and how. Filter on "shipments.*.delivered.>"
+// so that nothing else is delivered to it: another shipment event
+// (tracking_updated, delivery_updated, voided) is acknowledged without
+// calling fn, and an event about another kind of entity, or whose data is
+// not a shipment, goes to the DLQ like with OnShipment.
+func OnDelivered(fn func(ctx context.Context, e Event, s model.Shipment) error) Handler {
+	return OnShipment(func(ctx context.Context, e Event, s model.Shipment) error {
+		if e.Name != catalog.ShipmentDelivered {
+			return nil
+		}
+		return fn(ctx, e, s)
+	})
 }
 
 // OnHold returns a Handler that decodes each event's data as a canonical

@@ -202,7 +202,7 @@ func (h *harness) signed(et catalog.EventType, body []byte, headers map[string]s
 		r.header.Set(k, v)
 	}
 	switch {
-	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Event, "_V2"):
+	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Schema, "shipstation-v2.schema.json"): // the V2 events and API_TRACK
 		r.path = "/webhooks/shipstation/v2"
 		signed, err := h.v2.Headers(body)
 		if err != nil {

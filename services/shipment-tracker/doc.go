@@ -9,7 +9,9 @@
 // FULFILLMENT_SHIPPED, the fulfillments (GET /fulfillments); a Snipcart
 // order.trackingNumber.changed carries the new number and URL itself, and a
 // SHOPLINE fulfillments/create or fulfillments/update the whole fulfillment
-// (its tracking_info_list, shipment_status and line items). Each
+// (its tracking_info_list, shipment_status and line items), a ShipStation
+// TRACK_EVENT_V2 or API_TRACK the carrier's tracking (see Carrier tracking
+// below). Each
 // shipment becomes a model.Shipment (carrier normalised, tracking URL built
 // when the provider gives none) and is published as
 // shipments.<provider>.tracking_updated, or shipments.<provider>.voided
@@ -39,4 +41,29 @@
 // is never un-voided: an older, unvoided state delivered later is dropped.
 // A voided shipment whose record gains its items (an ITEM_SHIP_NOTIFY after
 // the SHIP_NOTIFY) is published once more, again as voided.
+//
+// # Carrier tracking
+//
+// A ShipStation TRACK_EVENT_V2 (or the older API_TRACK) carries the
+// carrier's status and whole event history of one parcel
+// (model.ParseShipStationTrack). The key tracking.<provider>.<number> of
+// the bucket names the one shipment a tracking number belongs to
+// ([TrackingIndex]): a label or fulfillment claims its number when it is
+// applied, and tracking goes to the shipment the number names. Tracking for
+// a number nobody claimed claims it for a new shipment
+// shipstation:t<number> (model.NewTrackedShipment: source tracking, no
+// order yet); a label or fulfillment that later finds its number claimed
+// by such a shipment is applied under that id, so one parcel is never two
+// shipments. Claims are compare-and-set writes, so a label and its
+// tracking arriving at once still meet in one shipment.
+//
+// Tracking is applied with model.Shipment.ApplyTrack through the same
+// state.Store.Apply as everything else: its version is the time of its
+// newest event, so a redelivery or an older delivery changes nothing; a
+// label or fulfillment applied later keeps the stored tracking
+// (model.Shipment.KeepTracking). The event published is delivered when the
+// delivery status becomes delivered, delivery_updated when only the
+// delivery part changed (tracking, or SHOPLINE's shipment_status alone),
+// tracking_updated for a change of the label or fulfillment, and voided for
+// a voided shipment, whatever else changed.
 package shipmenttracker

@@ -29,6 +29,8 @@ func (s *Service) webhooks() *consumer.Routes {
 		consumer.On(catalog.Snipcart, "order.trackingNumber.changed", s.snipcartTracking),
 		consumer.On(catalog.Shopline, "fulfillments/create", s.shoplineFulfillment),
 		consumer.On(catalog.Shopline, "fulfillments/update", s.shoplineFulfillment),
+		consumer.On(catalog.ShipStation, "TRACK_EVENT_V2", s.shipStationTrack),
+		consumer.On(catalog.ShipStation, "API_TRACK", s.shipStationTrack),
 	)
 }
 
@@ -128,13 +130,19 @@ func (s *Service) shoplineFulfillment(ctx context.Context, e *event.Event) error
 	return s.applyAll(ctx, e, []model.Shipment{sh})
 }
 
-// applyAll applies every shipment, then adds them to their orders'
-// indexes. The indexes are written after the shipments, and on every
-// delivery, so that a crash in between is repaired by the redelivery.
+// applyAll applies every shipment (under the id of the shipment its
+// tracking number belongs to, see trackedShipment), then adds them to
+// their orders' indexes. The indexes are written after the shipments, and
+// on every delivery, so that a crash in between is repaired by the
+// redelivery.
 func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []model.Shipment) error {
 	byOrder := map[string][]string{}
 	var orders []string
 	for _, sh := range shipments {
+		sh, err := s.trackedShipment(ctx, sh)
+		if err != nil {
+			return err
+		}
 		if err := s.apply(ctx, cause, sh); err != nil {
 			return err
 		}
@@ -151,8 +159,9 @@ func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []
 	return nil
 }
 
-// apply stores sh when it is newer than the stored state of the shipment,
-// and publishes it: tracking_updated, or voided for a voided shipment.
+// apply stores sh when it is newer than the stored state of the shipment
+// (always over a shipment known from its tracking alone), keeping the
+// stored items and tracking, and publishes it (see eventName).
 func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipment) error {
 	_, err := s.frame.State().Apply(ctx, cause, sh.Key(), func(current json.RawMessage) (*state.Change, error) {
 		next := sh
@@ -163,30 +172,31 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipme
 			}
 			// Version already ranks voided over not voided; the second
 			// test keeps a voided label voided even against odd dates.
-			if !next.Version().Replaces(stored.Version()) || (stored.Voided && !next.Voided) {
+			if stored.Source != model.SourceTracking &&
+				(!next.Version().Replaces(stored.Version()) || (stored.Voided && !next.Voided)) {
 				return nil, nil // a redelivery, or older than what we have
 			}
 			next.MergeItems(stored)
+			next.KeepTracking(stored)
+			return change(&stored, next)
 		}
-		return change(next)
+		return change(nil, next)
 	})
 	return err
 }
 
-// change is the state and the event of a shipment. Its visible content
-// leaves out the version (updated_at, tiebreak): the same tracking details
-// sent again later publish nothing.
-func change(sh model.Shipment) (*state.Change, error) {
+// change is the state sh and its event (see eventName), prev the stored
+// state (nil when there is none). The event's fingerprint is the visible
+// content alone, without the version (updated_at, tiebreak) or the event
+// name: the same shipment sent again later publishes nothing, whichever
+// event it would have been.
+func change(prev *model.Shipment, sh model.Shipment) (*state.Change, error) {
 	fingerprint, err := sh.ContentFingerprint()
 	if err != nil {
 		return nil, runner.Permanent(err)
 	}
-	name := catalog.ShipmentTrackingUpdated
-	if sh.Voided {
-		name = catalog.ShipmentVoided
-	}
 	return &state.Change{State: sh, Event: &state.Event{
-		Name: name, Provider: sh.Provider, Subject: sh.ID, Time: sh.UpdatedAt, Fingerprint: name + ":" + fingerprint,
+		Name: eventName(prev, sh), Provider: sh.Provider, Subject: sh.ID, Time: sh.UpdatedAt, Fingerprint: fingerprint,
 	}}, nil
 }
 

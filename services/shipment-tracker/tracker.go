@@ -33,7 +33,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		Webhooks: s.routes,
 		Streams:  []jetstream.StreamConfig{streams.Shipments(cfg.Shipments)},
 		Bucket: state.Bucket(state.BucketShipments,
-			"Latest canonical shipment per shipment (key <provider>.<external id>) and the shipment ids of each order (key order.<provider>.<external order id>)",
+			"Latest canonical shipment per shipment (key <provider>.<external id>), the shipment ids of each order (key order.<provider>.<external order id>) and the shipment of each tracking number (key tracking.<provider>.<number>)",
 			state.BucketOptions{}),
 		Events: state.Kind{Root: "shipments", Stream: catalog.StreamShipments, Source: Source},
 	}, log)
