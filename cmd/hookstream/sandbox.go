@@ -93,11 +93,12 @@ func startSandboxes(addr, apiAddr, snipcartKey string, shipStation sandbox.ShipS
 		return nil, err
 	}
 	set := &sandboxSet{}
+	devH, apiH := withSubscriptionSandboxes(dev, sandbox.NewShipStationAPI(shipStation), shipStation)
 	for _, s := range []struct {
 		addr string
 		h    http.Handler
 		url  *string
-	}{{addr, dev, &set.url}, {apiAddr, sandbox.NewShipStationAPI(shipStation), &set.apiURL}} {
+	}{{addr, devH, &set.url}, {apiAddr, apiH, &set.apiURL}} {
 		ln, err := net.Listen("tcp", s.addr)
 		if err != nil {
 			set.shutdown()

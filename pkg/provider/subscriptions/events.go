@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 )
 
 // The catalog's schemas that tell ShipStation's V1 webhooks from V2's.
@@ -13,13 +14,6 @@ const (
 	schemaShipStationV1 = "webhooks/shipstation-v1.schema.json"
 	schemaShipStationV2 = "webhooks/shipstation-v2.schema.json"
 )
-
-// ShipStationV2EventNames are the event names V2's webhook API accepts.
-var ShipStationV2EventNames = []string{
-	"batch", "carrier_connected", "order_source_refresh_complete", "rate", "report_complete",
-	"sales_orders_imported", "track", "batch_processed_v2", "fulfillment_rejected_v2",
-	"fulfillment_shipped_v2", "label_created_v2", "shipment_created_v2", "track_event_v2",
-}
 
 // ShipStationV1Events are the V1 event types the catalog stores
 // (ORDER_NOTIFY, …): what hookstream subscribes to at V1.
@@ -50,7 +44,7 @@ func ShipStationV2Events() ([]string, error) {
 func shipStationV2Event(resourceType string) (string, error) {
 	name := strings.ToLower(resourceType)
 	for _, candidate := range []string{name, strings.TrimSuffix(name, "_v2"), strings.TrimPrefix(name, "api_")} {
-		if slices.Contains(ShipStationV2EventNames, candidate) {
+		if slices.Contains(shipstation.V2WebhookEvents, candidate) {
 			return candidate, nil
 		}
 	}

@@ -1,0 +1,521 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/subscriptions"
+)
+
+// envGatewayPublicURL is the variable of -gateway-url.
+const envGatewayPublicURL = "GATEWAY_PUBLIC_URL"
+
+// Names of the webhook APIs, for -provider and the reports.
+const (
+	apiShipStationV1 = "shipstation"
+	apiShipStationV2 = "shipstation-v2"
+	apiShopline      = "shopline"
+	apiSnipcart      = "snipcart"
+)
+
+var webhookAPIs = []string{apiShipStationV1, apiShipStationV2, apiShopline, apiSnipcart}
+
+// defaultShoplineAPIVersion is the SHOPLINE API and event version used when
+// SHOPLINE_API_VERSION is unset: the one whose order bodies the
+// order-enricher reads.
+const defaultShoplineAPIVersion = "v20260301"
+
+// webhooksOptions are the flags of `hookstream webhooks`.
+type webhooksOptions struct {
+	gatewayURL string
+	stores     string
+	providers  string
+	json       bool
+	dev        bool
+}
+
+// webhookTarget is where a provider should deliver: the gateway's public
+// base URL and the provider's route, with the V1 token for ShipStation V1.
+// The one place target URLs are made.
+func webhookTarget(gateway *url.URL, api, v1Token string) string {
+	u := *gateway
+	u.RawQuery, u.Fragment = "", ""
+	route := map[string]string{
+		apiShipStationV1: "/webhooks/shipstation",
+		apiShipStationV2: "/webhooks/shipstation/v2",
+		apiShopline:      "/webhooks/shopline",
+		apiSnipcart:      "/webhooks/snipcart",
+	}[api]
+	u.Path = strings.TrimRight(u.Path, "/") + route
+	if api == apiShipStationV1 {
+		u.RawQuery = url.Values{shipstation.V1TokenParam: {v1Token}}.Encode()
+	}
+	return u.String()
+}
+
+// hookProvider is one webhook API as configured.
+type hookProvider struct {
+	name    string
+	label   string             // for the report: "shipstation (V1)"
+	api     subscriptions.API  // nil when not configured
+	unset   string             // why api is nil
+	target  string             // "" without -gateway-url
+	want    []subscriptions.Want
+	secrets []string // to keep out of anything printed
+}
+
+// store names a store for the reports, "" for SHOPLINE, whose
+// subscriptions belong to the token's store.
+func (p hookProvider) store(id string) string {
+	if p.name == apiShopline {
+		return ""
+	}
+	return "store " + storeName(id) + ", "
+}
+
+// ours says whether url is this provider's gateway route.
+func (p hookProvider) ours(u string) bool {
+	return p.target != "" && subscriptions.SameEndpoint(u, p.target)
+}
+
+// runWebhooks is `hookstream webhooks list|subscribe|unsubscribe|check`.
+func runWebhooks(ctx context.Context, args []string, stdout io.Writer) error {
+	const usage = "list|subscribe|unsubscribe|check [flags]"
+	var o webhooksOptions
+	fs := newFlags("webhooks", usage, stdout)
+	fs.StringVar(&o.gatewayURL, "gateway-url", "", "the gateway's public base URL, which the providers deliver to (default $"+envGatewayPublicURL+")")
+	fs.StringVar(&o.stores, "store", "", "ShipStation store ids, comma-separated (default: one subscription for all stores)")
+	fs.StringVar(&o.providers, "provider", "", "only these, comma-separated: "+strings.Join(webhookAPIs, ", ")+" (default: every one configured)")
+	fs.BoolVar(&o.json, "json", false, "list: print JSON")
+	fs.BoolVar(&o.dev, "dev", false, "use the sandboxes and development secrets of a `hookstream dev` on its default addresses")
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "usage: hookstream webhooks %s\n\n", usage)
+		fmt.Fprint(stdout, `  list         every subscription at each provider, hookstream's marked
+  subscribe    make hookstream's subscriptions exactly the wanted ones (idempotent)
+  unsubscribe  delete hookstream's subscriptions (those to the gateway URL), nothing else
+  check        report missing, wrong and extra subscriptions; exit 1 when one is missing or wrong
+
+Credentials come from the services' variables (each secret also as NAME_FILE):
+  ShipStation V1  SHIPSTATION_API_KEY, SHIPSTATION_API_SECRET, SHIPSTATION_WEBHOOK_TOKEN, SHIPSTATION_API_URL
+  ShipStation V2  SHIPSTATION_V2_API_KEY, SHIPSTATION_V2_API_URL
+  SHOPLINE        SHOPLINE_ACCESS_TOKEN, SHOPLINE_SHOP_HANDLE (or SHOPLINE_API_URL), SHOPLINE_API_VERSION
+  Snipcart        none: it has no webhook API; check prints what to set in its dashboard
+
+flags:
+`)
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fs.Usage()
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return errors.New("webhooks needs a subcommand: list, subscribe, unsubscribe or check")
+	}
+	sub := args[0]
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("webhooks %s takes no arguments, got %q", sub, fs.Args())
+	}
+	lookup := envconf.New(nil)
+	if o.dev {
+		lookup = envconf.New(envconf.Map(devWebhooksEnv()))
+	}
+	providers, snipcartURL, err := loadHookProviders(lookup, o)
+	if err != nil {
+		return err
+	}
+	var secrets []string
+	for _, p := range providers {
+		secrets = append(secrets, p.secrets...)
+	}
+	w := &redactingWriter{w: stdout, secrets: secrets}
+	switch sub {
+	case "list":
+		err = listWebhooks(ctx, w, providers, o.json)
+	case "subscribe":
+		err = subscribeWebhooks(ctx, w, providers, snipcartURL)
+	case "unsubscribe":
+		err = unsubscribeWebhooks(ctx, w, providers)
+	case "check":
+		err = checkWebhooks(ctx, w, providers, snipcartURL)
+	default:
+		fs.Usage()
+		return fmt.Errorf("unknown webhooks subcommand %q", sub)
+	}
+	if err != nil {
+		return errors.New(redact(err.Error(), secrets))
+	}
+	return nil
+}
+
+// loadHookProviders reads the configuration of the selected providers.
+// snipcartURL is Snipcart's target ("" when Snipcart is not selected or the
+// gateway URL is unknown).
+func loadHookProviders(l *envconf.Loader, o webhooksOptions) (_ []hookProvider, snipcartURL string, _ error) {
+	gatewayRaw := o.gatewayURL
+	if gatewayRaw == "" {
+		gatewayRaw = l.String(envGatewayPublicURL, "")
+	}
+	var gateway *url.URL
+	if gatewayRaw != "" {
+		u, err := url.Parse(gatewayRaw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return nil, "", fmt.Errorf("-gateway-url: want the gateway's public base URL (https://host[/path]), got %q", gatewayRaw)
+		}
+		gateway = u
+	}
+	selected := webhookAPIs
+	explicit := o.providers != ""
+	if explicit {
+		selected = splitList(o.providers)
+		for _, s := range selected {
+			if !slices.Contains(webhookAPIs, s) {
+				return nil, "", fmt.Errorf("-provider %q: not one of %s", s, strings.Join(webhookAPIs, ", "))
+			}
+		}
+	}
+	stores := splitList(o.stores)
+	if len(stores) == 0 {
+		stores = []string{""}
+	}
+	target := func(api, token string) string {
+		if gateway == nil {
+			return ""
+		}
+		return webhookTarget(gateway, api, token)
+	}
+
+	ss := shipstation.LoadSettings(l)
+	v1Token := l.Secret("SHIPSTATION_WEBHOOK_TOKEN")
+	v2Key := l.Secret("SHIPSTATION_V2_API_KEY")
+	v2URL := l.URL("SHIPSTATION_V2_API_URL", subscriptions.DefaultShipStationV2URL)
+	slToken := l.Secret("SHOPLINE_ACCESS_TOKEN")
+	slHandle := l.String("SHOPLINE_SHOP_HANDLE", "")
+	slURL := ""
+	if _, set := lookupSet(l, "SHOPLINE_API_URL"); set {
+		slURL = strings.TrimRight(l.URL("SHOPLINE_API_URL", ""), "/")
+	} else if slHandle != "" {
+		slURL = subscriptions.ShoplineStoreURL(slHandle)
+	}
+	slVersion := l.String("SHOPLINE_API_VERSION", defaultShoplineAPIVersion)
+	if err := l.Err(); err != nil {
+		return nil, "", err
+	}
+	v2Events, err := subscriptions.ShipStationV2Events()
+	if err != nil {
+		return nil, "", err
+	}
+
+	var out []hookProvider
+	for _, name := range selected {
+		p := hookProvider{name: name}
+		switch name {
+		case apiShipStationV1:
+			p.label, p.secrets = "shipstation (V1)", []string{ss.Primary.Key, ss.Primary.Secret, v1Token}
+			p.target = target(name, v1Token)
+			switch {
+			case ss.Primary.Key == "":
+				p.unset = "SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET are unset"
+			case v1Token == "":
+				p.unset = "SHIPSTATION_WEBHOOK_TOKEN is unset"
+			default:
+				p.api = subscriptions.NewShipStationV1(ss.APIURL, ss.Primary.Key, ss.Primary.Secret, nil)
+			}
+			p.want = wants(subscriptions.ShipStationV1Events(), stores, p.target, "")
+		case apiShipStationV2:
+			p.label, p.secrets = "shipstation (V2)", []string{v2Key}
+			p.target = target(name, "")
+			if v2Key == "" {
+				p.unset = "SHIPSTATION_V2_API_KEY is unset"
+			} else {
+				p.api = subscriptions.NewShipStationV2(v2URL, v2Key, nil)
+			}
+			p.want = wants(v2Events, stores, p.target, "")
+		case apiShopline:
+			p.label, p.secrets = "shopline", []string{slToken}
+			p.target = target(name, "")
+			switch {
+			case slToken == "":
+				p.unset = "SHOPLINE_ACCESS_TOKEN is unset"
+			case slURL == "":
+				p.unset = "SHOPLINE_SHOP_HANDLE (or SHOPLINE_API_URL) is unset"
+			default:
+				p.api = subscriptions.NewShopline(slURL, slVersion, slToken, nil)
+			}
+			p.want = wants(subscriptions.ShoplineTopics(), []string{""}, p.target, slVersion)
+		case apiSnipcart:
+			snipcartURL = target(name, "")
+			continue
+		}
+		if p.api == nil && explicit {
+			return nil, "", fmt.Errorf("%s: %s", p.label, p.unset)
+		}
+		out = append(out, p)
+	}
+	return out, snipcartURL, nil
+}
+
+// lookupSet reports whether a variable is set, through the loader (so -dev
+// sees its own map).
+func lookupSet(l *envconf.Loader, name string) (string, bool) {
+	v := l.String(name, "")
+	return v, v != ""
+}
+
+// wants is one subscription per event and store.
+func wants(events, stores []string, target, version string) []subscriptions.Want {
+	var ws []subscriptions.Want
+	for _, store := range stores {
+		for _, e := range events {
+			ws = append(ws, subscriptions.Want{Event: e, URL: target, StoreID: store, Version: version})
+		}
+	}
+	return ws
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// listedSubscription is a row of `webhooks list`.
+type listedSubscription struct {
+	Provider string `json:"provider"`
+	subscriptions.Subscription
+	Ours *bool `json:"ours,omitempty"` // nil without a gateway URL
+}
+
+func listWebhooks(ctx context.Context, w io.Writer, providers []hookProvider, asJSON bool) error {
+	rows := []listedSubscription{}
+	var errs []error
+	for _, p := range providers {
+		if p.api == nil {
+			continue
+		}
+		subs, err := p.api.List(ctx)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, s := range subs {
+			row := listedSubscription{Provider: p.name, Subscription: s}
+			row.URL = redactURL(s.URL)
+			if p.target != "" {
+				ours := p.ours(s.URL)
+				row.Ours = &ours
+			}
+			rows = append(rows, row)
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rows); err != nil {
+			return err
+		}
+		return errors.Join(errs...)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROVIDER\tID\tEVENT\tSTORE\tOURS\tURL")
+	for _, r := range rows {
+		ours := "?"
+		if r.Ours != nil {
+			ours = map[bool]string{true: "yes", false: "no"}[*r.Ours]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Provider, r.ID, r.Event, storeName(r.StoreID), ours, r.URL)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d %s\n", len(rows), plural(len(rows), "subscription", "subscriptions"))
+	printSkipped(w, providers)
+	return errors.Join(errs...)
+}
+
+// compareAll lists each configured provider and compares; it needs the
+// gateway URL.
+func compareAll(ctx context.Context, providers []hookProvider, each func(p hookProvider, have []subscriptions.Subscription, plan subscriptions.Plan) error) error {
+	var errs []error
+	configured := 0
+	for _, p := range providers {
+		if p.api == nil {
+			continue
+		}
+		configured++
+		if p.target == "" {
+			return fmt.Errorf("no gateway URL: give -gateway-url or set %s", envGatewayPublicURL)
+		}
+		have, err := p.api.List(ctx)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := each(p, have, subscriptions.Compare(p.want, have, p.ours)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if configured == 0 && len(providers) > 0 {
+		errs = append(errs, errors.New("no provider's webhook API is configured (see `hookstream webhooks -h`)"))
+	}
+	return errors.Join(errs...)
+}
+
+func subscribeWebhooks(ctx context.Context, w io.Writer, providers []hookProvider, snipcartURL string) error {
+	err := compareAll(ctx, providers, func(p hookProvider, _ []subscriptions.Subscription, plan subscriptions.Plan) error {
+		changes, err := subscriptions.Apply(ctx, p.api, plan)
+		printChanges(w, p, changes)
+		fmt.Fprintf(w, "%s: %d in place, %d created or repaired, %d extra deleted, %d of other systems left alone\n",
+			p.label, len(plan.OK), len(plan.Missing)+len(plan.Wrong), len(plan.Extra), len(plan.Foreign))
+		return err
+	})
+	printSkipped(w, providers)
+	printSnipcart(w, snipcartURL)
+	return err
+}
+
+func unsubscribeWebhooks(ctx context.Context, w io.Writer, providers []hookProvider) error {
+	err := compareAll(ctx, providers, func(p hookProvider, have []subscriptions.Subscription, _ subscriptions.Plan) error {
+		changes, err := subscriptions.Remove(ctx, p.api, have, p.ours)
+		printChanges(w, p, changes)
+		fmt.Fprintf(w, "%s: %d deleted, %d of other systems left alone\n", p.label, len(changes), len(have)-len(changes))
+		return err
+	})
+	printSkipped(w, providers)
+	return err
+}
+
+func checkWebhooks(ctx context.Context, w io.Writer, providers []hookProvider, snipcartURL string) error {
+	missing, wrong := 0, 0
+	err := compareAll(ctx, providers, func(p hookProvider, _ []subscriptions.Subscription, plan subscriptions.Plan) error {
+		fmt.Fprintf(w, "%s: %d ok, %d missing, %d wrong, %d extra, %d of other systems\n",
+			p.label, len(plan.OK), len(plan.Missing), len(plan.Wrong), len(plan.Extra), len(plan.Foreign))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, m := range plan.Missing {
+			fmt.Fprintf(tw, "  missing\t%s\tstore %s\t\twant %s\n", m.Event, storeName(m.StoreID), redactURL(m.URL))
+		}
+		for _, r := range plan.Wrong {
+			fmt.Fprintf(tw, "  wrong\t%s\tstore %s\tid %s\t%s (%s)\n", r.Have.Event, storeName(r.Have.StoreID), r.Have.ID,
+				redactURL(r.Have.URL), wrongness(r))
+		}
+		for _, s := range plan.Extra {
+			fmt.Fprintf(tw, "  extra\t%s\tstore %s\tid %s\t%s\n", s.Event, storeName(s.StoreID), s.ID, redactURL(s.URL))
+		}
+		tw.Flush()
+		missing += len(plan.Missing)
+		wrong += len(plan.Wrong)
+		return nil
+	})
+	printSkipped(w, providers)
+	printSnipcart(w, snipcartURL)
+	if err != nil {
+		return err
+	}
+	if missing+wrong > 0 {
+		return fmt.Errorf("webhooks check: %d missing, %d wrong; `hookstream webhooks subscribe` repairs them", missing, wrong)
+	}
+	fmt.Fprintln(w, "webhooks check: every subscription in place")
+	return nil
+}
+
+// wrongness says how a wrong subscription differs from the wanted one.
+func wrongness(r subscriptions.Repair) string {
+	switch {
+	case r.Want.Version != "" && r.Have.Version != r.Want.Version:
+		return "api_version " + r.Have.Version + ", want " + r.Want.Version
+	case strings.Contains(r.Want.URL, shipstation.V1TokenParam+"="):
+		return "the token or query differs from SHIPSTATION_WEBHOOK_TOKEN's"
+	default:
+		return "the query differs; want " + redactURL(r.Want.URL)
+	}
+}
+
+func printChanges(w io.Writer, p hookProvider, changes []subscriptions.Change) {
+	for _, c := range changes {
+		fmt.Fprintf(w, "%s: %s %s (%sid %s) %s\n", p.label, c.Action, c.Event, p.store(c.StoreID), c.ID, redactURL(c.URL))
+	}
+}
+
+func printSkipped(w io.Writer, providers []hookProvider) {
+	for _, p := range providers {
+		if p.api == nil {
+			fmt.Fprintf(w, "%s: skipped, %s\n", p.label, p.unset)
+		}
+	}
+}
+
+// printSnipcart says what to set by hand: Snipcart has no webhook API.
+func printSnipcart(w io.Writer, target string) {
+	if target == "" {
+		return
+	}
+	fmt.Fprintf(w, `snipcart: no webhook API; set by hand in the dashboard (Account → Webhooks, Live and Test mode):
+  webhooks URL  %s
+  (the field takes several URLs separated by ';': keep any other system's, add this one)
+`, target)
+}
+
+// storeName is a ShipStation store for the reports; SHOPLINE's
+// subscriptions belong to the token's store.
+func storeName(id string) string {
+	if id == "" {
+		return "all"
+	}
+	return id
+}
+
+// redactURL hides the V1 token of a URL (any "token" query parameter):
+// listed subscriptions carry it in their URL.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	q := u.Query()
+	if !q.Has(shipstation.V1TokenParam) {
+		return raw
+	}
+	q.Set(shipstation.V1TokenParam, "REDACTED")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// redact replaces every secret in s.
+func redact(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "REDACTED")
+			s = strings.ReplaceAll(s, url.QueryEscape(secret), "REDACTED")
+		}
+	}
+	return s
+}
+
+// redactingWriter is the command's output with the secrets replaced, a
+// last guard behind redactURL: no line it prints holds a credential.
+type redactingWriter struct {
+	w       io.Writer
+	secrets []string
+}
+
+func (r *redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(r.w, redact(string(p), r.secrets)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
