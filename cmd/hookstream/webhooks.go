@@ -66,10 +66,10 @@ func webhookTarget(gateway *url.URL, api, v1Token string) string {
 // hookProvider is one webhook API as configured.
 type hookProvider struct {
 	name    string
-	label   string             // for the report: "shipstation (V1)"
-	api     subscriptions.API  // nil when not configured
-	unset   string             // why api is nil
-	target  string             // "" without -gateway-url
+	label   string            // for the report: "shipstation (V1)"
+	api     subscriptions.API // nil when not configured
+	unset   string            // why api is nil
+	target  string            // "" without -gateway-url
 	want    []subscriptions.Want
 	secrets []string // to keep out of anything printed
 }
