@@ -46,7 +46,9 @@ func (e *APIError) Error() string {
 }
 
 // Is makes a 404 match ErrNotFound.
-func (e *APIError) Is(target error) bool { return target == ErrNotFound && e.Status == http.StatusNotFound }
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && e.Status == http.StatusNotFound
+}
 
 // jsonClient sends JSON requests to one provider API with its credentials.
 type jsonClient struct {
