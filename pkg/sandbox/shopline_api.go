@@ -94,6 +94,14 @@ func (s *ShoplineAPI) SetRateLimit(capacity int, perSecond float64) {
 	}
 }
 
+// SetClock replaces the sandbox's clock, which drains the buckets, so that
+// a test can share a fake clock with its client.
+func (s *ShoplineAPI) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
 // ServeHTTP serves the sandbox; see [ShoplineAPI]. Checks run in this
 // order: credentials (401), rate limit (429), route (404), body (422).
 func (s *ShoplineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -47,7 +47,7 @@ func Compare(want []Want, have []Subscription, ours func(url string) bool) Plan 
 			if used[i] || s.Event != w.Event || s.StoreID != w.StoreID || !ours(s.URL) {
 				continue
 			}
-			if exact < 0 && s.URL == w.URL && (w.Version == "" || s.Version == w.Version) {
+			if exact < 0 && SameURL(s.URL, w.URL) && (w.Version == "" || s.Version == w.Version) {
 				exact = i
 			} else if mine < 0 {
 				mine = i

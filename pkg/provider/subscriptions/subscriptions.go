@@ -83,3 +83,16 @@ func SameEndpoint(a, target string) bool {
 	}
 	return ua.Scheme == ut.Scheme && strings.EqualFold(ua.Host, ut.Host) && ua.EscapedPath() == ut.EscapedPath()
 }
+
+// SameURL reports whether two URLs deliver to the same place: the same
+// endpoint (SameEndpoint) and the same query parameters, in any order. A
+// provider that normalises the URLs it stores (a lower-cased host, a
+// re-encoded query) thus keeps a subscription in place.
+func SameURL(a, b string) bool {
+	if !SameEndpoint(a, b) {
+		return false
+	}
+	ua, _ := url.Parse(a)
+	ub, _ := url.Parse(b)
+	return ua.Query().Encode() == ub.Query().Encode()
+}
