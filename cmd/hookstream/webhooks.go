@@ -340,7 +340,11 @@ func listWebhooks(ctx context.Context, w io.Writer, providers []hookProvider, as
 		if r.Ours != nil {
 			ours = map[bool]string{true: "yes", false: "no"}[*r.Ours]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Provider, r.ID, r.Event, storeName(r.StoreID), ours, r.URL)
+		store := storeName(r.StoreID)
+		if r.Provider == apiShopline {
+			store = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Provider, r.ID, r.Event, store, ours, r.URL)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d %s\n", len(rows), plural(len(rows), "subscription", "subscriptions"))

@@ -276,3 +276,64 @@ func sorted(s []string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// -store makes one V1 and V2 subscription per event and store; subscribe
+// without it converges back to one for all stores, deleting the per-store
+// ones.
+func TestWebhooksPerStore(t *testing.T) {
+	env := startTestDev(t)
+	for k, v := range webhooksEnv(env) {
+		t.Setenv(k, v)
+	}
+	hookstreamCmd(t, "webhooks", "subscribe", "-provider", "shipstation", "-store", "101,102")
+	rows := listed(t)
+	stores := map[string]int{}
+	for _, r := range rows {
+		stores[r.StoreID]++
+	}
+	if len(rows) != 12 || stores["101"] != 6 || stores["102"] != 6 {
+		t.Fatalf("per store: %d rows, by store %v", len(rows), stores)
+	}
+	if out := hookstreamCmd(t, "webhooks", "check", "-provider", "shipstation", "-store", "101,102"); !strings.Contains(out, "every subscription in place") {
+		t.Errorf("check per store:\n%s", out)
+	}
+	out := hookstreamCmd(t, "webhooks", "subscribe", "-provider", "shipstation")
+	rows = listed(t)
+	if len(rows) != 6 || slices.ContainsFunc(rows, func(r listedSubscription) bool { return r.StoreID != "" }) {
+		t.Errorf("after subscribe for all stores: %+v\n%s", rows, out)
+	}
+}
+
+// Without a gateway URL nothing is changed; a provider named with -provider
+// must be configured.
+func TestWebhooksRefusals(t *testing.T) {
+	env := startTestDev(t)
+	vars := webhooksEnv(env)
+	delete(vars, envGatewayPublicURL)
+	for k, v := range vars {
+		t.Setenv(k, v)
+	}
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no gateway URL":      {[]string{"subscribe"}, "no gateway URL"},
+		"gateway URL query":   {[]string{"check", "-gateway-url", "https://h/?token=x"}, "public base URL"},
+		"unknown provider":    {[]string{"check", "-provider", "shopify"}, "not one of"},
+		"unknown subcommand":  {[]string{"sync"}, "unknown webhooks subcommand"},
+		"unconfigured, named": {[]string{"list", "-provider", "shopline", "-gateway-url", "https://h"}, "SHOPLINE_ACCESS_TOKEN is unset"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if name == "unconfigured, named" {
+				t.Setenv("SHOPLINE_ACCESS_TOKEN", "")
+			}
+			err := run(context.Background(), append([]string{"webhooks"}, tc.args...), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v: %v, want an error with %q", tc.args, err, tc.want)
+			}
+		})
+	}
+	if rows := listed(t); len(rows) != 0 {
+		t.Errorf("a refused command changed something: %+v", rows)
+	}
+}
