@@ -205,7 +205,7 @@ func loadHookProviders(l *envconf.Loader, o webhooksOptions) (_ []hookProvider, 
 	slToken := l.Secret("SHOPLINE_ACCESS_TOKEN")
 	slHandle := l.String("SHOPLINE_SHOP_HANDLE", "")
 	slURL := ""
-	if _, set := lookupSet(l, "SHOPLINE_API_URL"); set {
+	if l.String("SHOPLINE_API_URL", "") != "" {
 		slURL = strings.TrimRight(l.URL("SHOPLINE_API_URL", ""), "/")
 	} else if slHandle != "" {
 		slURL = subscriptions.ShoplineStoreURL(slHandle)
@@ -266,13 +266,6 @@ func loadHookProviders(l *envconf.Loader, o webhooksOptions) (_ []hookProvider, 
 		out = append(out, p)
 	}
 	return out, snipcartURL, nil
-}
-
-// lookupSet reports whether a variable is set, through the loader (so -dev
-// sees its own map).
-func lookupSet(l *envconf.Loader, name string) (string, bool) {
-	v := l.String(name, "")
-	return v, v != ""
 }
 
 // wants is one subscription per event and store.
