@@ -318,6 +318,8 @@ Try, in another terminal:
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'fulfillment.>' --all
   go run ./cmd/hookstream holds list
   go run ./cmd/hookstream dlq list
+  go run ./cmd/hookstream webhooks subscribe -dev   (then list, check, unsubscribe: the providers'
+                                                    subscription APIs are sandboxed too)
 
 Ctrl-C stops everything.
 `, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL)

@@ -5,6 +5,8 @@
 //	hookstream send <provider> <event> post a correctly authenticated sample webhook
 //	hookstream dlq list|show|redrive   inspect and redrive the dead-letter queue
 //	hookstream holds list              open fulfillment holds, oldest first
+//	hookstream webhooks check          the webhook subscriptions at the providers
+//	                                   (also list, subscribe, unsubscribe)
 //	hookstream streams                 stream definitions as `nats stream add --config` JSON
 //	hookstream sandbox                 the sandbox provider APIs on their own
 //	hookstream bench                   load-test a gateway (deploy/bench/gateway.sh runs it
@@ -36,6 +38,7 @@ var commands = []command{
 	{"dlq", "list|show|redrive", "inspect the dead-letter queue and send entries back to their subjects", runDLQ},
 	{"replay", "[-consumer c] [-subject s] [-from-seq n] [-to-seq n] [-since t] [-until t] [-dry-run]", "send raw webhooks from WEBHOOKS again to the consumer services, through their normal path", runReplay},
 	{"holds", "list [--overdue]", "list open fulfillment holds from the holds bucket, oldest first, with age and reason", runHolds},
+	{"webhooks", "list|subscribe|unsubscribe|check", "manage the webhook subscriptions at ShipStation (V1, V2) and SHOPLINE; say what to set at Snipcart", runWebhooks},
 	{"streams", "[flags] [STREAM...]", "print the stream definitions as `nats stream add --config` JSON (-dir writes deploy/streams)", runStreams},
 	{"sandbox", "[flags]", "serve the sandbox provider APIs on their own (docker compose's sandbox profile)", runSandbox},
 	{"bench", "[flags]", "drive a gateway with concurrent authenticated webhooks; print req/s and latency", runBench},

@@ -62,9 +62,11 @@ Run it only inside a private network (a compose project, loopback).
   %[1]s   Snipcart request validation (SNIPCART_API_URL=<base>%[3]s)
   %[1]s   ShipStation V2 signing keys (SHIPSTATION_V2_JWKS_URL=<base>%[4]s)
   %[2]s   ShipStation V1 API: orders, shipments, fulfillments (SHIPSTATION_API_URL=<base>)
+  %[2]s   ShipStation webhook subscriptions, V1 and V2 (SHIPSTATION_V2_API_URL=<base>)
+  %[1]s   SHOPLINE open API: webhook subscriptions (SHOPLINE_API_URL=<base>%[5]s)
 
 Ctrl-C stops it.
-`, set.url, set.apiURL, sandbox.SnipcartPrefix, sandbox.ShipStationV2JWKSPath)
+`, set.url, set.apiURL, sandbox.SnipcartPrefix, sandbox.ShipStationV2JWKSPath, sandbox.ShoplinePrefix)
 
 	var serveErr error
 	select {
@@ -93,11 +95,12 @@ func startSandboxes(addr, apiAddr, snipcartKey string, shipStation sandbox.ShipS
 		return nil, err
 	}
 	set := &sandboxSet{}
+	devH, apiH := withSubscriptionSandboxes(dev, sandbox.NewShipStationAPI(shipStation), shipStation)
 	for _, s := range []struct {
 		addr string
 		h    http.Handler
 		url  *string
-	}{{addr, dev, &set.url}, {apiAddr, sandbox.NewShipStationAPI(shipStation), &set.apiURL}} {
+	}{{addr, devH, &set.url}, {apiAddr, apiH, &set.apiURL}} {
 		ln, err := net.Listen("tcp", s.addr)
 		if err != nil {
 			set.shutdown()
