@@ -36,6 +36,7 @@ var FilterSubjects = []string{
 	"webhooks.shipstation.item_order_notify",
 	"webhooks.snipcart.order.>",
 	"webhooks.shopline.orders.>",
+	"webhooks.shipstation.reconciled.order",
 }
 
 // Service is a running order-enricher. Build it with New; Run blocks.

@@ -51,6 +51,8 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 		return s.snipcartAttachment(ctx, e, attachNotification)
 	case typeShoplineOrderDelete:
 		return s.shoplineDeletion(ctx, m)
+	case typeReconciledShipStationOrder:
+		return s.reconciledShipStationOrder(ctx, e)
 	}
 	if shoplineOrderTypes[e.Type()] {
 		return s.shoplineOrder(ctx, e)

@@ -41,6 +41,10 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 		return s.snipcartTracking(ctx, e)
 	case typeShoplineFulfillmentCreate, typeShoplineFulfillmentUpdate:
 		return s.shoplineFulfillment(ctx, e)
+	case typeReconciledShipStationShipment:
+		return s.reconciledShipStationShipment(ctx, e)
+	case typeReconciledShipStationFulfillment:
+		return s.reconciledShipStationFulfillment(ctx, e)
 	}
 	return runner.Permanent(fmt.Errorf("shipment-tracker does not handle events of type %s", e.Type()))
 }

@@ -23,6 +23,8 @@ var FilterSubjects = []string{
 	"webhooks.shipstation.fulfillment_shipped",
 	"webhooks.snipcart.order.tracking_number.changed",
 	"webhooks.shopline.fulfillments.>",
+	"webhooks.shipstation.reconciled.shipment",
+	"webhooks.shipstation.reconciled.fulfillment",
 }
 
 // Service is a running shipment-tracker. Build it with New; Run blocks.
