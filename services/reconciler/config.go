@@ -74,17 +74,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.ShipStation.Primary.Key == "" {
 		l.Fail("SHIPSTATION_API_KEY", "is required: the reconciler lists ShipStation's orders, labels and fulfillments")
 	}
-	for name, d := range map[string]time.Duration{"RECONCILE_INTERVAL": c.Interval, "RECONCILE_LOOKBACK": c.Lookback, "RECONCILE_LEASE": c.Lease} {
-		if d <= 0 {
-			l.Fail(name, "must be positive, got %s", d)
-		}
-	}
-	for name, d := range map[string]time.Duration{"RECONCILE_OVERLAP": c.Overlap, "RECONCILE_SETTLE": c.Settle} {
-		if d < 0 {
-			l.Fail(name, "must not be negative, got %s", d)
-		}
-	}
-	if c.Lease > 0 && c.Lease <= c.Interval {
+	if c.Lease <= c.Interval {
 		l.Fail("RECONCILE_LEASE", "must be longer than RECONCILE_INTERVAL (%s), or the lease lapses between runs", c.Interval)
 	}
 	return c, l.Err()

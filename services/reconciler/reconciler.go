@@ -323,4 +323,3 @@ func (s *Service) bucket(ctx context.Context, buckets map[string]jetstream.KeyVa
 	buckets[name] = kv
 	return kv, nil
 }
-

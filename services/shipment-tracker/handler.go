@@ -177,6 +177,7 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipme
 				return nil, nil // a redelivery, or older than what we have
 			}
 			next.MergeItems(stored)
+			keepStore(&next, stored)
 		}
 		return change(next)
 	})

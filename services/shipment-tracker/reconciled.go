@@ -57,3 +57,14 @@ func (s *Service) reconciledShipStationShipment(ctx context.Context, e *event.Ev
 func (s *Service) reconciledShipStationFulfillment(ctx context.Context, e *event.Event) error {
 	return reconciledShipStation(ctx, s, e, model.FromShipStationFulfillment)
 }
+
+// keepStore keeps the store of stored when next is the same version of the
+// same record: the store is not in ShipStation's record but in how it was
+// found (a webhook's resource_url, or the order the reconciler looked up),
+// so the same label found both ways, in either order, is one state and
+// publishes one event.
+func keepStore(next *model.Shipment, stored model.Shipment) {
+	if next.Version().Equal(stored.Version()) {
+		next.Store = stored.Store
+	}
+}

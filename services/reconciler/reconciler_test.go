@@ -1,0 +1,149 @@
+package reconciler_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/services/reconciler"
+)
+
+// TestDroppedWebhooksAreReconciled: with a third of the webhooks never
+// delivered, one reconciliation run brings every order, label and
+// fulfillment to its canonical stream, each exactly once, and
+// hookstream_reconcile_found_total is the number dropped. A second run over
+// the same window (the overlap) finds nothing and publishes nothing, and
+// so do the dropped webhooks delivered late.
+func TestDroppedWebhooksAreReconciled(t *testing.T) {
+	h := newHarness(t)
+	for i := range 30 {
+		drop := i%3 == 2
+		switch i % 5 {
+		case 0, 1, 2:
+			h.create("/orders", fmt.Sprintf("import-%d", i), 1+i%2, drop)
+		case 3:
+			h.create("/shipments", fmt.Sprint(1000+i), 1+i%2, drop)
+		case 4:
+			h.create("/fulfillments", fmt.Sprint(2000+i), 1, drop)
+		}
+	}
+	dropped := h.dropped[catalog.StreamOrders] + h.dropped[catalog.StreamShipments]
+	if dropped == 0 || h.delivered[catalog.StreamOrders] == 0 || h.dropped[catalog.StreamShipments] == 0 {
+		t.Fatalf("a bad mix: delivered %v, dropped %v", h.delivered, h.dropped)
+	}
+	// The delivered webhooks are handled before the run, as they would
+	// be within RECONCILE_SETTLE.
+	natstest.Eventually(t, "the delivered resources' canonical events", func() bool {
+		return len(h.entities(catalog.StreamOrders)) == h.delivered[catalog.StreamOrders] &&
+			len(h.entities(catalog.StreamShipments)) == h.delivered[catalog.StreamShipments]
+	})
+	h.settled()
+
+	svc := h.reconciler(nil)
+	ws, err := svc.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sumFound(ws); got != dropped {
+		t.Errorf("found %d, dropped %d: %s", got, dropped, describe(ws))
+	}
+	if got := foundMetric(t, svc); got != float64(dropped) {
+		t.Errorf("hookstream_reconcile_found_total = %v, want %d", got, dropped)
+	}
+	want := map[string]int{
+		catalog.StreamOrders:    h.delivered[catalog.StreamOrders] + h.dropped[catalog.StreamOrders],
+		catalog.StreamShipments: h.delivered[catalog.StreamShipments] + h.dropped[catalog.StreamShipments],
+	}
+	natstest.Eventually(t, "every resource's canonical event", func() bool {
+		return len(h.entities(catalog.StreamOrders)) == want[catalog.StreamOrders] &&
+			len(h.entities(catalog.StreamShipments)) == want[catalog.StreamShipments]
+	})
+	h.settled()
+	checkOnce := func(when string) {
+		t.Helper()
+		for stream, n := range want {
+			got := h.entities(stream)
+			if len(got) != n {
+				t.Errorf("%s: %d entities in %s, want %d", when, len(got), stream, n)
+			}
+			for subject, events := range got {
+				if events != 1 {
+					t.Errorf("%s: %d events on %s, want 1", when, events, subject)
+				}
+			}
+		}
+	}
+	checkOnce("after the run")
+
+	// The second run lists the first one's window again (the overlap):
+	// everything is held, nothing is published.
+	ws, err = svc.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := 0
+	for _, w := range ws {
+		listed += w.Listed
+	}
+	if got := sumFound(ws); got != 0 || listed < want[catalog.StreamOrders] {
+		t.Errorf("second run: found %d (want 0), listed %d (want all %d orders and more): %s", got, listed, want[catalog.StreamOrders], describe(ws))
+	}
+	if got := foundMetric(t, svc); got != float64(dropped) {
+		t.Errorf("hookstream_reconcile_found_total = %v after the second run, want %d", got, dropped)
+	}
+	// The dropped webhooks arrive after all: nothing new either.
+	h.deliverWithheld()
+	h.settled()
+	checkOnce("after the late webhooks")
+}
+
+// TestRestartResumesFromCheckpoint: a new reconciler (a restart, or another
+// replica) starts its windows RECONCILE_OVERLAP before the checkpoints the
+// first one saved, not RECONCILE_LOOKBACK before now, and finds only what
+// is new.
+func TestRestartResumesFromCheckpoint(t *testing.T) {
+	h := newHarness(t)
+	h.create("/orders", "before", 2, true)
+	first := h.reconciler(nil)
+	ws1, err := first.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sumFound(ws1); got != 2 {
+		t.Fatalf("first run found %d, want 2: %s", got, describe(ws1))
+	}
+	kv := h.Bucket(reconciler.BucketCheckpoints)
+	for _, w := range ws1 {
+		entry, err := kv.Get(context.Background(), w.Provider+"."+w.Kind)
+		if err != nil {
+			t.Fatalf("checkpoint %s.%s: %v", w.Provider, w.Kind, err)
+		}
+		var cp reconciler.Checkpoint
+		if err := json.Unmarshal(entry.Value(), &cp); err != nil || !cp.End.Equal(w.End) {
+			t.Errorf("checkpoint %s.%s = %s (%v), want the window's end %s", w.Provider, w.Kind, entry.Value(), err, w.End)
+		}
+	}
+
+	h.create("/orders", "after", 1, true)
+	h.create("/shipments", "77", 1, true)
+	second := h.reconciler(map[string]string{"RECONCILE_OVERLAP": "1m"})
+	ws2, err := second.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, w := range ws2 {
+		if want := ws1[i].End.Add(-time.Minute); !w.Start.Equal(want) {
+			t.Errorf("%s: restarted window starts %s, want the checkpoint minus the overlap, %s", w.Kind, w.Start, want)
+		}
+	}
+	if got := sumFound(ws2); got != 2 {
+		t.Errorf("restarted run found %d, want the 2 new resources: %s", got, describe(ws2))
+	}
+	if got := foundMetric(t, second); got != 2 {
+		t.Errorf("hookstream_reconcile_found_total of the restarted process = %v, want 2", got)
+	}
+}
