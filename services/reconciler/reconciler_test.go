@@ -147,3 +147,25 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 		t.Errorf("hookstream_reconcile_found_total of the restarted process = %v, want 2", got)
 	}
 }
+
+// TestTwoReplicasRun: two reconcilers run side by side on their interval;
+// the lease lets one work, and what was dropped is found once in all.
+func TestTwoReplicasRun(t *testing.T) {
+	h := newHarness(t)
+	fast := map[string]string{"RECONCILE_INTERVAL": "100ms", "RECONCILE_LEASE": "2s"}
+	a, b := h.reconciler(fast), h.reconciler(fast)
+	h.Start(a)
+	h.Start(b)
+	h.create("/orders", "while-running", 3, true)
+	h.create("/fulfillments", "5", 1, true)
+	natstest.Eventually(t, "the dropped resources found", func() bool {
+		return foundMetric(t, a)+foundMetric(t, b) >= 4
+	})
+	natstest.Eventually(t, "their canonical events", func() bool {
+		return len(h.entities(catalog.StreamOrders)) == 3 && len(h.entities(catalog.StreamShipments)) == 1
+	})
+	h.settled()
+	if fa, fb := foundMetric(t, a), foundMetric(t, b); fa+fb != 4 || (fa != 0 && fb != 0) {
+		t.Errorf("found %v by one replica and %v by the other, want 4 by one", fa, fb)
+	}
+}
