@@ -83,6 +83,7 @@ Ctrl-C stops it.
 type sandboxSet struct {
 	servers     []*http.Server
 	url, apiURL string // base URLs a client can dial
+	shipStation *sandbox.ShipStationAPI
 }
 
 // startSandboxes listens on addr and apiAddr and hands each server's
@@ -92,12 +93,12 @@ func startSandboxes(addr, apiAddr, snipcartKey string, shipStation sandbox.ShipS
 	if err != nil {
 		return nil, err
 	}
-	set := &sandboxSet{}
+	set := &sandboxSet{shipStation: sandbox.NewShipStationAPI(shipStation)}
 	for _, s := range []struct {
 		addr string
 		h    http.Handler
 		url  *string
-	}{{addr, dev, &set.url}, {apiAddr, sandbox.NewShipStationAPI(shipStation), &set.apiURL}} {
+	}{{addr, dev, &set.url}, {apiAddr, set.shipStation, &set.apiURL}} {
 		ln, err := net.Listen("tcp", s.addr)
 		if err != nil {
 			set.shutdown()
