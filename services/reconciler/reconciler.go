@@ -29,6 +29,12 @@ import (
 // V1 webhook naming it.
 const Source = "/shipstation"
 
+// MaxRateLimitWait is the longest rate-limit wait the reconciler's
+// ShipStation client sits out before a request (ShipStation's reset, or its
+// own SHIPSTATION_REQUESTS_PER_MINUTE): a background job can wait, and with
+// a small budget every request of a run waits for its turn.
+const MaxRateLimitWait = 2 * time.Minute
+
 // Service is a running reconciler. Build it with New; Run blocks.
 type Service struct {
 	cfg      Config
@@ -51,11 +57,20 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		return nil, fmt.Errorf("reconciler: jetstream: %w", err)
 	}
 	s := &Service{cfg: cfg, nc: nc, js: js, log: log, registry: obs.NewRegistry(), kinds: shipStationKinds(), now: time.Now}
-	if s.client, err = cfg.ShipStation.NewClient(log.Named("shipstation"), s.registry); err != nil {
-		return nil, fmt.Errorf("reconciler: %w", err)
-	}
-	if s.client == nil {
+	if cfg.ShipStation.Primary.Key == "" {
 		return nil, errors.New("reconciler: SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET are required")
+	}
+	if s.client, err = shipstation.NewClient(shipstation.ClientConfig{
+		Primary:           cfg.ShipStation.Primary,
+		Secondary:         cfg.ShipStation.Secondary,
+		BaseURL:           cfg.ShipStation.APIURL,
+		Resources:         cfg.ShipStation.Policy(),
+		RequestsPerMinute: cfg.ShipStation.RequestsPerMinute,
+		MaxInProcessWait:  MaxRateLimitWait,
+		Logger:            log.Named("shipstation"),
+		Metrics:           s.registry,
+	}); err != nil {
+		return nil, fmt.Errorf("reconciler: %w", err)
 	}
 	s.metrics = newMetrics(s.registry)
 	s.holder = holderID()
