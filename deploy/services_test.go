@@ -32,8 +32,8 @@ import (
 	"github.com/hookstream/hookstream/pkg/state"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
-	"github.com/hookstream/hookstream/services/reconciler"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
+	"github.com/hookstream/hookstream/services/reconciler"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
 
