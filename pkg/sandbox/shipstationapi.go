@@ -66,7 +66,12 @@ var ssCollection = [ssCollections]struct{ path, key, batchParam string }{
 // with seven fractional digits (shipments' shipDate is a bare date).
 //
 // The data is invented, deterministically: the same query always yields the
-// same items, with ids derived from the batch id and the item's index. A
+// same items, with ids derived from the batch id and the item's index.
+// A batch recorded with Create (or POST ShipStationCreatePath) carries its
+// creation time instead (an order's modifyDate, a label's createDate), and
+// the date-filtered lists a reconciler sends (modifyDateStart/End,
+// createDateStart/End, voidDateStart/End, Pacific time) list every
+// recorded item in the window; see shipstationapi_records.go. A
 // batch has 1 to 5 items chosen by a hash of its id unless SetBatchSize,
 // SetShipmentBatchSize or SetFulfillmentBatchSize fix it; a query without the
 // batch parameter is a batch named by its other parameters. Orders always
