@@ -317,7 +317,7 @@ Try, in another terminal:
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream view WEBHOOKS
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'webhooks.>'
   go run ./cmd/hookstream send shipstation SHIP_NOTIFY
-  go run ./cmd/hookstream send -n 30 -drop 0.33 shipstation ORDER_NOTIFY   (the reconciler finds the dropped 10)
+  go run ./cmd/hookstream send -n 30 -drop 0.33 shipstation ORDER_NOTIFY   (the reconciler finds the orders of the 10 dropped)
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'fulfillment.>' --all

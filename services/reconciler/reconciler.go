@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -48,6 +49,9 @@ type Service struct {
 	kinds    []kind
 	holder   string
 	now      func() time.Time
+
+	mu sync.Mutex
+	kv jetstream.KeyValue // the checkpoint bucket, once ensured
 }
 
 // New builds the service on nc. It does not touch the network.
@@ -103,10 +107,22 @@ func (s *Service) Provision(ctx context.Context) error {
 	return err
 }
 
+// checkpoints returns the checkpoint bucket, creating or updating it the
+// first time (and again after a failure).
 func (s *Service) checkpoints(ctx context.Context) (jetstream.KeyValue, error) {
-	return state.EnsureBucket(ctx, s.js, state.Bucket(BucketCheckpoints,
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kv != nil {
+		return s.kv, nil
+	}
+	kv, err := state.EnsureBucket(ctx, s.js, state.Bucket(BucketCheckpoints,
 		"The reconciler's checkpoint per provider and kind (key <provider>.<kind>) and its lease (key lease)",
 		state.BucketOptions{Replicas: s.cfg.Replicas}))
+	if err != nil {
+		return nil, err
+	}
+	s.kv = kv
+	return kv, nil
 }
 
 // Run serves the health endpoints and reconciles every RECONCILE_INTERVAL,
