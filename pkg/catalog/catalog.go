@@ -71,7 +71,8 @@ const (
 	// ReconciledToken is the first event token of every reconciled
 	// resource; no provider event may resolve to it.
 	ReconciledToken = "reconciled"
-	// ReconciledOrder is a ShipStation order (GET /orders).
+	// ReconciledOrder is an order: ShipStation's GET /orders, Snipcart's
+	// GET /orders.
 	ReconciledOrder = "order"
 	// ReconciledShipment is a ShipStation label (GET /shipments).
 	ReconciledShipment = "shipment"
@@ -293,6 +294,7 @@ func buildTable() []EventType {
 	reconciled(ShipStation, "shipstation-order.schema.json", ReconciledOrder)
 	reconciled(ShipStation, "shipstation-shipment.schema.json", ReconciledShipment)
 	reconciled(ShipStation, "shipstation-fulfillment.schema.json", ReconciledFulfillment)
+	reconciled(Snipcart, "snipcart-order.schema.json", ReconciledOrder)
 	canonical := func(stream, root, provider, schema string, events ...string) {
 		for _, e := range events {
 			typ := strings.TrimSuffix(root, "s") + "." + e // orders → order.upserted

@@ -301,7 +301,7 @@ func checkReconciledRow(t *testing.T, row catalog.EventType) {
 
 func TestReconciliations(t *testing.T) {
 	t.Parallel()
-	want := []string{"shipstation order", "shipstation shipment", "shipstation fulfillment"}
+	want := []string{"shipstation order", "shipstation shipment", "shipstation fulfillment", "snipcart order"}
 	var got []string
 	for _, et := range catalog.Reconciliations() {
 		got = append(got, et.Provider+" "+strings.TrimPrefix(et.Event, "reconciled."))

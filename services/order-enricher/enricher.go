@@ -37,6 +37,7 @@ var FilterSubjects = []string{
 	"webhooks.snipcart.order.>",
 	"webhooks.shopline.orders.>",
 	"webhooks.shipstation.reconciled.order",
+	"webhooks.snipcart.reconciled.order",
 }
 
 // Service is a running order-enricher. Build it with New; Run blocks.

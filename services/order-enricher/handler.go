@@ -53,6 +53,8 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 		return s.shoplineDeletion(ctx, m)
 	case typeReconciledShipStationOrder:
 		return s.reconciledShipStationOrder(ctx, e)
+	case typeReconciledSnipcartOrder:
+		return s.reconciledSnipcartOrder(ctx, e)
 	}
 	if shoplineOrderTypes[e.Type()] {
 		return s.shoplineOrder(ctx, e)

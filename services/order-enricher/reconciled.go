@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
@@ -13,9 +15,12 @@ import (
 	"github.com/hookstream/hookstream/pkg/runner"
 )
 
-// typeReconciledShipStationOrder is a ShipStation order the reconciler
-// found by listing: the whole order is in the event.
-var typeReconciledShipStationOrder = catalog.MustReconciliationType(catalog.ShipStation, catalog.ReconciledOrder)
+// The orders the reconciler found by listing: the whole order is in the
+// event.
+var (
+	typeReconciledShipStationOrder = catalog.MustReconciliationType(catalog.ShipStation, catalog.ReconciledOrder)
+	typeReconciledSnipcartOrder    = catalog.MustReconciliationType(catalog.Snipcart, catalog.ReconciledOrder)
+)
 
 // reconciledShipStationOrder normalises an order the reconciler found, with
 // the same normaliser and the same upsert as an order fetched for an
@@ -27,6 +32,27 @@ func (s *Service) reconciledShipStationOrder(ctx context.Context, e *event.Event
 		return runner.Permanent(fmt.Errorf("reconciled ShipStation order is not readable: %w", err))
 	}
 	order, err := model.FromShipStation(o)
+	if err != nil {
+		return runner.Permanent(err)
+	}
+	return s.upsert(ctx, e, order)
+}
+
+// snipcartSourcePrefix begins the ce-source of a Snipcart event, which
+// names the mode: /snipcart/live, /snipcart/test.
+const snipcartSourcePrefix = "/snipcart/"
+
+// reconciledSnipcartOrder normalises a Snipcart order the reconciler found
+// (the order as Snipcart's API lists it, the mode in the event's source)
+// with the normaliser of order webhooks. It has no webhook createdOn, so its
+// version's tie-break is the lowest: an order a webhook already brought at
+// the same modificationDate is newer, and nothing is published.
+func (s *Service) reconciledSnipcartOrder(ctx context.Context, e *event.Event) error {
+	mode, ok := strings.CutPrefix(e.Source(), snipcartSourcePrefix)
+	if !ok {
+		return runner.Permanent(fmt.Errorf("reconciled Snipcart order: source %q names no mode", e.Source()))
+	}
+	order, err := model.FromSnipcartOrder(e.Data(), mode, time.Time{})
 	if err != nil {
 		return runner.Permanent(err)
 	}

@@ -33,6 +33,15 @@ func TestLoad(t *testing.T) {
 		}
 		return m
 	}
+	if cfg.Snipcart.SecretKey != "" || cfg.Snipcart.Mode != "live" || cfg.Snipcart.Reread != reconciler.DefaultSnipcartReread {
+		t.Errorf("Snipcart defaults: %+v", cfg.Snipcart)
+	}
+	// Snipcart alone is enough.
+	if cfg, err := reconciler.Load(envconf.Map(map[string]string{"SNIPCART_SECRET_KEY": "sk", "SNIPCART_MODE": "test"})); err != nil || cfg.Snipcart.Mode != "test" {
+		t.Errorf("Snipcart alone: %+v, %v", cfg.Snipcart, err)
+	} else if strings.Contains(cfg.String(), "sk ") {
+		t.Errorf("String() shows the Snipcart key: %s", cfg.String())
+	}
 	cfg, err = reconciler.Load(envconf.Map(with(map[string]string{"RECONCILE_INTERVAL": "1m", "HEALTH_ADDR": "-"})))
 	if err != nil || cfg.Interval != time.Minute || cfg.Lease != 3*time.Minute || cfg.HealthAddr != "" {
 		t.Errorf("RECONCILE_INTERVAL=1m: %+v, %v", cfg, err)
@@ -42,6 +51,7 @@ func TestLoad(t *testing.T) {
 		"RECONCILE_LEASE":     with(map[string]string{"RECONCILE_LEASE": "5m"}),
 		"RECONCILE_SETTLE":    with(map[string]string{"RECONCILE_SETTLE": "-1s"}),
 		"RECONCILE_OVERLAP":   with(map[string]string{"RECONCILE_OVERLAP": "soon"}),
+		"SNIPCART_MODE":       with(map[string]string{"SNIPCART_MODE": "Live"}),
 	} {
 		if _, err := reconciler.Load(envconf.Map(env)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: error %v, want one naming it", name, err)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zaptest"
 
@@ -27,6 +28,9 @@ type harness struct {
 	t   *testing.T
 	api *sandbox.ShipStationAPI
 	url string
+	// snipcart is the Snipcart sandbox at snipcartURL.
+	snipcart    *sandbox.Snipcart
+	snipcartURL string
 	// delivered and dropped count the resources whose webhook was
 	// published or withheld, by canonical stream.
 	delivered, dropped map[string]int
@@ -38,6 +42,9 @@ type webhook struct {
 	resourceType string
 	body         []byte
 }
+
+// snipcartKey is the Snipcart sandbox's secret key.
+const snipcartKey = "snipcart-secret"
 
 // reconcileEnv are the reconciler's settings in tests: next to no settle
 // time, so that a run sees everything created before it.
@@ -56,6 +63,10 @@ func newHarness(t *testing.T) *harness {
 	srv := httptest.NewServer(h.api)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
+	h.snipcart = sandbox.NewSnipcart(snipcartKey)
+	snipcartSrv := httptest.NewServer(h.snipcart)
+	t.Cleanup(snipcartSrv.Close)
+	h.snipcartURL = snipcartSrv.URL
 
 	vars := h.env(map[string]string{"SHIPSTATION_REQUESTS_PER_MINUTE": "100000"})
 	oe, err := orderenricher.Load(envconf.Map(vars))
@@ -96,7 +107,11 @@ func (h *harness) env(extra map[string]string) map[string]string {
 // reconciler builds a reconciler (not running: tests call RunOnce).
 func (h *harness) reconciler(extra map[string]string) *reconciler.Service {
 	h.t.Helper()
-	vars := map[string]string{"SHIPSTATION_REQUESTS_PER_MINUTE": "100000"}
+	vars := map[string]string{
+		"SHIPSTATION_REQUESTS_PER_MINUTE": "100000",
+		"SNIPCART_SECRET_KEY":             snipcartKey,
+		"SNIPCART_API_URL":                h.snipcartURL,
+	}
 	for k, v := range reconcileEnv {
 		vars[k] = v
 	}
@@ -147,12 +162,41 @@ func (h *harness) create(path, batch string, n int, drop bool) {
 	h.Webhook(catalog.ShipStation, resourceType, body)
 }
 
-// deliverWithheld delivers the webhooks create dropped, late.
+// deliverWithheld delivers the webhooks create and snipcartOrder dropped,
+// late.
 func (h *harness) deliverWithheld() {
 	h.t.Helper()
 	for _, w := range h.withheld {
+		if w.resourceType == snipcartEvent {
+			h.Webhook(catalog.Snipcart, snipcartEvent, w.body)
+			continue
+		}
 		h.Webhook(catalog.ShipStation, w.resourceType, w.body)
 	}
+}
+
+// snipcartEvent is the webhook snipcartOrder sends.
+const snipcartEvent = "order.completed"
+
+// snipcartOrder puts a Snipcart order (placed at placed, last changed at
+// modified, with status) in the sandbox and sends its order.completed
+// webhook unless drop.
+func (h *harness) snipcartOrder(token string, placed, modified time.Time, status string, drop bool) {
+	h.t.Helper()
+	order := fmt.Sprintf(`{"token":%q,"invoiceNumber":"SNIP-%s","email":"ada@example.com","status":%q,"paymentStatus":"Paid","currency":"usd",`+
+		`"creationDate":%q,"modificationDate":%q,"items":[{"id":"SKU-1","name":"Mug","quantity":1,"price":12.5,"unitPrice":12.5}],"finalGrandTotal":12.5}`,
+		token, token, status, placed.UTC().Format(time.RFC3339Nano), modified.UTC().Format(time.RFC3339Nano))
+	if err := h.snipcart.AddOrder(json.RawMessage(order)); err != nil {
+		h.t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"eventName":%q,"mode":"Live","createdOn":%q,"content":%s}`, snipcartEvent, modified.UTC().Format(time.RFC3339Nano), order)
+	if drop {
+		h.dropped[catalog.StreamOrders]++
+		h.withheld = append(h.withheld, webhook{snipcartEvent, []byte(body)})
+		return
+	}
+	h.delivered[catalog.StreamOrders]++
+	h.Webhook(catalog.Snipcart, snipcartEvent, []byte(body))
 }
 
 // settled waits until both consumers have handled everything.

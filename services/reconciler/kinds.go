@@ -1,13 +1,17 @@
 package reconciler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/pkg/state"
 )
 
@@ -18,8 +22,14 @@ type kind struct {
 	provider, name string
 	// row is the reconciled event the kind's resources are published as.
 	row catalog.EventType
-	// list pages through the resources changed in w, normalised.
-	list func(ctx context.Context, c *shipstation.Client, w shipstation.Window, each func([]resource) error) (shipstation.Stats, error)
+	// reread, when set, makes every window reach back at least this far
+	// before now: for a list that filters by creation only (Snipcart's
+	// placement date), later changes are found by reading recent records
+	// again.
+	reread time.Duration
+	// list pages through the resources changed (or created) between start
+	// and end, normalised.
+	list func(ctx context.Context, start, end time.Time, each func([]resource) error) error
 }
 
 // resource is one listed record as the reconciler weighs it.
@@ -35,6 +45,8 @@ type resource struct {
 	// storeID is the ShipStation store when the record names it (orders);
 	// orderKey is the canonical order's key, to find the store of a label.
 	storeID, orderKey string
+	// source, when set, is the event's ce-source (Snipcart's mode).
+	source string
 	// data is the record, published as the event's data.
 	data any
 	// invalid is why the record cannot be normalised, "" when it can.
@@ -62,31 +74,51 @@ func (r resource) held(stored json.RawMessage) (bool, error) {
 // shipStationKinds are the ShipStation lists: orders by modifyDate, labels
 // by createDate and by voidDate (labels have no modify date), fulfillments
 // by createDate.
-func shipStationKinds() []kind {
-	row := func(k string) catalog.EventType {
-		et, err := catalog.Reconciliation(catalog.ShipStation, k)
-		if err != nil {
-			panic(err) // the catalog is static
-		}
-		return et
-	}
-	labels := func(list func(*shipstation.Client, context.Context, shipstation.Window, func([]shipstation.Shipment) error) (shipstation.Stats, error)) func(context.Context, *shipstation.Client, shipstation.Window, func([]resource) error) (shipstation.Stats, error) {
-		return func(ctx context.Context, c *shipstation.Client, w shipstation.Window, each func([]resource) error) (shipstation.Stats, error) {
-			return list(c, ctx, w, func(page []shipstation.Shipment) error { return each(mapPage(page, fromLabel)) })
+func shipStationKinds(c *shipstation.Client) []kind {
+	type lister[T any] func(*shipstation.Client, context.Context, shipstation.Window, func([]T) error) (shipstation.Stats, error)
+	labels := func(list lister[shipstation.Shipment]) func(context.Context, time.Time, time.Time, func([]resource) error) error {
+		return func(ctx context.Context, start, end time.Time, each func([]resource) error) error {
+			_, err := list(c, ctx, shipstation.Window{Start: start, End: end}, func(page []shipstation.Shipment) error { return each(mapPage(page, fromLabel)) })
+			return err
 		}
 	}
 	return []kind{
-		{provider: catalog.ShipStation, name: "orders", row: row(catalog.ReconciledOrder),
-			list: func(ctx context.Context, c *shipstation.Client, w shipstation.Window, each func([]resource) error) (shipstation.Stats, error) {
-				return c.OrdersModified(ctx, w, func(page []shipstation.Order) error { return each(mapPage(page, fromOrder)) })
+		{provider: catalog.ShipStation, name: "orders", row: reconciledRow(catalog.ShipStation, catalog.ReconciledOrder),
+			list: func(ctx context.Context, start, end time.Time, each func([]resource) error) error {
+				_, err := c.OrdersModified(ctx, shipstation.Window{Start: start, End: end}, func(page []shipstation.Order) error { return each(mapPage(page, fromOrder)) })
+				return err
 			}},
-		{provider: catalog.ShipStation, name: "shipments", row: row(catalog.ReconciledShipment), list: labels((*shipstation.Client).ShipmentsCreated)},
-		{provider: catalog.ShipStation, name: "voids", row: row(catalog.ReconciledShipment), list: labels((*shipstation.Client).ShipmentsVoided)},
-		{provider: catalog.ShipStation, name: "fulfillments", row: row(catalog.ReconciledFulfillment),
-			list: func(ctx context.Context, c *shipstation.Client, w shipstation.Window, each func([]resource) error) (shipstation.Stats, error) {
-				return c.FulfillmentsCreated(ctx, w, func(page []shipstation.Fulfillment) error { return each(mapPage(page, fromFulfillment)) })
+		{provider: catalog.ShipStation, name: "shipments", row: reconciledRow(catalog.ShipStation, catalog.ReconciledShipment), list: labels((*shipstation.Client).ShipmentsCreated)},
+		{provider: catalog.ShipStation, name: "voids", row: reconciledRow(catalog.ShipStation, catalog.ReconciledShipment), list: labels((*shipstation.Client).ShipmentsVoided)},
+		{provider: catalog.ShipStation, name: "fulfillments", row: reconciledRow(catalog.ShipStation, catalog.ReconciledFulfillment),
+			list: func(ctx context.Context, start, end time.Time, each func([]resource) error) error {
+				_, err := c.FulfillmentsCreated(ctx, shipstation.Window{Start: start, End: end}, func(page []shipstation.Fulfillment) error { return each(mapPage(page, fromFulfillment)) })
+				return err
 			}},
 	}
+}
+
+// snipcartKinds is Snipcart's order list, by placement date only: every
+// window also reads the last reread again, for the changes to recent orders
+// (status, payment, tracking) whose webhooks were missed. mode is the API
+// key's ("live" or "test").
+func snipcartKinds(c *snipcart.OrdersClient, mode string, reread time.Duration) []kind {
+	return []kind{{provider: catalog.Snipcart, name: "orders", row: reconciledRow(catalog.Snipcart, catalog.ReconciledOrder), reread: reread,
+		list: func(ctx context.Context, start, end time.Time, each func([]resource) error) error {
+			_, err := c.OrdersPlaced(ctx, start, end, func(page []json.RawMessage) error {
+				return each(mapPage(page, func(raw json.RawMessage) resource { return fromSnipcartOrder(raw, mode) }))
+			})
+			return err
+		}}}
+}
+
+// reconciledRow is the catalog's row for provider's kind.
+func reconciledRow(provider, kind string) catalog.EventType {
+	et, err := catalog.Reconciliation(provider, kind)
+	if err != nil {
+		panic(err) // the catalog is static
+	}
+	return et
 }
 
 func mapPage[T any](page []T, f func(T) resource) []resource {
@@ -124,6 +156,23 @@ func fromFulfillment(f shipstation.Fulfillment) resource {
 	r := resource{id: "f" + strconv.FormatInt(f.FulfillmentID, 10), bucket: state.BucketShipments, data: f}
 	sh, err := model.FromShipStationFulfillment(f, "")
 	return withShipment(r, sh, err)
+}
+
+// fromSnipcartOrder normalises a Snipcart order as the order-enricher does
+// a reconciled one (no webhook time: the lowest tie-break).
+func fromSnipcartOrder(raw json.RawMessage, mode string) resource {
+	var compact bytes.Buffer
+	if json.Compact(&compact, raw) == nil {
+		raw = compact.Bytes() // as the event's data will be
+	}
+	r := resource{bucket: state.BucketOrders, data: raw, source: "/" + catalog.Snipcart + "/" + mode}
+	o, err := model.FromSnipcartOrder(raw, mode, time.Time{})
+	if err != nil {
+		r.invalid = err.Error()
+		return r
+	}
+	r.id, r.key, r.version = strings.TrimPrefix(o.ID, catalog.Snipcart+":"), o.Key(), o.Version()
+	return r
 }
 
 func withShipment(r resource, sh model.Shipment, err error) resource {

@@ -22,12 +22,14 @@ import (
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/provider"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/pkg/state"
 )
 
-// Source is the ce-source of a reconciled resource whose store is not
-// known; one whose store is known has /shipstation/stores/<storeID>, as a
-// V1 webhook naming it.
+// Source is the ce-source of a reconciled ShipStation resource whose store
+// is not known; one whose store is known has /shipstation/stores/<storeID>,
+// as a V1 webhook naming it. A Snipcart order's is /snipcart/<mode>, as its
+// webhooks'.
 const Source = "/shipstation"
 
 // MaxRateLimitWait is the longest rate-limit wait the reconciler's
@@ -60,21 +62,31 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reconciler: jetstream: %w", err)
 	}
-	s := &Service{cfg: cfg, nc: nc, js: js, log: log, registry: obs.NewRegistry(), kinds: shipStationKinds(), now: time.Now}
-	if cfg.ShipStation.Primary.Key == "" {
-		return nil, errors.New("reconciler: SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET are required")
+	s := &Service{cfg: cfg, nc: nc, js: js, log: log, registry: obs.NewRegistry(), now: time.Now}
+	if cfg.ShipStation.Primary.Key != "" {
+		if s.client, err = shipstation.NewClient(shipstation.ClientConfig{
+			Primary:           cfg.ShipStation.Primary,
+			Secondary:         cfg.ShipStation.Secondary,
+			BaseURL:           cfg.ShipStation.APIURL,
+			Resources:         cfg.ShipStation.Policy(),
+			RequestsPerMinute: cfg.ShipStation.RequestsPerMinute,
+			MaxInProcessWait:  MaxRateLimitWait,
+			Logger:            log.Named("shipstation"),
+			Metrics:           s.registry,
+		}); err != nil {
+			return nil, fmt.Errorf("reconciler: %w", err)
+		}
+		s.kinds = append(s.kinds, shipStationKinds(s.client)...)
 	}
-	if s.client, err = shipstation.NewClient(shipstation.ClientConfig{
-		Primary:           cfg.ShipStation.Primary,
-		Secondary:         cfg.ShipStation.Secondary,
-		BaseURL:           cfg.ShipStation.APIURL,
-		Resources:         cfg.ShipStation.Policy(),
-		RequestsPerMinute: cfg.ShipStation.RequestsPerMinute,
-		MaxInProcessWait:  MaxRateLimitWait,
-		Logger:            log.Named("shipstation"),
-		Metrics:           s.registry,
-	}); err != nil {
-		return nil, fmt.Errorf("reconciler: %w", err)
+	if cfg.Snipcart.SecretKey != "" {
+		c, err := snipcart.NewOrdersClient(snipcart.OrdersConfig{SecretKey: cfg.Snipcart.SecretKey, APIURL: cfg.Snipcart.APIURL})
+		if err != nil {
+			return nil, fmt.Errorf("reconciler: %w", err)
+		}
+		s.kinds = append(s.kinds, snipcartKinds(c, cfg.Snipcart.Mode, cfg.Snipcart.Reread)...)
+	}
+	if len(s.kinds) == 0 {
+		return nil, errors.New("reconciler: no provider to reconcile: set SHIPSTATION_API_KEY or SNIPCART_SECRET_KEY")
 	}
 	s.metrics = newMetrics(s.registry)
 	s.holder = holderID()
@@ -221,13 +233,16 @@ func (s *Service) reconcile(ctx context.Context, kv jetstream.KeyValue, k kind) 
 	if ok {
 		start = cp.End.Add(-s.cfg.Overlap)
 	}
+	if k.reread > 0 {
+		start = minTime(start, now.Add(-k.reread))
+	}
 	if !end.After(start) {
 		return w, nil
 	}
 	w.Start, w.End = start, end
 	s.metrics.runs.With(labels).Inc()
 	buckets := map[string]jetstream.KeyValue{}
-	_, err = k.list(ctx, s.client, shipstation.Window{Start: start, End: end}, func(page []resource) error {
+	err = k.list(ctx, start, end, func(page []resource) error {
 		w.Listed += len(page)
 		s.metrics.listed.With(labels).Add(float64(len(page)))
 		for _, r := range page {
@@ -268,9 +283,12 @@ func (s *Service) offer(ctx context.Context, buckets map[string]jetstream.KeyVal
 	if err != nil || held {
 		return false, err
 	}
-	source := Source
-	if store := s.storeOf(ctx, buckets, r); store != "" {
-		source = "/shipstation/stores/" + store
+	source := r.source
+	if source == "" {
+		source = Source
+		if store := s.storeOf(ctx, buckets, r); store != "" {
+			source = "/shipstation/stores/" + store
+		}
 	}
 	data, err := jsonData(r.data)
 	if err != nil {
@@ -296,6 +314,13 @@ func (s *Service) offer(ctx context.Context, buckets map[string]jetstream.KeyVal
 		zap.String("kind", k.name), zap.String("id", r.id), zap.String("key", r.key),
 		zap.Time("version_time", r.version.Time), zap.String("event_id", id))
 	return true, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // held reports whether the canonical state already holds r.

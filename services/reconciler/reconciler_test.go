@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,6 +137,13 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, w := range ws2 {
+		if w.Provider == catalog.Snipcart {
+			// Snipcart's window always reaches back RECONCILE_SNIPCART_REREAD.
+			if reread := w.End.Sub(w.Start); reread < reconciler.DefaultSnipcartReread-time.Second { // the end is RECONCILE_SETTLE before now
+				t.Errorf("snipcart window %s long, want at least %s", reread, reconciler.DefaultSnipcartReread)
+			}
+			continue
+		}
 		if want := ws1[i].End.Add(-time.Minute); !w.Start.Equal(want) {
 			t.Errorf("%s: restarted window starts %s, want the checkpoint minus the overlap, %s", w.Kind, w.Start, want)
 		}
@@ -167,5 +175,61 @@ func TestTwoReplicasRun(t *testing.T) {
 	h.settled()
 	if fa, fb := foundMetric(t, a), foundMetric(t, b); fa+fb != 4 || (fa != 0 && fb != 0) {
 		t.Errorf("found %v by one replica and %v by the other, want 4 by one", fa, fb)
+	}
+}
+
+// TestDroppedSnipcartWebhooksAreReconciled: Snipcart's list filters by
+// placement date only. With a third of the order webhooks dropped, a run
+// brings every order in once; later, a change to an order placed days ago
+// whose webhook is dropped too is found by re-reading the recent orders,
+// and a change already delivered is not.
+func TestDroppedSnipcartWebhooksAreReconciled(t *testing.T) {
+	h := newHarness(t)
+	now := time.Now().UTC()
+	for i := range 12 {
+		placed := now.Add(-time.Duration(i) * 5 * time.Hour) // up to 55h ago
+		h.snipcartOrder(fmt.Sprintf("tok-%02d", i), placed, placed.Add(time.Minute), "Processed", i%3 == 2)
+	}
+	natstest.Eventually(t, "the delivered orders", func() bool { return len(h.entities(catalog.StreamOrders)) == h.delivered[catalog.StreamOrders] })
+	h.settled()
+	svc := h.reconciler(nil)
+	ws, err := svc.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sumFound(ws), h.dropped[catalog.StreamOrders]; got != want {
+		t.Errorf("found %d, dropped %d: %s", got, want, describe(ws))
+	}
+	natstest.Eventually(t, "every order", func() bool { return len(h.entities(catalog.StreamOrders)) == 12 })
+	h.settled()
+
+	// Two orders placed two days ago change: one webhook arrives, one
+	// does not. The next run (its checkpoint is recent) re-reads them.
+	h.snipcartOrder("tok-10", now.Add(-50*time.Hour), now, "Shipped", false)
+	h.snipcartOrder("tok-11", now.Add(-55*time.Hour), now, "Shipped", true)
+	h.settled()
+	ws, err = svc.RunOnce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sumFound(ws); got != 1 {
+		t.Errorf("second run found %d, want the one missed change: %s", got, describe(ws))
+	}
+	natstest.Eventually(t, "the changes", func() bool { return h.Published(catalog.StreamOrders, "orders.snipcart.>") == 14 })
+	h.deliverWithheld()
+	h.settled()
+	for subject, n := range h.entities(catalog.StreamOrders) {
+		want := 1
+		if strings.HasSuffix(subject, ".tok-10") || strings.HasSuffix(subject, ".tok-11") {
+			want = 2 // placed, then shipped
+		}
+		if n != want {
+			t.Errorf("%d events on %s, want %d", n, subject, want)
+		}
+	}
+	// Every dropped webhook (tok-11's twice: placed, shipped) was a change
+	// found.
+	if got := foundMetric(t, svc); got != float64(h.dropped[catalog.StreamOrders]) {
+		t.Errorf("hookstream_reconcile_found_total = %v, want %d", got, h.dropped[catalog.StreamOrders])
 	}
 }
