@@ -303,7 +303,7 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
   sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS)
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
   consumers     order-enricher (orders.>), shipment-tracker (shipments.>), fulfillment-holds (fulfillment.>)
-  reconciler    every %[9]s, lists the ShipStation sandbox's changes and feeds the missed ones in
+  reconciler    every %[9]s, lists the sandbox's ShipStation and Snipcart changes and feeds the missed ones in
 
   dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
                 SNIPCART_SECRET_KEY=%[6]s
@@ -318,6 +318,7 @@ Try, in another terminal:
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'webhooks.>'
   go run ./cmd/hookstream send shipstation SHIP_NOTIFY
   go run ./cmd/hookstream send -n 30 -drop 0.33 shipstation ORDER_NOTIFY   (the reconciler finds the orders of the 10 dropped)
+  go run ./cmd/hookstream send -n 30 -drop 0.33 snipcart order.completed
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'fulfillment.>' --all

@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/services/reconciler"
 )
 
@@ -47,6 +48,8 @@ func startReconciler(ctx context.Context, env *devEnv, log *zap.Logger, o devOpt
 		"RECONCILE_SETTLE":       o.reconcileSettle().String(),
 		"RECONCILE_OVERLAP":      "1m",
 		"RECONCILE_LOOKBACK":     "1h",
+		"SNIPCART_SECRET_KEY":    devSnipcartKey,
+		"SNIPCART_API_URL":       env.sandboxURL + sandbox.SnipcartPrefix,
 	}
 	if o.apiBudget > 0 {
 		vars["SHIPSTATION_REQUESTS_PER_MINUTE"] = strconv.Itoa(o.apiBudget)

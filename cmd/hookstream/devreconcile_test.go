@@ -23,24 +23,12 @@ import (
 // and hookstream_reconcile_found_total is the number of orders in the
 // dropped batches.
 func TestDevReconcilesDroppedWebhooks(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	env, err := startDev(ctx, devOptions{
-		dataDir: t.TempDir(), gatewayAddr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", apiAddr: "127.0.0.1:0",
-		reconcile: 200 * time.Millisecond, settle: 3 * time.Second, apiBudget: 100_000,
-	}, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := env.stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
+	env := startReconcilingDev(t)
+	ctx := context.Background()
 	var out bytes.Buffer
-	err = run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, "-shipstation-api", env.apiURL,
+	err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, "-shipstation-api", env.apiURL,
 		"-n", "30", "-drop", "0.33", "shipstation", "ORDER_NOTIFY"}, &out)
-	if err != nil || !strings.Contains(out.String(), "30 batches created, 20 webhooks delivered, 10 dropped") {
+	if err != nil || !strings.Contains(out.String(), "30 created, 20 webhooks delivered, 10 dropped") {
 		t.Fatalf("send: %v\n%s", err, out.String())
 	}
 
@@ -88,26 +76,11 @@ func TestDevReconcilesDroppedWebhooks(t *testing.T) {
 	natstest.Eventually(t, "every order in ORDERS", func() bool {
 		return countOn(t, js, catalog.StreamOrders, "orders.shipstation.upserted") >= uint64(len(all))
 	})
-	metric := func(name string) float64 {
-		families, err := env.reconciler.Registry().Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sum float64
-		for _, f := range families {
-			if f.GetName() == name {
-				for _, m := range f.GetMetric() {
-					sum += m.GetCounter().GetValue()
-				}
-			}
-		}
-		return sum
-	}
-	found := func() float64 { return metric("hookstream_reconcile_found_total") }
+	found := func() float64 { return reconcileMetric(t, env, "hookstream_reconcile_found_total") }
 	natstest.Eventually(t, "the reconciler to count the dropped orders", func() bool { return found() >= float64(dropped) })
 	// Five more runs of every kind over the same window change nothing.
-	runs := metric("hookstream_reconcile_runs_total")
-	natstest.Eventually(t, "five more runs", func() bool { return metric("hookstream_reconcile_runs_total") >= runs+20 })
+	runs := reconcileMetric(t, env, "hookstream_reconcile_runs_total")
+	natstest.Eventually(t, "five more runs", func() bool { return reconcileMetric(t, env, "hookstream_reconcile_runs_total") >= runs+25 })
 	if got := found(); got != float64(dropped) {
 		t.Errorf("hookstream_reconcile_found_total = %v, want %d (orders in the dropped batches)", got, dropped)
 	}
@@ -123,6 +96,76 @@ func TestDevReconcilesDroppedWebhooks(t *testing.T) {
 			t.Errorf("%d events on %s, want 1", n, subject)
 		}
 	}
+}
+
+// The same with Snipcart's order.completed: 10 of 30 new orders are never
+// announced, and the reconciler lists them from the Snipcart sandbox.
+func TestDevReconcilesDroppedSnipcartWebhooks(t *testing.T) {
+	env := startReconcilingDev(t)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, "-shipstation-api", env.apiURL,
+		"-n", "30", "-drop", "0.33", "snipcart", "order.completed"}, &out)
+	if err != nil || !strings.Contains(out.String(), "30 created, 20 webhooks delivered, 10 dropped") {
+		t.Fatalf("send: %v\n%s", err, out.String())
+	}
+	nc, err := nats.Connect(env.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	natstest.Eventually(t, "30 Snipcart orders in ORDERS", func() bool {
+		return countOn(t, js, catalog.StreamOrders, "orders.snipcart.upserted") >= 30
+	})
+	natstest.Eventually(t, "found = 10", func() bool { return reconcileMetric(t, env, "hookstream_reconcile_found_total") >= 10 })
+	runs := reconcileMetric(t, env, "hookstream_reconcile_runs_total")
+	natstest.Eventually(t, "five more runs", func() bool { return reconcileMetric(t, env, "hookstream_reconcile_runs_total") >= runs+25 })
+	if got := reconcileMetric(t, env, "hookstream_reconcile_found_total"); got != 10 {
+		t.Errorf("hookstream_reconcile_found_total = %v, want 10", got)
+	}
+	if n := countOn(t, js, catalog.StreamOrders, "orders.snipcart.upserted"); n != 30 {
+		t.Errorf("%d Snipcart order events, want 30 (one per order)", n)
+	}
+}
+
+// startReconcilingDev starts `hookstream dev` with a reconciler that runs
+// every 200ms and leaves changes 3s to their webhooks, and no API budget
+// in the way.
+func startReconcilingDev(t *testing.T) *devEnv {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	env, err := startDev(ctx, devOptions{
+		dataDir: t.TempDir(), gatewayAddr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", apiAddr: "127.0.0.1:0",
+		reconcile: 200 * time.Millisecond, settle: 3 * time.Second, apiBudget: 100_000,
+	}, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := env.stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return env
+}
+
+// reconcileMetric sums a counter of dev's reconciler over its labels.
+func reconcileMetric(t *testing.T, env *devEnv, name string) float64 {
+	t.Helper()
+	families, err := env.reconciler.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, f := range families {
+		if f.GetName() == name {
+			for _, m := range f.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum
 }
 
 // streamData returns the data of every message on subject in stream.
