@@ -15,7 +15,7 @@ import (
 
 // The services each way of running compose starts; the README says the same.
 var (
-	defaultServices = []string{"fulfillment-holds", "gateway", "nats", "nats-box", "order-enricher", "shipment-tracker"}
+	defaultServices = []string{"fulfillment-holds", "gateway", "nats", "nats-box", "order-enricher", "reconciler", "shipment-tracker"}
 	sandboxServices = []string{"sandbox"}
 	clusterServices = []string{"nats-2", "nats-3"}
 )
@@ -135,6 +135,7 @@ func TestComposeStartsInOrderThroughHealthChecks(t *testing.T) {
 		"order-enricher":    {"gateway", "nats"},
 		"shipment-tracker":  {"gateway", "nats"},
 		"fulfillment-holds": {"gateway", "nats"},
+		"reconciler":        {"order-enricher", "shipment-tracker"},
 	}
 	for name, deps := range want {
 		got := sortedKeys(p.Services[name].DependsOn)

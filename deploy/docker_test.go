@@ -239,10 +239,10 @@ func natsConnections(t *testing.T, monitorPort int) map[string][]string {
 	return users
 }
 
-// The services of docker-compose.yml: the four hookstream services, which
+// The services of docker-compose.yml: the five hookstream services, which
 // connect to NATS as the user of their name, and the rest.
 var (
-	appServices   = []string{"gateway", "order-enricher", "shipment-tracker", "fulfillment-holds"}
+	appServices   = []string{"gateway", "order-enricher", "shipment-tracker", "fulfillment-holds", "reconciler"}
 	canonicalWant = map[string]string{ // subject -> stream, as the README's tour shows
 		"orders.shipstation.upserted":            "ORDERS",
 		"orders.snipcart.upserted":               "ORDERS",
@@ -318,7 +318,7 @@ func testDevelopmentSetup(t *testing.T, hookstream string) {
 				t.Errorf("%s does not log that it runs the development setup:\n%s", s, lastLines(logs, 5))
 			}
 		}
-		t.Logf("every container labelled hookstream.setup=development; the four services log DEVELOPMENT SETUP")
+		t.Logf("every container labelled hookstream.setup=development; the five services log DEVELOPMENT SETUP")
 	})
 
 	t.Run("each service runs non-root, as its own NATS user", func(t *testing.T) {

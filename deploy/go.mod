@@ -14,6 +14,8 @@ replace github.com/hookstream/hookstream/services/shipment-tracker => ../service
 
 replace github.com/hookstream/hookstream/services/fulfillment-holds => ../services/fulfillment-holds
 
+replace github.com/hookstream/hookstream/services/reconciler => ../services/reconciler
+
 require (
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/hookstream/hookstream/pkg v0.0.0
@@ -73,6 +75,7 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/grafana/regexp v0.0.0-20250905093917-f7b3be9d1853 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.32.0 // indirect
+	github.com/hookstream/hookstream/services/reconciler v0.0.0
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/mattn/go-shellwords v1.0.12 // indirect

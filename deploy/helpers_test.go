@@ -20,6 +20,7 @@ import (
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
+	"github.com/hookstream/hookstream/services/reconciler"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
 
@@ -56,12 +57,13 @@ type svc struct {
 	addrVar string
 }
 
-// services are the four services, in start-up order.
+// services are the five services, in start-up order.
 var services = []svc{
 	{"gateway", func(l func(string) (string, bool)) (any, error) { return gateway.Load(l) }, 8080, "GATEWAY_ADDR"},
 	{"order-enricher", func(l func(string) (string, bool)) (any, error) { return orderenricher.Load(l) }, 8081, "HEALTH_ADDR"},
 	{"shipment-tracker", func(l func(string) (string, bool)) (any, error) { return shipmenttracker.Load(l) }, 8082, "HEALTH_ADDR"},
 	{"fulfillment-holds", func(l func(string) (string, bool)) (any, error) { return fulfillmentholds.Load(l) }, 8083, "HEALTH_ADDR"},
+	{"reconciler", func(l func(string) (string, bool)) (any, error) { return reconciler.Load(l) }, 8084, "HEALTH_ADDR"},
 }
 
 // readVariables returns every environment variable the service's Load asks

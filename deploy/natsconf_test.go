@@ -67,7 +67,7 @@ func startNATS(t *testing.T, path string) *server.Server {
 // parser and checks what the deployment relies on.
 func TestNATSConfigsParse(t *testing.T) {
 	setNATSPasswords(t)
-	users := []string{"admin", "fulfillment-holds", "gateway", "order-enricher", "shipment-tracker", "subscriber", "sys"}
+	users := []string{"admin", "fulfillment-holds", "gateway", "order-enricher", "reconciler", "shipment-tracker", "subscriber", "sys"}
 	names := map[string]string{}
 	for _, path := range natsConfigs(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {

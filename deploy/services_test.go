@@ -29,9 +29,11 @@ import (
 	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/sandbox"
+	"github.com/hookstream/hookstream/pkg/state"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
+	"github.com/hookstream/hookstream/services/reconciler"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
 
@@ -125,7 +127,9 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 	}
 	web := httptest.NewServer(dev)
 	t.Cleanup(web.Close)
-	apiSrv := httptest.NewServer(sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: oeEnv["SHIPSTATION_API_KEY"], Secret: oeEnv["SHIPSTATION_API_SECRET"]}))
+	api := sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: oeEnv["SHIPSTATION_API_KEY"], Secret: oeEnv["SHIPSTATION_API_SECRET"]})
+	api.SetRateLimit(0, 0) // the reconciler below runs every 200ms
+	apiSrv := httptest.NewServer(api)
 	t.Cleanup(apiSrv.Close)
 	apiURL, _ := url.Parse(apiSrv.URL)
 	loopback := map[string]string{
@@ -150,6 +154,10 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 			if _, ok := env[k]; ok {
 				env[k] = v
 			}
+		}
+		if s.name == "reconciler" { // at once and often, not every 5m with a 5m settle time
+			env["RECONCILE_INTERVAL"], env["RECONCILE_SETTLE"], env["RECONCILE_LEASE"] = "200ms", "1ms", "2s"
+			env["SHIPSTATION_REQUESTS_PER_MINUTE"] = "100000"
 		}
 		cfg, err := s.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		if err != nil {
@@ -197,6 +205,12 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 			runs = append(runs, svc.Run)
 		case fulfillmentholds.Config:
 			svc, err := fulfillmentholds.New(cfg, nc, slog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = append(runs, svc.Run)
+		case reconciler.Config:
+			svc, err := reconciler.New(cfg, nc, slog)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -268,6 +282,37 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 		eventually(t, 30*time.Second, "the timer to be cancelled", func() bool {
 			n, ok := subjects(ajs, fulfillmentholds.StreamHoldTimers)[timer]
 			return !ok || n == 0
+		})
+	})
+
+	t.Run("the reconciler finds an order whose webhook never came", func(t *testing.T) {
+		// A batch created at ShipStation without a webhook: only the
+		// reconciler, as its NATS user, can bring its orders in.
+		api.SetBatchSize("never-notified", 1)
+		if _, err := api.Create(apiSrv.URL + "/orders?storeID=42&importBatch=never-notified"); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 30*time.Second, "webhooks.shipstation.reconciled.order in WEBHOOKS", func() bool {
+			return subjects(ajs, "WEBHOOKS")["webhooks.shipstation.reconciled.order"] > 0
+		})
+		eventually(t, 30*time.Second, "the reconciled order in the orders bucket", func() bool {
+			kv, err := ajs.KeyValue(context.Background(), "orders")
+			if err != nil {
+				return false
+			}
+			keys, err := kv.Keys(context.Background())
+			if err != nil {
+				return false
+			}
+			for _, k := range keys {
+				var o struct {
+					Store string `json:"store"`
+				}
+				if state.GetState(context.Background(), kv, k, &o) == nil && o.Store == "42" {
+					return true
+				}
+			}
+			return false
 		})
 	})
 
@@ -446,6 +491,13 @@ func refusals() []refusal {
 	return []refusal{
 		refusePublish("gateway", "orders.snipcart.forged"),
 		refusePublish("gateway", "dlq.order-enricher.x"),
+		refusePublish("gateway", "webhooks.shipstation.reconciled.order"),
+		refusePublish("reconciler", "webhooks.shipstation.order_notify"),
+		refusePublish("reconciler", "orders.shipstation.upserted.1"),
+		refusePublish("reconciler", "$KV.orders.shipstation.1"),
+		refusePublish("reconciler", "$KV.shipments.shipstation.1"),
+		refuseSubscribe("reconciler", "webhooks.>"),
+		refuseDeleteStream("reconciler", "WEBHOOKS"),
 		refusePublish("gateway", "$KV.orders.x"),
 		refuseSubscribe("gateway", "webhooks.>"),
 		// Each user reads its own replies only: PubAcks, fetched messages

@@ -194,7 +194,7 @@ func run(ctx context.Context, bin string, env map[string]string, args ...string)
 // TestComposeTopologyAsProcesses runs what `docker compose up` runs with
 // deploy/compose/cluster.yml (the development setup, with its sandbox), as plain processes
 // on loopback: three nats-server processes from the cluster
-// configurations, the four service binaries with their compose
+// configurations, the five service binaries with their compose
 // environments and health checks (the binaries' own -healthcheck), the
 // sandbox, and `hookstream send`. Then it kills the WEBHOOKS stream's
 // leader while webhooks keep arriving: every webhook answered 2xx is in
@@ -213,6 +213,7 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 		"../services/order-enricher/cmd/order-enricher",
 		"../services/shipment-tracker/cmd/shipment-tracker",
 		"../services/fulfillment-holds/cmd/fulfillment-holds",
+		"../services/reconciler/cmd/reconciler",
 		"../cmd/hookstream",
 	)
 	if out, err := build.CombinedOutput(); err != nil {

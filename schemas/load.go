@@ -27,9 +27,10 @@ const BaseURL = "https://hookstream.dev/schemas/"
 const SchemaDir = "webhooks"
 
 // schemaDirs are the directories of FS whose schema files Compile registers
-// and accepts: the provider webhooks' and hookstream's own canonical events'
-// (canonical/order.schema.json).
-var schemaDirs = []string{SchemaDir, "canonical"}
+// and accepts: the provider webhooks', hookstream's own canonical events'
+// (canonical/order.schema.json) and the resources the reconciler finds
+// (reconciled/shipstation-order.schema.json).
+var schemaDirs = []string{SchemaDir, "canonical", "reconciled"}
 
 // headersSuffix names the optional file of provider headers that goes with an
 // example body: examples/p/x.json → examples/p/x.headers.json.

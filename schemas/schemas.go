@@ -11,5 +11,5 @@ import "embed"
 // Schema and Example fields give, and the AsyncAPI document at
 // AsyncAPIFile.
 //
-//go:embed webhooks examples canonical asyncapi.json
+//go:embed webhooks examples canonical reconciled asyncapi.json
 var FS embed.FS

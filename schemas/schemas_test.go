@@ -125,7 +125,7 @@ func TestSchemaFiles(t *testing.T) {
 	for _, row := range catalog.All() {
 		used[row.Schema] = true
 	}
-	files := walk(t, schemas.SchemaDir)
+	files := append(walk(t, schemas.SchemaDir), walk(t, "reconciled")...)
 	if len(files) == 0 {
 		t.Fatal("no schema files")
 	}

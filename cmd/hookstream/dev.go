@@ -24,6 +24,7 @@ import (
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
+	"github.com/hookstream/hookstream/services/reconciler"
 	shipmenttracker "github.com/hookstream/hookstream/services/shipment-tracker"
 )
 
@@ -55,7 +56,12 @@ type devOptions struct {
 	sandboxAddr string
 	apiAddr     string
 	overdue     time.Duration
-	logLevel    string
+	reconcile   time.Duration
+	settle      time.Duration // the reconciler's RECONCILE_SETTLE; tests set it
+	// apiBudget, when set, replaces ShipStation's 40 requests a minute at
+	// the V1 sandbox and in every client; tests set it.
+	apiBudget int
+	logLevel  string
 }
 
 func runDev(ctx context.Context, args []string, stdout io.Writer) error {
@@ -67,6 +73,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.sandboxAddr, "sandbox-addr", "127.0.0.1:8090", "sandbox provider APIs listen address (loopback)")
 	fs.StringVar(&o.apiAddr, "shipstation-api-addr", "127.0.0.1:8091", "ShipStation V1 API sandbox listen address (loopback)")
 	fs.DurationVar(&o.overdue, "hold-overdue-after", 2*time.Minute, "how long a fulfillment hold may stay open before hold_overdue (production default 24h)")
+	fs.DurationVar(&o.reconcile, "reconcile-interval", 30*time.Second, "how often the reconciler lists the ShipStation sandbox's changes (production default 5m)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -109,12 +116,13 @@ type devEnv struct {
 	wg         sync.WaitGroup
 	errs       chan error // one slot per server or consumer goroutine
 	opts       devOptions
+	reconciler *reconciler.Service
 	cancel     context.CancelFunc
 }
 
 // startDev starts every part and returns once all of them listen.
 func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, err error) {
-	env := &devEnv{errs: make(chan error, 8), opts: o}
+	env := &devEnv{errs: make(chan error, 9), opts: o}
 	ctx, cancel := context.WithCancel(ctx)
 	env.cancel = cancel
 	defer func() {
@@ -135,6 +143,9 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		return nil, err
 	}
 	env.sandboxURL, env.apiURL = env.sandboxes.url, env.sandboxes.apiURL
+	if o.apiBudget > 0 {
+		env.sandboxes.shipStation.SetRateLimit(o.apiBudget, time.Minute)
+	}
 
 	cfg, err := gateway.Load(envconf.Map(map[string]string{
 		"GATEWAY_ADDR":                    o.gatewayAddr,
@@ -172,13 +183,17 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	if overdue <= 0 {
 		overdue = 2 * time.Minute
 	}
-	consumerEnv := envconf.Map(map[string]string{
+	consumerVars := map[string]string{
 		"SHIPSTATION_API_KEY":    devShipStationKey,
 		"SHIPSTATION_API_SECRET": devShipStationSec,
 		"SHIPSTATION_API_URL":    env.apiURL,
 		"HEALTH_ADDR":            "-",
 		"HOLD_OVERDUE_AFTER":     overdue.String(),
-	})
+	}
+	if o.apiBudget > 0 {
+		consumerVars["SHIPSTATION_REQUESTS_PER_MINUTE"] = strconv.Itoa(o.apiBudget)
+	}
+	consumerEnv := envconf.Map(consumerVars)
 	if err := startConsumer(ctx, env, log, "order-enricher", consumerEnv, orderenricher.Load,
 		func(c orderenricher.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
 			return orderenricher.New(c, nc, l)
@@ -195,6 +210,9 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		func(c fulfillmentholds.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
 			return fulfillmentholds.New(c, nc, l)
 		}); err != nil {
+		return nil, err
+	}
+	if err := startReconciler(ctx, env, log, o); err != nil {
 		return nil, err
 	}
 	return env, nil
@@ -298,6 +316,7 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
   sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS)
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
   consumers     order-enricher (orders.>), shipment-tracker (shipments.>), fulfillment-holds (fulfillment.>)
+  reconciler    every %[9]s, lists the sandbox's ShipStation and Snipcart changes and feeds the missed ones in
 
   dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
                 SNIPCART_SECRET_KEY=%[6]s
@@ -311,6 +330,8 @@ Try, in another terminal:
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s stream view WEBHOOKS
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'webhooks.>'
   go run ./cmd/hookstream send shipstation SHIP_NOTIFY
+  go run ./cmd/hookstream send -n 30 -drop 0.33 shipstation ORDER_NOTIFY   (the reconciler finds the orders of the 10 dropped)
+  go run ./cmd/hookstream send -n 30 -drop 0.33 snipcart order.completed
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all
   go run ./cmd/hookstream send shipstation TRACK_EVENT_V2   (then -file schemas/examples/shipstation/track_event_v2.{exception,delivered}.json)
@@ -322,7 +343,7 @@ Try, in another terminal:
                                                     subscription APIs are sandboxed too)
 
 Ctrl-C stops everything.
-`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL)
+`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL, env.opts.reconcileInterval())
 }
 
 // loopbackAddr turns a wildcard listen address into one a client can dial.

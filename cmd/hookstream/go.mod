@@ -45,6 +45,7 @@ require (
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/hookstream/hookstream/services/fulfillment-holds v0.0.0
 	github.com/hookstream/hookstream/services/order-enricher v0.0.0
+	github.com/hookstream/hookstream/services/reconciler v0.0.0
 	github.com/hookstream/hookstream/services/shipment-tracker v0.0.0
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
@@ -79,3 +80,5 @@ replace github.com/hookstream/hookstream/services/order-enricher => ../../servic
 replace github.com/hookstream/hookstream/services/shipment-tracker => ../../services/shipment-tracker
 
 replace github.com/hookstream/hookstream/services/fulfillment-holds => ../../services/fulfillment-holds
+
+replace github.com/hookstream/hookstream/services/reconciler => ../../services/reconciler

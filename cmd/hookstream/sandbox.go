@@ -85,6 +85,7 @@ Ctrl-C stops it.
 type sandboxSet struct {
 	servers     []*http.Server
 	url, apiURL string // base URLs a client can dial
+	shipStation *sandbox.ShipStationAPI
 }
 
 // startSandboxes listens on addr and apiAddr and hands each server's
@@ -94,8 +95,8 @@ func startSandboxes(addr, apiAddr, snipcartKey string, shipStation sandbox.ShipS
 	if err != nil {
 		return nil, err
 	}
-	set := &sandboxSet{}
-	devH, apiH := withSubscriptionSandboxes(dev, sandbox.NewShipStationAPI(shipStation), shipStation)
+	set := &sandboxSet{shipStation: sandbox.NewShipStationAPI(shipStation)}
+	devH, apiH := withSubscriptionSandboxes(dev, set.shipStation, shipStation)
 	for _, s := range []struct {
 		addr string
 		h    http.Handler

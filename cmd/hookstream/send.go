@@ -28,6 +28,8 @@ type sendOptions struct {
 	shipstationTok string
 	shipstationAPI string
 	shoplineSecret string
+	n              int
+	drop           float64
 }
 
 func runSend(ctx context.Context, args []string, stdout io.Writer) error {
@@ -39,6 +41,8 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.shipstationTok, "shipstation-token", devShipStationToken, "ShipStation V1 webhook token")
 	fs.StringVar(&o.shipstationAPI, "shipstation-api", defaultShipStationAPI, "point ShipStation V1 samples' resource_url at this API (the dev sandbox); empty sends them unchanged")
 	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
+	fs.IntVar(&o.n, "n", 1, "ShipStation V1 events and Snipcart order.completed: create this many new resources at the sandbox, each with its webhook")
+	fs.Float64Var(&o.drop, "drop", 0, "with -n: this share (0 to 1) of the webhooks is not delivered, as a provider that drops them; the reconciler finds their resources")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "usage: hookstream send [flags] <provider> <event>\n\nflags:")
 		fs.PrintDefaults()
@@ -70,6 +74,14 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if o.n != 1 || o.drop != 0 {
+		return o.sendMany(ctx, et, body, stdout)
+	}
+	return o.send(ctx, et, body, headers, stdout)
+}
+
+// send delivers one webhook to the gateway and prints the answer.
+func (o sendOptions) send(ctx context.Context, et catalog.EventType, body []byte, headers map[string]string, stdout io.Writer) error {
 	req, err := o.signedRequest(ctx, et, body, headers)
 	if err != nil {
 		return err

@@ -71,6 +71,21 @@ const (
 	HoldOverdue = "hold_overdue"
 )
 
+// The reconciler's subject token and resource kinds:
+// webhooks.<provider>.reconciled.<kind>.
+const (
+	// ReconciledToken is the first event token of every reconciled
+	// resource; no provider event may resolve to it.
+	ReconciledToken = "reconciled"
+	// ReconciledOrder is an order: ShipStation's GET /orders, Snipcart's
+	// GET /orders.
+	ReconciledOrder = "order"
+	// ReconciledShipment is a ShipStation label (GET /shipments).
+	ReconciledShipment = "shipment"
+	// ReconciledFulfillment is a ShipStation fulfillment (GET /fulfillments).
+	ReconciledFulfillment = "fulfillment"
+)
+
 // Providers, as used in routes, subjects, types and the ce-provider extension.
 const (
 	ShipStation = "shipstation"
@@ -108,6 +123,12 @@ type EventType struct {
 	Example string
 	// Known is false for an event resolved by rule that the table lacks.
 	Known bool
+	// Reconciled marks a resource the reconciler found in a provider's
+	// list API rather than a webhook: stored in WEBHOOKS, on
+	// webhooks.<provider>.reconciled.<kind>, its data the whole resource
+	// (see [Reconciliation]). No provider sends one: [Webhook] refuses
+	// names beginning with [ReconciledToken].
+	Reconciled bool
 }
 
 // SchemaBaseURI is the base of the JSON Schemas' $id: a schema's $id is
@@ -268,6 +289,18 @@ func buildTable() []EventType {
 	add(Shopline, "shopline-order.schema.json",
 		"orders/create", "orders/updated", "orders/edited", "orders/paid",
 		"orders/fulfilled", "orders/partially_fulfilled", "orders/cancelled", "orders/delete")
+	reconciled := func(provider, schema string, kinds ...string) {
+		for _, k := range kinds {
+			et := webhookRow(provider, ReconciledToken+"."+k, schema)
+			et.Schema, et.Example = "reconciled/"+schema, ""
+			et.Reconciled = true
+			rows = append(rows, et)
+		}
+	}
+	reconciled(ShipStation, "shipstation-order.schema.json", ReconciledOrder)
+	reconciled(ShipStation, "shipstation-shipment.schema.json", ReconciledShipment)
+	reconciled(ShipStation, "shipstation-fulfillment.schema.json", ReconciledFulfillment)
+	reconciled(Snipcart, "snipcart-order.schema.json", ReconciledOrder)
 	canonical := func(stream, root, provider, schema string, events ...string) {
 		for _, e := range events {
 			typ := strings.TrimSuffix(root, "s") + "." + e // orders → order.upserted
@@ -314,9 +347,27 @@ func MustWebhookType(provider, event string) string {
 	return et.Type
 }
 
-// Webhooks returns the rows of raw provider webhooks (stream WEBHOOKS).
+// Webhooks returns the rows of raw provider webhooks (stream WEBHOOKS),
+// without the reconciler's rows.
 func Webhooks() []EventType {
-	return slices.DeleteFunc(All(), EventType.Canonical)
+	return slices.DeleteFunc(All(), func(et EventType) bool { return et.Canonical() || et.Reconciled })
+}
+
+// Reconciliations returns the reconciler's rows (see [Reconciliation]).
+func Reconciliations() []EventType {
+	return slices.DeleteFunc(All(), func(et EventType) bool { return !et.Reconciled })
+}
+
+// Reconciliation returns the row of a resource kind the reconciler
+// publishes for provider: Reconciliation(ShipStation, ReconciledOrder) is
+// webhooks.shipstation.reconciled.order, type
+// com.shipstation.webhook.reconciled.order.
+func Reconciliation(provider, kind string) (EventType, error) {
+	et, ok := BySubject("webhooks." + provider + "." + ReconciledToken + "." + kind)
+	if !ok || !et.Reconciled {
+		return EventType{}, fmt.Errorf("catalog: no reconciled %s %s", provider, kind)
+	}
+	return et, nil
 }
 
 // Webhook resolves a provider's event name to its event type: the table's
@@ -330,6 +381,9 @@ func Webhook(provider, event string) (EventType, error) {
 	et, err := byRule(provider, event)
 	if err != nil {
 		return EventType{}, err
+	}
+	if strings.HasPrefix(et.Subject, "webhooks."+provider+"."+ReconciledToken+".") || et.Subject == "webhooks."+provider+"."+ReconciledToken {
+		return EventType{}, fmt.Errorf("%w: %q is reserved for the reconciler", ErrInvalidName, ReconciledToken)
 	}
 	if known, ok := ByType(et.Type); ok {
 		known.Event = event

@@ -224,6 +224,10 @@ func TestTable(t *testing.T) {
 			checkCanonicalRow(t, row, tokens)
 			continue
 		}
+		if row.Reconciled {
+			checkReconciledRow(t, row)
+			continue
+		}
 		if len(tokens) < 3 || tokens[0] != "webhooks" || tokens[1] != row.Provider {
 			t.Errorf("%s: subject %s is not webhooks.<provider>.<event tokens>", row.Type, row.Subject)
 		}
@@ -263,6 +267,50 @@ func checkCanonicalRow(t *testing.T, row catalog.EventType, tokens []string) {
 	entity := row.Subject + ".1610418123456.4005740193290131085320"
 	if got, ok := catalog.BySubject(entity); ok != row.Canonical() || (ok && got != row) {
 		t.Errorf("BySubject(%q) = %+v, %v; only canonical events have entity subjects", entity, got, ok)
+	}
+}
+
+// checkReconciledRow checks one of the reconciler's rows:
+// webhooks.<provider>.reconciled.<kind>, a reconciled/ schema, no example,
+// found by Reconciliation, not among Webhooks, and no provider event name
+// resolves to it.
+func checkReconciledRow(t *testing.T, row catalog.EventType) {
+	t.Helper()
+	kind := strings.TrimPrefix(row.Event, catalog.ReconciledToken+".")
+	if want := "webhooks." + row.Provider + ".reconciled." + kind; row.Subject != want {
+		t.Errorf("%s: subject %s, want %s", row.Type, row.Subject, want)
+	}
+	if want := "com." + row.Provider + ".webhook.reconciled." + kind; row.Type != want {
+		t.Errorf("%s: type, want %s", row.Type, want)
+	}
+	if !strings.HasPrefix(row.Schema, "reconciled/") || row.Example != "" {
+		t.Errorf("%s: schema %q example %q, want reconciled/… and none", row.Type, row.Schema, row.Example)
+	}
+	if got, err := catalog.Reconciliation(row.Provider, kind); err != nil || got != row {
+		t.Errorf("Reconciliation(%s, %s) = %+v, %v", row.Provider, kind, got, err)
+	}
+	if slices.ContainsFunc(catalog.Webhooks(), func(et catalog.EventType) bool { return et.Type == row.Type }) {
+		t.Errorf("%s is among Webhooks()", row.Type)
+	}
+	for _, name := range []string{row.Event, "reconciled/" + kind, "reconciled"} {
+		if got, err := catalog.Webhook(row.Provider, name); !errors.Is(err, catalog.ErrInvalidName) {
+			t.Errorf("Webhook(%s, %q) = %+v, %v; want ErrInvalidName (reserved)", row.Provider, name, got, err)
+		}
+	}
+}
+
+func TestReconciliations(t *testing.T) {
+	t.Parallel()
+	want := []string{"shipstation order", "shipstation shipment", "shipstation fulfillment", "snipcart order"}
+	var got []string
+	for _, et := range catalog.Reconciliations() {
+		got = append(got, et.Provider+" "+strings.TrimPrefix(et.Event, "reconciled."))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Reconciliations() = %q, want %q", got, want)
+	}
+	if _, err := catalog.Reconciliation(catalog.Snipcart, catalog.ReconciledShipment); err == nil {
+		t.Error("Reconciliation(snipcart, shipment) found a row")
 	}
 }
 

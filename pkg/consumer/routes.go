@@ -40,6 +40,17 @@ func On[H HandlerFunc](provider, event string, h H) Route {
 	return Route{provider: provider, tokens: strings.TrimPrefix(et.Subject, "webhooks."+provider+"."), handle: handler(h)}
 }
 
+// OnReconciled routes the reconciler's resources of one kind from
+// provider (catalog.Reconciliation: webhooks.<provider>.reconciled.<kind>)
+// to h. It panics when the catalog lacks them.
+func OnReconciled[H HandlerFunc](provider, kind string, h H) Route {
+	et, err := catalog.Reconciliation(provider, kind)
+	if err != nil {
+		panic(fmt.Sprintf("consumer: %v", err))
+	}
+	return Route{provider: provider, tokens: strings.TrimPrefix(et.Subject, "webhooks."+provider+"."), handle: handler(h)}
+}
+
 // OnFamily routes every webhook of provider whose event name starts with
 // prefix and a separator ("order" takes Snipcart's order.completed,
 // order.status.changed and any order.* event the catalog does not know

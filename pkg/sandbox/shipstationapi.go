@@ -3,6 +3,7 @@ package sandbox
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -65,7 +66,12 @@ var ssCollection = [ssCollections]struct{ path, key, batchParam string }{
 // with seven fractional digits (shipments' shipDate is a bare date).
 //
 // The data is invented, deterministically: the same query always yields the
-// same items, with ids derived from the batch id and the item's index. A
+// same items, with ids derived from the batch id and the item's index.
+// A batch recorded with Create (or POST ShipStationCreatePath) carries its
+// creation time instead (an order's modifyDate, a label's createDate), and
+// the date-filtered lists a reconciler sends (modifyDateStart/End,
+// createDateStart/End, voidDateStart/End, Pacific time) list every
+// recorded item in the window; see shipstationapi_records.go. A
 // batch has 1 to 5 items chosen by a hash of its id unless SetBatchSize,
 // SetShipmentBatchSize or SetFulfillmentBatchSize fix it; a query without the
 // batch parameter is a batch named by its other parameters. Orders always
@@ -88,7 +94,9 @@ type ShipStationAPI struct {
 	voidOneIn int // shipments: one label in voidOneIn is voided; 0 never
 	requests  int
 	byPath    map[string]int
-	byPage    map[string]int // requests by page parameter
+	byPage    map[string]int                // requests by page parameter
+	created   [ssCollections]map[string]int // batch name → index into records
+	records   []ssRecord                    // created batches, oldest first
 }
 
 // ssKeyState is a key's secret, whether it is revoked, and its window.
@@ -256,6 +264,10 @@ func (s *ShipStationAPI) RequestsFor(path string) int {
 // path (404), paging parameters (400).
 func (s *ShipStationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderSandbox, "shipstation")
+	if r.URL.Path == ShipStationCreatePath {
+		s.serveCreate(w, r)
+		return
+	}
 	s.mu.Lock()
 	s.requests++
 	if len(s.byPath) < 1000 || s.byPath[r.URL.Path] > 0 { // bounded: paths are caller-chosen
@@ -319,8 +331,10 @@ func (s *ShipStationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var size int
 	var sized bool
+	var at time.Time
 	if coll >= 0 {
 		size, sized = s.sizes[coll][queryParam(q, ssCollection[coll].batchParam)]
+		at = s.recordedLocked(coll, batchQuery(q))
 	}
 	zeroPages, voidOneIn := s.zeroPages, s.voidOneIn
 	s.mu.Unlock()
@@ -338,23 +352,37 @@ func (s *ShipStationAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "The request is invalid."})
 		return
 	}
-	b := newSSBatch(coll, q)
-	b.voidOneIn = voidOneIn
-	if sized {
-		b.size = size
+	filters, filtered, ok := dateFilters(coll, q)
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "The request is invalid."})
+		return
 	}
-	items := make([]any, 0, min(pageSize, b.size))
+	var total int
+	var itemAt func(i int) any
+	if filtered && queryParam(q, ssCollection[coll].batchParam) == "" {
+		// A reconciler's query: every recorded item in the window.
+		all := s.listRecorded(coll, filters, strings.EqualFold(queryParam(q, "includeShipmentItems"), "true"))
+		total, itemAt = len(all), func(i int) any { return all[i] }
+	} else {
+		b := newSSBatch(coll, q)
+		b.voidOneIn, b.at = voidOneIn, at
+		if sized {
+			b.size = size
+		}
+		total, itemAt = b.size, b.item
+	}
+	items := make([]any, 0, min(pageSize, total))
 	first := (page - 1) * pageSize
-	for i := first; i < b.size && i < first+pageSize; i++ {
-		items = append(items, b.item(i))
+	for i := first; i < total && i < first+pageSize; i++ {
+		items = append(items, itemAt(i))
 	}
-	pages := (b.size + pageSize - 1) / pageSize
+	pages := (total + pageSize - 1) / pageSize
 	if zeroPages {
 		pages = 0
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		ssCollection[coll].key: items,
-		"total":                b.size,
+		"total":                total,
 		"page":                 page,
 		"pages":                pages,
 	})

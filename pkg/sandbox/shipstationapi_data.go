@@ -25,25 +25,28 @@ type ssBatch struct {
 	storeID   int64
 	withItems bool // shipments: includeShipmentItems=true
 	voidOneIn int  // shipments: see ShipStationAPI.SetVoidRate
+	// at is when the batch was created (ShipStationAPI.Create), zero for
+	// a batch never recorded: its items then carry invented 2025 dates.
+	at time.Time
 }
+
+// recorded reports whether the batch was created through Create.
+func (b ssBatch) recorded() bool { return !b.at.IsZero() }
 
 // shipStationEpoch is where invented timestamps start.
 var shipStationEpoch = time.Date(2025, 1, 6, 8, 0, 0, 0, shipstation.Pacific)
 
-func newSSBatch(coll int, q url.Values) ssBatch {
-	name := queryParam(q, ssCollection[coll].batchParam)
-	if name == "" {
-		// No batch: the batch is named by the rest of the query.
-		rest := url.Values{}
-		for k, v := range q {
-			switch strings.ToLower(k) {
-			case "page", "pagesize", "includeorderitems", "includeshipmentitems":
-			default:
-				rest[k] = v
-			}
-		}
-		name = "?" + rest.Encode()
+// batchName is the batch a query names: its batch parameter, or without
+// one, the rest of the query.
+func batchName(coll int, q url.Values) string {
+	if name := queryParam(q, ssCollection[coll].batchParam); name != "" {
+		return name
 	}
+	return "?" + batchQuery(q).Encode()
+}
+
+func newSSBatch(coll int, q url.Values) ssBatch {
+	name := batchName(coll, q)
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s\x00%s", ssCollection[coll].key, name)
 	b := ssBatch{coll: coll, seed: h.Sum64()}
@@ -186,6 +189,9 @@ func (b ssBatch) order(i int, g *ssRand) ssOrder {
 		OrderTotal:      cents(subtotal + tax + shipping),
 		AdvancedOptions: shipstation.AdvancedOptions{StoreID: b.storeID},
 	}
+	if b.recorded() {
+		o.ModifyDate = shipstation.FormatPacific(b.at) // imported (or changed) when created
+	}
 	if status != shipstation.OrderStatusAwaitingPayment {
 		paid := shipstation.FormatPacific(ordered.Add(time.Duration(5+g.intn(300)) * time.Second).Add(g.fraction()))
 		o.PaymentDate = &paid
@@ -199,6 +205,9 @@ func (b ssBatch) order(i int, g *ssRand) ssOrder {
 func (b ssBatch) shipment(i int, g *ssRand) ssShipment {
 	orderID := b.id(saltOrder, i)
 	created := b.moment(i, g)
+	if b.recorded() {
+		created = b.at
+	}
 	carrier := pick(g, ssCarriers)
 	customer := pick(g, ssCustomers)
 	addr := pick(g, ssAddresses)
@@ -220,7 +229,11 @@ func (b ssBatch) shipment(i int, g *ssRand) ssShipment {
 	}
 	if b.voidOneIn > 0 && g.intn(b.voidOneIn) == 0 {
 		s.Voided = true
-		v := shipstation.FormatPacific(created.Add(time.Duration(1+g.intn(48)) * time.Hour).Add(g.fraction()))
+		voided := created.Add(time.Duration(1+g.intn(48)) * time.Hour).Add(g.fraction())
+		if b.recorded() {
+			voided = b.at // created voided, so that no date lies ahead of the clock
+		}
+		v := shipstation.FormatPacific(voided)
 		s.VoidDate = &v
 	}
 	if b.withItems {
@@ -242,16 +255,24 @@ func (b ssBatch) shipment(i int, g *ssRand) ssShipment {
 func (b ssBatch) fulfillment(i int, g *ssRand) ssFulfillment {
 	orderID := b.id(saltOrder, i)
 	created := b.moment(i, g)
+	if b.recorded() {
+		created = b.at
+	}
 	carrier := pick(g, ssCarriers)
 	customer := pick(g, ssCustomers)
 	addr := pick(g, ssAddresses)
+	tracking := carrier.tracking(g)
+	shipped := created.Add(time.Duration(g.intn(3600)) * time.Second).Add(g.fraction())
+	if b.recorded() {
+		shipped = b.at
+	}
 	return ssFulfillment{
 		FulfillmentID:  b.id(saltFulfillment, i),
 		OrderID:        orderID,
 		OrderNumber:    fmt.Sprintf("SB-%d", orderID),
-		TrackingNumber: carrier.tracking(g),
+		TrackingNumber: tracking,
 		CreateDate:     shipstation.FormatPacific(created),
-		ShipDate:       shipstation.FormatPacific(created.Add(time.Duration(g.intn(3600)) * time.Second).Add(g.fraction())),
+		ShipDate:       shipstation.FormatPacific(shipped),
 		CarrierCode:    carrier.display,
 		ShipTo: shipstation.Address{
 			Name: customer.first + " " + customer.last, Street1: addr.street, City: addr.city,
@@ -261,8 +282,12 @@ func (b ssBatch) fulfillment(i int, g *ssRand) ssFulfillment {
 }
 
 // moment is the i-th item's base time: the batch's day in 2025 plus a
-// minute or so per index, with a 100 ns fraction.
+// minute or so per index, with a 100 ns fraction; for a created batch, an
+// hour before its creation minus a minute or so per index.
 func (b ssBatch) moment(i int, g *ssRand) time.Time {
+	if b.recorded() {
+		return b.at.Add(-time.Hour - time.Duration(i)*61*time.Second).Add(-g.fraction())
+	}
 	day := time.Duration((b.seed>>20)%300) * 24 * time.Hour
 	return shipStationEpoch.Add(day).Add(time.Duration(i) * 61 * time.Second).Add(g.fraction())
 }

@@ -20,10 +20,13 @@ const SnipcartTokenTTL = time.Hour
 var snipcartTokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{8,128}$`)
 
 // Snipcart imitates the part of the Snipcart API that hookstream calls:
-// request-token validation. It is an http.Handler serving
+// request-token validation and the order list. It is an http.Handler serving
 //
 //	GET  /requestvalidation/{token}   as Snipcart does (see ServeHTTP)
 //	POST /sandbox/requesttokens       sandbox only: issue a token, {"token": "..."}
+//	GET  /orders                      the orders added, by placement date (from, to, offset, limit)
+//	GET  /orders/{token}              one order
+//	POST /sandbox/orders              sandbox only: add or replace an order (AddOrder)
 //
 // The routes are relative to where the handler is mounted: point the
 // Snipcart verifier's APIURL at that URL (a server's root, or a prefix
@@ -36,6 +39,8 @@ type Snipcart struct {
 	secretKey string
 	mux       *http.ServeMux
 	now       func() time.Time // replaced by tests
+
+	orders *snipcartOrders
 
 	mu          sync.Mutex
 	tokens      map[string]tokenState
@@ -56,9 +61,13 @@ func NewSnipcart(secretKey string) *Snipcart {
 		mux:       http.NewServeMux(),
 		now:       time.Now,
 		tokens:    make(map[string]tokenState),
+		orders:    newSnipcartOrders(),
 	}
 	s.mux.HandleFunc("GET /requestvalidation/{token}", s.validate)
 	s.mux.HandleFunc("POST /sandbox/requesttokens", s.issue)
+	s.mux.HandleFunc("GET /orders", s.listOrders)
+	s.mux.HandleFunc("GET /orders/{token}", s.getOrder)
+	s.mux.HandleFunc("POST "+SnipcartOrdersAddPath, s.addOrder)
 	return s
 }
 

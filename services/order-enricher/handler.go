@@ -38,6 +38,9 @@ func (s *Service) webhooks() *consumer.Routes {
 		consumer.On(catalog.Shopline, "orders/partially_fulfilled", s.shoplineOrder),
 		consumer.On(catalog.Shopline, "orders/cancelled", s.shoplineOrder),
 		consumer.On(catalog.Shopline, "orders/delete", s.shoplineDeletion),
+		// Orders the reconciler found in the providers' lists.
+		consumer.OnReconciled(catalog.ShipStation, catalog.ReconciledOrder, s.reconciledShipStationOrder),
+		consumer.OnReconciled(catalog.Snipcart, catalog.ReconciledOrder, s.reconciledSnipcartOrder),
 	)
 }
 

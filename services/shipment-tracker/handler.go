@@ -31,6 +31,9 @@ func (s *Service) webhooks() *consumer.Routes {
 		consumer.On(catalog.Shopline, "fulfillments/update", s.shoplineFulfillment),
 		consumer.On(catalog.ShipStation, "TRACK_EVENT_V2", s.shipStationTrack),
 		consumer.On(catalog.ShipStation, "API_TRACK", s.shipStationTrack),
+		// Labels and fulfillments the reconciler found in ShipStation's lists.
+		consumer.OnReconciled(catalog.ShipStation, catalog.ReconciledShipment, s.reconciledShipStationShipment),
+		consumer.OnReconciled(catalog.ShipStation, catalog.ReconciledFulfillment, s.reconciledShipStationFulfillment),
 	)
 }
 
@@ -178,6 +181,7 @@ func (s *Service) apply(ctx context.Context, cause *event.Event, sh model.Shipme
 			}
 			next.MergeItems(stored)
 			next.KeepTracking(stored)
+			keepStore(&next, stored)
 			return change(&stored, next)
 		}
 		return change(nil, next)

@@ -35,6 +35,8 @@ type harness struct {
 
 	mu     sync.Mutex
 	served map[string][]any // "<path>?<batchId>" → the records listed
+
+	reconciledN int // ids of the reconciled events published
 }
 
 // newHarness builds the service; start runs it.

@@ -9,7 +9,7 @@ import (
 
 // CheckRoutes fails the test unless every webhook type the routes handle
 // passes their filter subjects and every one that passes them is handled:
-// each catalogued webhook, and an uncatalogued sibling of each (its name
+// each catalogued webhook and reconciled resource, and an uncatalogued sibling of each (its name
 // with one more token), which a family route takes. It also fails on
 // filter subjects JetStream would refuse (empty, or overlapping).
 func CheckRoutes(t testing.TB, rs *consumer.Routes) {
@@ -34,7 +34,7 @@ func CheckRoutes(t testing.TB, rs *consumer.Routes) {
 		return false
 	}
 	handled := 0
-	for _, et := range catalog.Webhooks() {
+	for _, et := range append(catalog.Webhooks(), catalog.Reconciliations()...) {
 		for _, c := range []struct{ typ, subject string }{{et.Type, et.Subject}, {et.Type + ".not_catalogued", et.Subject + ".not_catalogued"}} {
 			h, f := rs.Handles(c.typ), consumed(c.subject)
 			if h != f {
