@@ -59,7 +59,8 @@ type ShipStationV2API struct {
 	window        time.Duration
 	start         time.Time
 	used          int
-	sizes         map[string]int // "<path>?<query>" → size
+	sizes         map[string]int  // "<path>?<query>" → size
+	voided        map[string]bool // "<path>?<query>" → its fulfillments are voided
 	failLeft      int
 	failCode      int
 	malformedLeft int
@@ -72,7 +73,7 @@ type ShipStationV2API struct {
 func NewShipStationV2API(apiKey string) *ShipStationV2API {
 	return &ShipStationV2API{
 		now: time.Now, apiKey: apiKey, limit: ShipStationV2DefaultRateLimit, window: time.Minute,
-		sizes: map[string]int{}, byPath: map[string]int{},
+		sizes: map[string]int{}, voided: map[string]bool{}, byPath: map[string]int{},
 	}
 }
 
@@ -106,6 +107,17 @@ func (s *ShipStationV2API) SetSize(path, query string, n int) {
 		return
 	}
 	s.sizes[name] = min(n, ShipStationMaxBatch)
+}
+
+// SetVoided makes the fulfillments GET /v2/fulfillments?query lists voided
+// (voided_at an hour after their created_at), or not, as when a user voids
+// them in ShipStation; their ids and the rest stay the same.
+func (s *ShipStationV2API) SetVoided(query string, voided bool) {
+	q, _ := url.ParseQuery(query)
+	name := v2BatchName(shipstation.V2FulfillmentsPath, q)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.voided[name] = voided
 }
 
 // FailNext makes the next n requests fail with status (and a V2 error
@@ -192,6 +204,7 @@ func (s *ShipStationV2API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	name := v2BatchName(r.URL.Path, q)
 	size, sized := s.sizes[name]
+	voided := s.voided[name]
 	malformed := s.malformedLeft > 0 && known && r.Method == http.MethodGet
 	if malformed {
 		s.malformedLeft--
@@ -219,6 +232,7 @@ func (s *ShipStationV2API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sized {
 		b.size = size
 	}
+	b.voided = voided
 	items := make([]any, 0, min(pageSize, b.size))
 	for i := (page - 1) * pageSize; i < b.size && i < page*pageSize; i++ {
 		items = append(items, b.item(i))
@@ -278,11 +292,12 @@ func v2BatchName(path string, q url.Values) string {
 
 // v2Batch is what one V2 query lists.
 type v2Batch struct {
-	path  string
-	q     url.Values
-	seed  uint64
-	size  int
-	epoch time.Time
+	path   string
+	q      url.Values
+	seed   uint64
+	size   int
+	voided bool
+	epoch  time.Time
 }
 
 func newV2Batch(path string, q url.Values, name string) v2Batch {

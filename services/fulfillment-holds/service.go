@@ -20,6 +20,7 @@ const Source = "/hookstream/fulfillment-holds"
 var FilterSubjects = []string{
 	"webhooks.shopline.fulfillment_order.>",
 	"webhooks.shipstation.fulfillment_rejected",
+	"webhooks.shipstation.fulfillment_rejected_v2",
 }
 
 // TimerFilterSubjects are the fired overdue timers the service consumes.

@@ -34,6 +34,7 @@ const Source = "/hookstream/order-enricher"
 var FilterSubjects = []string{
 	"webhooks.shipstation.order_notify",
 	"webhooks.shipstation.item_order_notify",
+	"webhooks.shipstation.sales_orders_imported_v2",
 	"webhooks.snipcart.order.>",
 	"webhooks.shopline.orders.>",
 }

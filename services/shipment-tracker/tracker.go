@@ -21,6 +21,7 @@ var FilterSubjects = []string{
 	"webhooks.shipstation.ship_notify",
 	"webhooks.shipstation.item_ship_notify",
 	"webhooks.shipstation.fulfillment_shipped",
+	"webhooks.shipstation.fulfillment_shipped_v2",
 	"webhooks.snipcart.order.tracking_number.changed",
 	"webhooks.shopline.fulfillments.>",
 }
