@@ -368,6 +368,10 @@ func (b v2Batch) fulfillment(i int, g *ssRand) map[string]any {
 	if shipment == "" {
 		shipment = b.v2ID(0x5151, i)
 	}
+	var voidedAt any
+	if b.voided {
+		voidedAt = v2Time(created.Add(time.Hour))
+	}
 	return map[string]any{
 		"fulfillment_id":                     id,
 		"shipment_id":                        shipment,
@@ -376,8 +380,8 @@ func (b v2Batch) fulfillment(i int, g *ssRand) map[string]any {
 		"tracking_number":                    c.tracking(g),
 		"created_at":                         v2Time(created),
 		"ship_date":                          v2Time(created.Truncate(24 * time.Hour)),
-		"voided":                             false,
-		"voided_at":                          nil,
+		"voided":                             b.voided,
+		"voided_at":                          voidedAt,
 		"delivered_at":                       nil,
 		"fulfillment_carrier_friendly_name":  c.display,
 		"fulfillment_provider_friendly_name": "ShipStation",
