@@ -30,11 +30,16 @@ type sendOptions struct {
 	shoplineSecret string
 }
 
+// v2Fetched are the ShipStation V2 events whose resource_url the consumers
+// fetch: `send` points their resource_url at the sandbox's V2 API, as it
+// does V1 bodies' at -shipstation-api.
+var v2Fetched = map[string]bool{"FULFILLMENT_SHIPPED_V2": true, "FULFILLMENT_REJECTED_V2": true, "SALES_ORDERS_IMPORTED_V2": true}
+
 func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	var o sendOptions
 	fs := newFlags("send", "[flags] <provider> <event>", stdout)
 	fs.StringVar(&o.gatewayURL, "url", defaultGatewayURL, "gateway base URL")
-	fs.StringVar(&o.sandboxURL, "sandbox", defaultSandboxURL, "sandbox provider APIs (Snipcart request tokens, ShipStation V2 signing)")
+	fs.StringVar(&o.sandboxURL, "sandbox", defaultSandboxURL, "sandbox provider APIs (Snipcart request tokens, ShipStation V2 signing; the resource_url of V2 samples the consumers fetch points at its V2 API)")
 	fs.StringVar(&o.file, "file", "", "send this body instead of the catalog's example")
 	fs.StringVar(&o.shipstationTok, "shipstation-token", devShipStationToken, "ShipStation V1 webhook token")
 	fs.StringVar(&o.shipstationAPI, "shipstation-api", defaultShipStationAPI, "point ShipStation V1 samples' resource_url at this API (the dev sandbox); empty sends them unchanged")
@@ -98,6 +103,12 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 	switch {
 	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Event, "_V2"):
 		target = base + "/webhooks/shipstation/v2"
+		if v2Fetched[et.Event] {
+			var err error
+			if body, err = rebaseResourceURL(body, o.sandboxURL); err != nil {
+				return nil, err
+			}
+		}
 		var signed map[string]string
 		if err := o.sandboxCall(ctx, sandbox.ShipStationV2SignPath, body, &signed); err != nil {
 			return nil, err
@@ -154,7 +165,7 @@ func readBodyFile(path string) ([]byte, map[string]string, error) {
 	return body, headers, nil
 }
 
-// rebaseResourceURL points a ShipStation V1 body's resource_url at api
+// rebaseResourceURL points a ShipStation body's resource_url at api
 // (scheme and host), keeping its path and query, so that the consumers
 // fetch from the sandbox.
 func rebaseResourceURL(body []byte, api string) ([]byte, error) {
