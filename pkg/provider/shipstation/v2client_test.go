@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/hookstream/hookstream/pkg/provider"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/sandbox"
@@ -256,5 +259,36 @@ func TestV2SalesOrderPages(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`"twelve"`), &a); !errors.Is(err, provider.ErrMalformed) {
 		t.Errorf("amount \"twelve\": %v, want ErrMalformed", err)
+	}
+}
+
+// V2 calls are counted under provider "shipstation_v2" by collection and
+// status, 429s included; no label takes a value from the request.
+func TestV2APICallMetrics(t *testing.T) {
+	e := newV2Env(t, testV2Key)
+	reg := prometheus.NewRegistry()
+	host := strings.TrimPrefix(e.url, "http://")
+	c, err := shipstation.NewV2Client(shipstation.WithV2Sleep(shipstation.V2ClientConfig{
+		APIKey:    testV2Key,
+		Resources: shipstation.ResourcePolicy{Hosts: regexp.MustCompile("^" + regexp.QuoteMeta(host) + "$"), AllowHTTP: true},
+		Now:       e.clock.Now,
+		Metrics:   reg,
+	}, e.clock.Sleep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.api.SetSize(shipstation.V2FulfillmentsPath, "shipment_id=se-42", 150)
+	e.api.FailNext(1, http.StatusTooManyRequests)
+	if _, _, _, err := collect(c, e.url+"/v2/fulfillments?shipment_id=se-42", 1); err != nil {
+		t.Fatal(err)
+	}
+	want := `
+# HELP hookstream_provider_api_requests_total Provider API calls by provider, endpoint and HTTP status (429: rate limited; error: no answer).
+# TYPE hookstream_provider_api_requests_total counter
+hookstream_provider_api_requests_total{endpoint="/v2/fulfillments",provider="shipstation_v2",status="200"} 2
+hookstream_provider_api_requests_total{endpoint="/v2/fulfillments",provider="shipstation_v2",status="429"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "hookstream_provider_api_requests_total"); err != nil {
+		t.Error(err)
 	}
 }
