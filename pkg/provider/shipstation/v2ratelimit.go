@@ -36,7 +36,14 @@ type v2Limiter struct {
 
 func newV2Limiter(perMinute int) *v2Limiter {
 	burst := min(v2MaxBurst, max(1, perMinute/20))
-	interval := time.Minute / time.Duration(max(1, perMinute-burst+1))
+	// After a burst of b the spaced requests may fill only the rest of
+	// the minute: perMinute - b of them (one burst request is the first
+	// of the spaced ones when b is 1).
+	spaced := perMinute - burst
+	if burst == 1 {
+		spaced = perMinute
+	}
+	interval := time.Minute / time.Duration(max(1, spaced))
 	return &v2Limiter{interval: interval, tolerance: interval * time.Duration(burst-1)}
 }
 
