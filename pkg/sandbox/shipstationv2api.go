@@ -64,8 +64,10 @@ type ShipStationV2API struct {
 	failLeft      int
 	failCode      int
 	malformedLeft int
+	failPage      map[int]int // page → requests for it still to fail (503)
 	requests      int
 	byPath        map[string]int
+	byPage        map[int]int // requests by page parameter (1 when none)
 }
 
 // NewShipStationV2API returns a sandbox that accepts apiKey, with
@@ -74,6 +76,7 @@ func NewShipStationV2API(apiKey string) *ShipStationV2API {
 	return &ShipStationV2API{
 		now: time.Now, apiKey: apiKey, limit: ShipStationV2DefaultRateLimit, window: time.Minute,
 		sizes: map[string]int{}, voided: map[string]bool{}, byPath: map[string]int{},
+		failPage: map[int]int{}, byPage: map[int]int{},
 	}
 }
 
@@ -128,6 +131,22 @@ func (s *ShipStationV2API) FailNext(n, status int) {
 	s.failLeft, s.failCode = max(n, 0), status
 }
 
+// FailPage makes the next n requests for page number page fail with 503,
+// as an API that gives out in the middle of a long listing. n <= 0 cancels.
+func (s *ShipStationV2API) FailPage(page, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failPage[page] = max(n, 0)
+}
+
+// PageRequests returns how many requests asked for page number page (a
+// request without a page parameter asks for page 1).
+func (s *ShipStationV2API) PageRequests(page int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byPage[page]
+}
+
 // MalformNext makes the next n authenticated requests answer 200 with a
 // JSON body whose list is not a list, as a broken API would.
 func (s *ShipStationV2API) MalformNext(n int) {
@@ -161,7 +180,7 @@ func v2Error(w http.ResponseWriter, status int, errType, code, message string) {
 }
 
 // ServeHTTP serves the sandbox V2 API; see [ShipStationV2API]. Checks run
-// in this order: FailNext, api-key (401), rate limit (429), method (405),
+// in this order: FailPage, FailNext, api-key (401), rate limit (429), method (405),
 // path (404), paging parameters (400), MalformNext.
 func (s *ShipStationV2API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(HeaderSandbox, "shipstation-v2")
@@ -171,6 +190,19 @@ func (s *ShipStationV2API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.byPath[r.URL.Path]++
 	}
 	now := s.now()
+	page := 1
+	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 0 && n <= 1_000_000 {
+		page = n
+	}
+	if len(s.byPage) < 1000 || s.byPage[page] > 0 { // bounded: pages are caller-chosen
+		s.byPage[page]++
+	}
+	if s.failPage[page] > 0 {
+		s.failPage[page]--
+		s.mu.Unlock()
+		v2Error(w, http.StatusServiceUnavailable, "system", "unspecified", http.StatusText(http.StatusServiceUnavailable))
+		return
+	}
 	if s.failLeft > 0 {
 		s.failLeft--
 		code := s.failCode

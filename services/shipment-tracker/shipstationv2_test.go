@@ -183,3 +183,22 @@ func TestFulfillmentShippedV2Refusals(t *testing.T) {
 		}
 	})
 }
+
+// The V2 API gives out on page 2 of 3: the retry resumes at page 2, page 1
+// is not fetched again, and every fulfillment is published once.
+func TestFulfillmentShippedV2ResumesPaging(t *testing.T) {
+	h := newV2Harness(t, nil)
+	const query = "shipment_id=se-9990001"
+	h.v2.SetSize(shipstation.V2FulfillmentsPath, query, 250)
+	h.v2.FailPage(2, 1)
+	h.start()
+	h.shipped(query)
+	natstest.Eventually(t, "250 events", func() bool { return h.published(trackingUpdated) == 250 })
+	h.settled()
+	if p1, p2, p3 := h.v2.PageRequests(1), h.v2.PageRequests(2), h.v2.PageRequests(3); p1 != 1 || p2 != 2 || p3 != 1 || len(h.dlq()) != 0 {
+		t.Errorf("page requests %d, %d, %d and %d DLQ entries; want 1, 2, 1 and none", p1, p2, p3, len(h.dlq()))
+	}
+	if n := h.published(trackingUpdated); n != 250 {
+		t.Errorf("%d events, want 250", n)
+	}
+}
