@@ -27,22 +27,24 @@ type sendOptions struct {
 	file           string
 	shipstationTok string
 	shipstationAPI string
+	shipstationV2  string
 	shoplineSecret string
 }
 
 // v2Fetched are the ShipStation V2 events whose resource_url the consumers
-// fetch: `send` points their resource_url at the sandbox's V2 API, as it
-// does V1 bodies' at -shipstation-api.
+// fetch: `send` points their resource_url at -shipstation-v2-api (default
+// the sandbox's V2 API), as it does V1 bodies' at -shipstation-api.
 var v2Fetched = map[string]bool{"FULFILLMENT_SHIPPED_V2": true, "FULFILLMENT_REJECTED_V2": true, "SALES_ORDERS_IMPORTED_V2": true}
 
 func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	var o sendOptions
 	fs := newFlags("send", "[flags] <provider> <event>", stdout)
 	fs.StringVar(&o.gatewayURL, "url", defaultGatewayURL, "gateway base URL")
-	fs.StringVar(&o.sandboxURL, "sandbox", defaultSandboxURL, "sandbox provider APIs (Snipcart request tokens, ShipStation V2 signing; the resource_url of V2 samples the consumers fetch points at its V2 API)")
+	fs.StringVar(&o.sandboxURL, "sandbox", defaultSandboxURL, "sandbox provider APIs (Snipcart request tokens, ShipStation V2 signing)")
 	fs.StringVar(&o.file, "file", "", "send this body instead of the catalog's example")
 	fs.StringVar(&o.shipstationTok, "shipstation-token", devShipStationToken, "ShipStation V1 webhook token")
 	fs.StringVar(&o.shipstationAPI, "shipstation-api", defaultShipStationAPI, "point ShipStation V1 samples' resource_url at this API (the dev sandbox); empty sends them unchanged")
+	fs.StringVar(&o.shipstationV2, "shipstation-v2-api", "", "point the resource_url of the ShipStation V2 samples the consumers fetch at this API (default: the -sandbox address, where the dev sandbox serves it)")
 	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "usage: hookstream send [flags] <provider> <event>\n\nflags:")
@@ -105,7 +107,11 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 		target = base + "/webhooks/shipstation/v2"
 		if v2Fetched[et.Event] {
 			var err error
-			if body, err = rebaseResourceURL(body, o.sandboxURL); err != nil {
+			api := o.shipstationV2
+			if api == "" {
+				api = o.sandboxURL
+			}
+			if body, err = rebaseResourceURL(body, api); err != nil {
 				return nil, err
 			}
 		}
