@@ -36,6 +36,7 @@ const (
 	devShoplineSecret   = "dev-shopline-app-secret"
 	devShipStationKey   = "dev-shipstation-api-key"
 	devShipStationSec   = "dev-shipstation-api-secret"
+	devShipStationV2Key = "dev-shipstation-v2-api-key"
 )
 
 // Default addresses of `hookstream dev`, which `hookstream send` uses too.
@@ -139,7 +140,7 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	}
 
 	if env.sandboxes, err = startSandboxes(o.sandboxAddr, o.apiAddr, devSnipcartKey,
-		sandbox.ShipStationKey{Key: devShipStationKey, Secret: devShipStationSec}, env.goServe); err != nil {
+		sandbox.ShipStationKey{Key: devShipStationKey, Secret: devShipStationSec}, devShipStationV2Key, env.goServe); err != nil {
 		return nil, err
 	}
 	env.sandboxURL, env.apiURL = env.sandboxes.url, env.sandboxes.apiURL
@@ -187,6 +188,8 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		"SHIPSTATION_API_KEY":    devShipStationKey,
 		"SHIPSTATION_API_SECRET": devShipStationSec,
 		"SHIPSTATION_API_URL":    env.apiURL,
+		"SHIPSTATION_V2_API_KEY": devShipStationV2Key,
+		"SHIPSTATION_V2_API_URL": env.sandboxURL,
 		"HEALTH_ADDR":            "-",
 		"HOLD_OVERDUE_AFTER":     overdue.String(),
 	}
@@ -313,7 +316,7 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
 
   gateway       %[1]s   (POST /webhooks/{shipstation,shipstation/v2,snipcart,shopline})
   nats          %[2]s   (embedded JetStream, store %[3]s)
-  sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS)
+  sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS and API)
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
   consumers     order-enricher (orders.>), shipment-tracker (shipments.>), fulfillment-holds (fulfillment.>)
   reconciler    every %[9]s, lists the sandbox's ShipStation and Snipcart changes and feeds the missed ones in
@@ -332,6 +335,7 @@ Try, in another terminal:
   go run ./cmd/hookstream send shipstation SHIP_NOTIFY
   go run ./cmd/hookstream send -n 30 -drop 0.33 shipstation ORDER_NOTIFY   (the reconciler finds the orders of the 10 dropped)
   go run ./cmd/hookstream send -n 30 -drop 0.33 snipcart order.completed
+  go run ./cmd/hookstream send shipstation FULFILLMENT_SHIPPED_V2
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all
   go run ./cmd/hookstream send shipstation TRACK_EVENT_V2   (then -file schemas/examples/shipstation/track_event_v2.{exception,delivered}.json)

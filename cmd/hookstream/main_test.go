@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/schemas"
 )
@@ -375,5 +376,40 @@ func TestDevGatewayIsLoopbackByDefault(t *testing.T) {
 	t.Cleanup(func() { cancel(); _ = env.stop() })
 	if logs.FilterMessageSnippet("well-known development secrets").Len() != 1 {
 		t.Errorf("no warning for a gateway on 0.0.0.0: %v", logs.All())
+	}
+}
+
+// The ShipStation V2 events the consumers fetch, sent to `hookstream dev`:
+// each becomes canonical events from the V2 API sandbox (a shipment with
+// source fulfillment, a rejected fulfillment, orders), that keep the
+// subscribers' contract, and nothing lands in a DLQ.
+func TestSendV2FetchedEventsToDev(t *testing.T) {
+	env := startTestDev(t)
+	for _, event := range []string{"FULFILLMENT_SHIPPED_V2", "FULFILLMENT_REJECTED_V2", "SALES_ORDERS_IMPORTED_V2"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, "shipstation", event}, &out); err != nil {
+			t.Fatalf("send %s: %v\n%s", event, err, out.String())
+		}
+	}
+	nc, err := nats.Connect(env.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	for stream, subject := range map[string]string{
+		catalog.StreamShipments:   "shipments.shipstation.tracking_updated",
+		catalog.StreamFulfillment: "fulfillment.shipstation.rejected",
+		catalog.StreamOrders:      "orders.shipstation.upserted",
+	} {
+		natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, stream, subject) > 0 })
+		checkContract(t, js, stream)
+	}
+	s, err := js.Stream(context.Background(), dlq.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, err := s.Info(context.Background()); err != nil || info.State.Msgs != 0 {
+		t.Errorf("DLQ holds %d messages (%v), want none", info.State.Msgs, err)
 	}
 }

@@ -18,6 +18,7 @@ type sandboxOptions struct {
 	addr, apiAddr         string
 	snipcartKey           string
 	shipStationKey, ssSec string
+	shipStationV2Key      string
 	healthcheck           bool
 }
 
@@ -36,6 +37,7 @@ func runSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.snipcartKey, "snipcart-secret-key", devSnipcartKey, "the SNIPCART_SECRET_KEY the gateway uses")
 	fs.StringVar(&o.shipStationKey, "shipstation-api-key", devShipStationKey, "the SHIPSTATION_API_KEY the consumers use")
 	fs.StringVar(&o.ssSec, "shipstation-api-secret", devShipStationSec, "the SHIPSTATION_API_SECRET the consumers use")
+	fs.StringVar(&o.shipStationV2Key, "shipstation-v2-api-key", devShipStationV2Key, "the SHIPSTATION_V2_API_KEY the consumers use")
 	fs.BoolVar(&o.healthcheck, "healthcheck", false, "check a running sandbox on these addresses and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -50,7 +52,7 @@ func runSandbox(ctx context.Context, args []string, stdout io.Writer) error {
 
 	errc := make(chan error, 2)
 	set, err := startSandboxes(o.addr, o.apiAddr, o.snipcartKey,
-		sandbox.ShipStationKey{Key: o.shipStationKey, Secret: o.ssSec},
+		sandbox.ShipStationKey{Key: o.shipStationKey, Secret: o.ssSec}, o.shipStationV2Key,
 		func(serve func() error) { go func() { errc <- serve() }() })
 	if err != nil {
 		return err
@@ -61,8 +63,10 @@ Run it only inside a private network (a compose project, loopback).
 
   %[1]s   Snipcart request validation (SNIPCART_API_URL=<base>%[3]s)
   %[1]s   ShipStation V2 signing keys (SHIPSTATION_V2_JWKS_URL=<base>%[4]s)
+  %[1]s   ShipStation V2 API: /v2/fulfillments, /v2/sales_orders (SHIPSTATION_V2_API_URL=<base>)
   %[2]s   ShipStation V1 API: orders, shipments, fulfillments (SHIPSTATION_API_URL=<base>)
-  %[2]s   ShipStation webhook subscriptions, V1 and V2 (SHIPSTATION_V2_API_URL=<base>)
+  %[2]s   ShipStation V1 webhook subscriptions
+  %[1]s   ShipStation V2 webhook subscriptions (SHIPSTATION_V2_API_URL=<base>)
   %[1]s   SHOPLINE open API: webhook subscriptions (SHOPLINE_API_URL=<base>%[5]s)
 
 Ctrl-C stops it.
@@ -90,11 +94,12 @@ type sandboxSet struct {
 
 // startSandboxes listens on addr and apiAddr and hands each server's
 // blocking Serve to goServe, which runs it and reports its error.
-func startSandboxes(addr, apiAddr, snipcartKey string, shipStation sandbox.ShipStationKey, goServe func(serve func() error)) (*sandboxSet, error) {
+func startSandboxes(addr, apiAddr, snipcartKey string, shipStation sandbox.ShipStationKey, shipStationV2Key string, goServe func(serve func() error)) (*sandboxSet, error) {
 	dev, err := sandbox.NewDev(snipcartKey)
 	if err != nil {
 		return nil, err
 	}
+	dev = sandbox.WithShipStationV2API(dev, shipStationV2Key)
 	set := &sandboxSet{shipStation: sandbox.NewShipStationAPI(shipStation)}
 	devH, apiH := withSubscriptionSandboxes(dev, set.shipStation, shipStation)
 	for _, s := range []struct {

@@ -27,10 +27,16 @@ type sendOptions struct {
 	file           string
 	shipstationTok string
 	shipstationAPI string
+	shipstationV2  string
 	shoplineSecret string
 	n              int
 	drop           float64
 }
+
+// v2Fetched are the ShipStation V2 events whose resource_url the consumers
+// fetch: `send` points their resource_url at -shipstation-v2-api (default
+// the sandbox's V2 API), as it does V1 bodies' at -shipstation-api.
+var v2Fetched = map[string]bool{"FULFILLMENT_SHIPPED_V2": true, "FULFILLMENT_REJECTED_V2": true, "SALES_ORDERS_IMPORTED_V2": true}
 
 func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	var o sendOptions
@@ -40,6 +46,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.file, "file", "", "send this body instead of the catalog's example")
 	fs.StringVar(&o.shipstationTok, "shipstation-token", devShipStationToken, "ShipStation V1 webhook token")
 	fs.StringVar(&o.shipstationAPI, "shipstation-api", defaultShipStationAPI, "point ShipStation V1 samples' resource_url at this API (the dev sandbox); empty sends them unchanged")
+	fs.StringVar(&o.shipstationV2, "shipstation-v2-api", "", "point the resource_url of the ShipStation V2 samples the consumers fetch at this API (default: the -sandbox address, where the dev sandbox serves it)")
 	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
 	fs.IntVar(&o.n, "n", 1, "ShipStation V1 events and Snipcart order.completed: create this many new resources at the sandbox, each with its webhook")
 	fs.Float64Var(&o.drop, "drop", 0, "with -n: this share (0 to 1) of the webhooks is not delivered, as a provider that drops them; the reconciler finds their resources")
@@ -110,6 +117,16 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 	switch {
 	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Schema, "shipstation-v2.schema.json"): // the V2 events and API_TRACK
 		target = base + "/webhooks/shipstation/v2"
+		if v2Fetched[et.Event] {
+			var err error
+			api := o.shipstationV2
+			if api == "" {
+				api = o.sandboxURL
+			}
+			if body, err = rebaseResourceURL(body, api); err != nil {
+				return nil, err
+			}
+		}
 		var signed map[string]string
 		if err := o.sandboxCall(ctx, sandbox.ShipStationV2SignPath, body, &signed); err != nil {
 			return nil, err
@@ -166,7 +183,7 @@ func readBodyFile(path string) ([]byte, map[string]string, error) {
 	return body, headers, nil
 }
 
-// rebaseResourceURL points a ShipStation V1 body's resource_url at api
+// rebaseResourceURL points a ShipStation body's resource_url at api
 // (scheme and host), keeping its path and query, so that the consumers
 // fetch from the sandbox.
 func rebaseResourceURL(body []byte, api string) ([]byte, error) {

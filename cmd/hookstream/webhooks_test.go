@@ -28,7 +28,7 @@ func webhooksEnv(env *devEnv) map[string]string {
 		"SHIPSTATION_API_KEY":       devShipStationKey,
 		"SHIPSTATION_API_SECRET":    devShipStationSec,
 		"SHIPSTATION_WEBHOOK_TOKEN": devShipStationToken,
-		"SHIPSTATION_V2_API_URL":    env.apiURL,
+		"SHIPSTATION_V2_API_URL":    env.sandboxURL,
 		"SHIPSTATION_V2_API_KEY":    devShipStationV2Key,
 		"SHOPLINE_API_URL":          env.sandboxURL + sandbox.ShoplinePrefix,
 		"SHOPLINE_ACCESS_TOKEN":     devShoplineAccessToken,
@@ -168,7 +168,7 @@ func TestWebhooksSubscriptions(t *testing.T) {
 		t.Fatalf("no %s %s subscription", provider, event)
 		return ""
 	}
-	providerCall(t, "DELETE", env.apiURL+"/v2/environment/webhooks/"+idOf(apiShipStationV2, "track_event_v2"), v2Auth, nil)
+	providerCall(t, "DELETE", env.sandboxURL+"/v2/environment/webhooks/"+idOf(apiShipStationV2, "track_event_v2"), v2Auth, nil)
 	providerCall(t, "PUT", slBase+"/"+idOf(apiShopline, "fulfillment_order/on_hold")+"/webhooks.json", slAuth,
 		map[string]any{"webhook": map[string]string{"address": slTarget + "?moved=1"}})
 	providerCall(t, "DELETE", env.apiURL+"/webhooks/"+idOf(apiShipStationV1, "SHIP_NOTIFY"), v1Auth, nil)

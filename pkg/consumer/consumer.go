@@ -45,6 +45,8 @@ type Settings struct {
 	Replicas int
 	// ShipStation are the SHIPSTATION_* API settings.
 	ShipStation shipstation.Settings
+	// ShipStationV2 are the SHIPSTATION_V2_* API settings.
+	ShipStationV2 shipstation.V2Settings
 }
 
 // LoadSettings reads Settings; healthAddr is the service's default
@@ -56,6 +58,7 @@ func LoadSettings(l *envconf.Loader, healthAddr string) Settings {
 		Replicas:    int(l.Int("STREAM_REPLICAS", 1, 1)),
 		ShipStation: shipstation.LoadSettings(l),
 	}
+	s.ShipStationV2 = shipstation.LoadV2Settings(l)
 	if s.HealthAddr == "-" {
 		s.HealthAddr = ""
 	}
@@ -64,7 +67,7 @@ func LoadSettings(l *envconf.Loader, healthAddr string) Settings {
 
 // String renders the settings for the start-up log, secrets redacted.
 func (s Settings) String() string {
-	return fmt.Sprintf("HEALTH_ADDR=%s STREAM_REPLICAS=%d %s CONSUMER=%+v", s.HealthAddr, s.Replicas, s.ShipStation, s.Consumer)
+	return fmt.Sprintf("HEALTH_ADDR=%s STREAM_REPLICAS=%d %s %s CONSUMER=%+v", s.HealthAddr, s.Replicas, s.ShipStation, s.ShipStationV2, s.Consumer)
 }
 
 // Spec describes a consumer service.
@@ -93,6 +96,7 @@ type Frame struct {
 	log      *zap.Logger
 	js       jetstream.JetStream
 	client   *shipstation.Client
+	clientV2 *shipstation.V2Client
 	registry *prometheus.Registry
 	health   *obs.Health
 	runners  []*runner.Runner
@@ -118,6 +122,9 @@ func New(nc *nats.Conn, settings Settings, spec Spec, log *zap.Logger) (*Frame, 
 	}
 	f := &Frame{spec: spec, settings: settings, log: log, js: js, registry: obs.NewRegistry()}
 	if f.client, err = settings.ShipStation.NewClient(log.Named("shipstation"), f.registry); err != nil {
+		return nil, fmt.Errorf("%s: %w", spec.Name, err)
+	}
+	if f.clientV2, err = settings.ShipStationV2.NewClient(log.Named("shipstation_v2"), f.registry); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	cfg := settings.Consumer
@@ -187,6 +194,23 @@ func (f *Frame) ShipStationResource(e *event.Event) (client *shipstation.Client,
 		return nil, "", "", runner.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
 	}
 	return f.client, hook.ResourceURL, shipstation.StoreID(hook.ResourceURL), nil
+}
+
+// ShipStationV2Resource is ShipStationResource for a ShipStation V2
+// webhook: the V2 client and the resource_url, or a permanent error when no
+// V2 API key is configured (the message waits in the DLQ to be redriven
+// once one is) or the body is not a ShipStation webhook.
+func (f *Frame) ShipStationV2Resource(e *event.Event) (client *shipstation.V2Client, resourceURL string, err error) {
+	if f.clientV2 == nil {
+		return nil, "", runner.Permanent(errors.New("ShipStation V2 API key is not configured: set SHIPSTATION_V2_API_KEY, then redrive"))
+	}
+	var hook struct {
+		ResourceURL string `json:"resource_url"`
+	}
+	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
+		return nil, "", runner.Permanent(fmt.Errorf("not a ShipStation V2 webhook body: %v", err))
+	}
+	return f.clientV2, hook.ResourceURL, nil
 }
 
 // Log is the service's logger.

@@ -71,9 +71,20 @@ func NewShipStationWebhooks(v1 []ShipStationKey, v2 ...string) *ShipStationWebho
 
 // Register adds the sandbox's routes to mux.
 func (s *ShipStationWebhooks) Register(mux *http.ServeMux) {
+	s.RegisterV1(mux)
+	s.RegisterV2(mux)
+}
+
+// RegisterV1 adds V1's webhook endpoints (/webhooks…) to mux.
+func (s *ShipStationWebhooks) RegisterV1(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+ShipStationV1WebhooksPath, s.v1(s.v1List))
 	mux.HandleFunc("POST "+ShipStationV1WebhooksPath+"/subscribe", s.v1(s.v1Subscribe))
 	mux.HandleFunc("DELETE "+ShipStationV1WebhooksPath+"/{id}", s.v1(s.v1Delete))
+}
+
+// RegisterV2 adds V2's webhook endpoints (/v2/environment/webhooks…) to
+// mux.
+func (s *ShipStationWebhooks) RegisterV2(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+ShipStationV2WebhooksPath, s.v2(s.v2List))
 	mux.HandleFunc("POST "+ShipStationV2WebhooksPath, s.v2(s.v2Create))
 	mux.HandleFunc("GET "+ShipStationV2WebhooksPath+"/{id}", s.v2(s.v2Get))
@@ -209,13 +220,13 @@ func (s *ShipStationWebhooks) v2Get(w http.ResponseWriter, r *http.Request, acco
 		writeJSON(w, http.StatusOK, v2JSON(s.hooks[account][i]))
 		return
 	}
-	v2Error(w, http.StatusNotFound, "shipstation", "not_found", "webhook not found")
+	v2Error(w, http.StatusNotFound, "business_rules", "not_found", "webhook not found")
 }
 
 func (s *ShipStationWebhooks) v2Update(w http.ResponseWriter, r *http.Request, account string) {
 	i := s.find(account, r.PathValue("id"), "se-")
 	if i < 0 {
-		v2Error(w, http.StatusNotFound, "shipstation", "not_found", "webhook not found")
+		v2Error(w, http.StatusNotFound, "business_rules", "not_found", "webhook not found")
 		return
 	}
 	in, ok := decodeV2Body(w, r)
@@ -232,7 +243,7 @@ func (s *ShipStationWebhooks) v2Update(w http.ResponseWriter, r *http.Request, a
 
 func (s *ShipStationWebhooks) v2Delete(w http.ResponseWriter, r *http.Request, account string) {
 	if !s.remove(account, r.PathValue("id"), "se-") {
-		v2Error(w, http.StatusNotFound, "shipstation", "not_found", "webhook not found")
+		v2Error(w, http.StatusNotFound, "business_rules", "not_found", "webhook not found")
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -255,12 +266,4 @@ func (s *ShipStationWebhooks) remove(account, id, prefix string) bool {
 		s.hooks[account] = slices.Delete(s.hooks[account], i, i+1)
 	}
 	return i >= 0
-}
-
-// v2Error writes V2's error shape.
-func v2Error(w http.ResponseWriter, status int, source, code, msg string) {
-	writeJSON(w, status, map[string]any{
-		"request_id": "sandbox-" + strconv.Itoa(status),
-		"errors":     []map[string]string{{"error_source": source, "error_type": source, "error_code": code, "message": msg}},
-	})
 }

@@ -9,8 +9,9 @@
 //
 // SHOPLINE fulfillment_order/* (create, update, on_hold, released,
 // submitted, accepted, rejected, cancellation_request_*) become a
-// model.FulfillmentHold; ShipStation FULFILLMENT_REJECTED is fetched from
-// its resource_url and becomes one rejected record per fulfillment. Each
+// model.FulfillmentHold; ShipStation FULFILLMENT_REJECTED (and
+// FULFILLMENT_REJECTED_V2, from the V2 API) is fetched from its
+// resource_url and becomes one rejected record per fulfillment. Each
 // record is applied in the order-safe sequence of state.Update (read, compare
 // versions, publish, compare-and-set), so a redelivered or overtaken
 // webhook changes nothing and publishes nothing. Events are published on

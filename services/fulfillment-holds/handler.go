@@ -24,6 +24,7 @@ import (
 func (s *Service) webhooks() *consumer.Routes {
 	return consumer.NewRoutes(Durable,
 		consumer.On(catalog.ShipStation, "FULFILLMENT_REJECTED", s.shipStationRejected),
+		consumer.On(catalog.ShipStation, "FULFILLMENT_REJECTED_V2", s.shipStationV2Rejected),
 		// Every SHOPLINE fulfillment_order/* topic, also those the catalog
 		// does not know yet: the body is the whole fulfillment order.
 		consumer.OnFamily(catalog.Shopline, "fulfillment_order", s.shoplineFulfillmentOrder),
@@ -50,24 +51,41 @@ func (s *Service) shoplineFulfillmentOrder(ctx context.Context, m *runner.Messag
 }
 
 // shipStationRejected fetches the fulfillments a FULFILLMENT_REJECTED
-// webhook names, page by page (resuming where an earlier delivery stopped,
-// see consumer.Frame.ResumePages), and applies each as a rejected record.
-// One bad fulfillment does not hold up the others: they are applied, and
-// the message goes to the DLQ naming the bad ones.
+// webhook names and applies each as a rejected record (rejectedPages).
 func (s *Service) shipStationRejected(ctx context.Context, e *event.Event) error {
 	client, resourceURL, store, err := s.frame.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
+	fetch := func(from int, each func(int, []shipstation.Fulfillment) error) (shipstation.Stats, error) {
+		return client.FulfillmentPages(ctx, resourceURL, from, each)
+	}
+	return rejectedPages(ctx, s, e, fetch, func(f shipstation.Fulfillment) (model.FulfillmentHold, error) {
+		h, err := model.FromShipStationRejection(f, store, e.Time())
+		if err != nil {
+			return h, fmt.Errorf("%d: %w", f.FulfillmentID, err)
+		}
+		return h, nil
+	})
+}
+
+// rejectedPages runs fetch (the rejected fulfillments of one webhook, page
+// by page, resuming where an earlier delivery stopped, see
+// consumer.Frame.ResumePages) and applies each as a rejected record. One
+// bad fulfillment does not hold up the others: they are applied, and the
+// message goes to the DLQ naming the bad ones.
+func rejectedPages[T any](ctx context.Context, s *Service, e *event.Event,
+	fetch func(from int, each func(int, []T) error) (shipstation.Stats, error),
+	normalise func(T) (model.FulfillmentHold, error)) error {
 	var bad []string
 	total := 0
-	err = s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
-		stats, err := client.FulfillmentPages(ctx, resourceURL, from, func(page int, fulfillments []shipstation.Fulfillment) error {
+	err := s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
+		stats, err := fetch(from, func(page int, fulfillments []T) error {
 			total += len(fulfillments)
 			for _, f := range fulfillments {
-				h, err := model.FromShipStationRejection(f, store, e.Time())
+				h, err := normalise(f)
 				if err != nil {
-					bad = append(bad, fmt.Sprintf("%d: %v", f.FulfillmentID, err))
+					bad = append(bad, err.Error())
 					continue
 				}
 				if err := s.apply(ctx, e, h); err != nil {

@@ -2,7 +2,8 @@
 // webhooks into canonical orders. For a ShipStation ORDER_NOTIFY or
 // ITEM_ORDER_NOTIFY it fetches the import batch the webhook's resource_url
 // names from ShipStation's API and publishes one orders.shipstation.upserted
-// per order; a Snipcart order event carries the whole order and is
+// per order (for a SALES_ORDERS_IMPORTED_V2, the sales orders from the V2
+// API, one per sales order); a Snipcart order event carries the whole order and is
 // normalised without any API call, and so is a SHOPLINE orders/* webhook
 // (orders/delete makes the order cancelled, raw status "deleted", for
 // good); Snipcart refunds and notifications attach to the order they name,

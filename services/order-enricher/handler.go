@@ -24,6 +24,7 @@ func (s *Service) webhooks() *consumer.Routes {
 	return consumer.NewRoutes(Durable,
 		consumer.On(catalog.ShipStation, "ORDER_NOTIFY", s.shipStationBatch),
 		consumer.On(catalog.ShipStation, "ITEM_ORDER_NOTIFY", s.shipStationBatch),
+		consumer.On(catalog.ShipStation, "SALES_ORDERS_IMPORTED_V2", s.shipStationV2SalesOrders),
 		// Every Snipcart order event carries the whole order, also those
 		// the catalog does not know yet; refunds and notifications attach.
 		consumer.OnFamily(catalog.Snipcart, "order", s.snipcartOrder),
@@ -52,24 +53,41 @@ func (s *Service) Handle(ctx context.Context, m *runner.Message) error {
 }
 
 // shipStationBatch fetches the orders of a ShipStation import batch and
-// upserts each one, page by page: a batch too large for one delivery is
-// finished by the next ones (consumer.Frame.ResumePages). One bad order
-// does not hold up the others: they are applied, and the message goes to
-// the DLQ naming the bad ones.
+// upserts each one (upsertPages).
 func (s *Service) shipStationBatch(ctx context.Context, e *event.Event) error {
 	client, resourceURL, _, err := s.frame.ShipStationResource(e)
 	if err != nil {
 		return err
 	}
+	fetch := func(from int, each func(int, []shipstation.Order) error) (shipstation.Stats, error) {
+		return client.OrderPages(ctx, resourceURL, from, each)
+	}
+	return upsertPages(ctx, s, e, fetch, func(o shipstation.Order) (model.Order, error) {
+		order, err := model.FromShipStation(o)
+		if err != nil {
+			return order, fmt.Errorf("%d: %w", o.OrderID, err)
+		}
+		return order, nil
+	})
+}
+
+// upsertPages runs fetch (the orders of one webhook's resource, page by
+// page: a batch too large for one delivery is finished by the next ones,
+// see consumer.Frame.ResumePages) and upserts each order. One bad order
+// does not hold up the others: they are applied, and the message goes to
+// the DLQ naming the bad ones.
+func upsertPages[T any](ctx context.Context, s *Service, e *event.Event,
+	fetch func(from int, each func(int, []T) error) (shipstation.Stats, error),
+	normalise func(T) (model.Order, error)) error {
 	var bad []string
 	fetched := 0
-	err = s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
-		stats, err := client.OrderPages(ctx, resourceURL, from, func(page int, orders []shipstation.Order) error {
+	err := s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
+		stats, err := fetch(from, func(page int, orders []T) error {
 			fetched += len(orders)
 			for _, o := range orders {
-				order, err := model.FromShipStation(o)
+				order, err := normalise(o)
 				if err != nil {
-					bad = append(bad, fmt.Sprintf("%d: %v", o.OrderID, err))
+					bad = append(bad, err.Error())
 					continue
 				}
 				if err := s.upsert(ctx, e, order); err != nil {

@@ -6,7 +6,9 @@
 //
 // For a ShipStation SHIP_NOTIFY or ITEM_SHIP_NOTIFY it fetches the labels
 // the webhook's resource_url names (GET /shipments, every page); for a
-// FULFILLMENT_SHIPPED, the fulfillments (GET /fulfillments); a Snipcart
+// FULFILLMENT_SHIPPED, the fulfillments (GET /fulfillments), and for a
+// FULFILLMENT_SHIPPED_V2 those of the V2 API (GET /v2/fulfillments, with
+// the V2 key; ids shipstation:v2f_<fulfillment_id>); a Snipcart
 // order.trackingNumber.changed carries the new number and URL itself, and a
 // SHOPLINE fulfillments/create or fulfillments/update the whole fulfillment
 // (its tracking_info_list, shipment_status and line items), a ShipStation

@@ -26,6 +26,7 @@ func (s *Service) webhooks() *consumer.Routes {
 		consumer.On(catalog.ShipStation, "SHIP_NOTIFY", s.shipStationLabels),
 		consumer.On(catalog.ShipStation, "ITEM_SHIP_NOTIFY", s.shipStationLabels),
 		consumer.On(catalog.ShipStation, "FULFILLMENT_SHIPPED", s.shipStationFulfillments),
+		consumer.On(catalog.ShipStation, "FULFILLMENT_SHIPPED_V2", s.shipStationV2Fulfillments),
 		consumer.On(catalog.Snipcart, "order.trackingNumber.changed", s.snipcartTracking),
 		consumer.On(catalog.Shopline, "fulfillments/create", s.shoplineFulfillment),
 		consumer.On(catalog.Shopline, "fulfillments/update", s.shoplineFulfillment),
@@ -68,11 +69,8 @@ func (s *Service) shipStationFulfillments(ctx context.Context, e *event.Event) e
 	})
 }
 
-// shipStationPages fetches the records of a ShipStation webhook's resource
-// page by page (resuming where an earlier delivery stopped, see
-// consumer.Frame.ResumePages), normalises each and applies every page. One
-// bad record does not hold up the others: they are applied, and the
-// message goes to the DLQ naming the bad ones.
+// shipStationPages fetches the records of a ShipStation V1 webhook's
+// resource and applies them (applyPages).
 func shipStationPages[T any](ctx context.Context, s *Service, e *event.Event,
 	pages func(*shipstation.Client, context.Context, string, int, func(int, []T) error) (shipstation.Stats, error),
 	normalise func(record T, storeID string) (model.Shipment, error)) error {
@@ -80,14 +78,28 @@ func shipStationPages[T any](ctx context.Context, s *Service, e *event.Event,
 	if err != nil {
 		return err
 	}
+	fetch := func(from int, each func(int, []T) error) (shipstation.Stats, error) {
+		return pages(client, ctx, resourceURL, from, each)
+	}
+	return applyPages(ctx, s, e, fetch, func(r T) (model.Shipment, error) { return normalise(r, storeID) })
+}
+
+// applyPages runs fetch (one provider resource, page by page, resuming
+// where an earlier delivery stopped: consumer.Frame.ResumePages),
+// normalises every record and applies each page. One bad record does not
+// hold up the others: they are applied, and the message goes to the DLQ
+// naming the bad ones.
+func applyPages[T any](ctx context.Context, s *Service, e *event.Event,
+	fetch func(from int, each func(int, []T) error) (shipstation.Stats, error),
+	normalise func(record T) (model.Shipment, error)) error {
 	var bad []string
 	total := 0
-	err = s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
-		stats, err := pages(client, ctx, resourceURL, from, func(page int, records []T) error {
+	err := s.frame.ResumePages(ctx, e, func(from int, done func(int)) error {
+		stats, err := fetch(from, func(page int, records []T) error {
 			total += len(records)
 			shipments := make([]model.Shipment, 0, len(records))
 			for _, r := range records {
-				sh, err := normalise(r, storeID)
+				sh, err := normalise(r)
 				if err != nil {
 					bad = append(bad, err.Error())
 					continue

@@ -1,8 +1,11 @@
 // Package shipstation is hookstream's ShipStation integration: it
 // authenticates ShipStation webhooks and checks their envelopes for the
-// gateway, and its [Client] fetches the orders, shipments and fulfillments a
+// gateway, its [Client] fetches the orders, shipments and fulfillments a
 // V1 webhook's resource_url names for the consumers (paging, the 40
-// requests/minute budget, 429s, key rotation, Pacific-time timestamps).
+// requests/minute budget, 429s, key rotation, Pacific-time timestamps), and
+// its [V2Client] the fulfillments and sales orders of the V2 webhooks that
+// need a fetch (the api-key header, 200 requests/minute, Retry-After,
+// links paging).
 //
 // ShipStation has two webhook families, and each gets its own
 // [provider.Verifier]:
@@ -20,8 +23,9 @@
 //   - API V2 ([V2Verifier]) signs timestamp + "." + body with RSA
 //     (RSASSA-PKCS1-v1_5, SHA-256) under a key published in a JWKS document
 //     and named by the x-shipengine-rsa-sha256-key-id header. Its
-//     resource_url points at api.shipstation.com and is not fetched by
-//     hookstream, so no host policy applies.
+//     resource_url points at api.shipstation.com; the gateway applies no
+//     host policy, but the [V2Client] checks it ([ResourcePolicy.CheckV2])
+//     before it sends the V2 API key.
 //
 // [SignV2] and [JWKS] produce signed V2 deliveries and the matching key
 // document for tests, the sandbox and `hookstream send`.

@@ -11,3 +11,9 @@ func WithSleep(cfg ClientConfig, sleep func(ctx context.Context, d time.Duration
 	cfg.sleep = sleep
 	return cfg
 }
+
+// WithV2Sleep is WithSleep for a V2ClientConfig.
+func WithV2Sleep(cfg V2ClientConfig, sleep func(ctx context.Context, d time.Duration) error) V2ClientConfig {
+	cfg.sleep = sleep
+	return cfg
+}

@@ -20,8 +20,8 @@ type apiMetrics struct {
 	remaining *prometheus.GaugeVec
 }
 
-// endpoints are the paths the client calls; anything else is "other".
-var endpoints = []string{"/orders", "/shipments", "/fulfillments"}
+// endpoints are the paths the clients call; anything else is "other".
+var endpoints = []string{"/orders", "/shipments", "/fulfillments", "/v2/fulfillments", "/v2/sales_orders"}
 
 func newAPIMetrics(reg prometheus.Registerer) (*apiMetrics, error) {
 	m := &apiMetrics{
@@ -68,6 +68,12 @@ func newAPIMetrics(reg prometheus.Registerer) (*apiMetrics, error) {
 // observe records one call to target with key: its answer (nil when none
 // came) and how long it took.
 func (m *apiMetrics) observe(target, key string, resp *http.Response, took time.Duration) {
+	m.observeAs("shipstation", target, key, resp, took)
+}
+
+// observeAs is observe under the provider label provider ("shipstation" for
+// the V1 API, "shipstation_v2" for the V2 API).
+func (m *apiMetrics) observeAs(provider, target, key string, resp *http.Response, took time.Duration) {
 	endpoint := "other"
 	if u, err := url.Parse(target); err == nil {
 		for _, e := range endpoints {
@@ -80,9 +86,9 @@ func (m *apiMetrics) observe(target, key string, resp *http.Response, took time.
 	if resp != nil {
 		status = strconv.Itoa(resp.StatusCode)
 		if n, err := strconv.Atoi(resp.Header.Get(HeaderRateRemaining)); err == nil {
-			m.remaining.WithLabelValues("shipstation", key).Set(float64(n))
+			m.remaining.WithLabelValues(provider, key).Set(float64(n))
 		}
 	}
-	m.calls.WithLabelValues("shipstation", endpoint, status).Inc()
-	m.latency.WithLabelValues("shipstation", endpoint).Observe(took.Seconds())
+	m.calls.WithLabelValues(provider, endpoint, status).Inc()
+	m.latency.WithLabelValues(provider, endpoint).Observe(took.Seconds())
 }

@@ -58,11 +58,30 @@ func ParseResourceHosts(pattern string) (*regexp.Regexp, error) {
 // with credentials. Errors wrap provider.ErrMalformed and say which rule
 // failed, without echoing the URL.
 func (p ResourcePolicy) Check(raw string) (*url.URL, error) {
+	return p.check(raw, v1Resources)
+}
+
+// resourceRules are what sets the V1 and V2 resource_url checks apart.
+type resourceRules struct {
+	maxLen       int
+	defaultHosts *regexp.Regexp
+	pathAllowed  func(escapedPath string) bool
+	pathRule     string // what refusing a path says
+}
+
+var v1Resources = resourceRules{
+	maxLen:       MaxResourceURLLen,
+	defaultHosts: defaultResourceHosts,
+	pathAllowed:  func(p string) bool { return resourcePaths[p] },
+	pathRule:     "is not /orders, /shipments or /fulfillments",
+}
+
+func (p ResourcePolicy) check(raw string, rules resourceRules) (*url.URL, error) {
 	refuse := func(reason string) (*url.URL, error) {
 		return nil, provider.Errorf(provider.ErrMalformed, "resource_url %s", reason)
 	}
-	if len(raw) > MaxResourceURLLen {
-		return refuse(fmt.Sprintf("is longer than %d bytes", MaxResourceURLLen))
+	if len(raw) > rules.maxLen {
+		return refuse(fmt.Sprintf("is longer than %d bytes", rules.maxLen))
 	}
 	// Only printable ASCII, and no backslash: parsers disagree on '\' and on
 	// non-ASCII hosts, and ShipStation sends neither.
@@ -96,20 +115,20 @@ func (p ResourcePolicy) Check(raw string) (*url.URL, error) {
 	if rest != u.Host {
 		return refuse("host is encoded")
 	}
-	if !p.hostAllowed(u) {
+	if !p.hostAllowed(u, rules.defaultHosts) {
 		return refuse("host is not allowed")
 	}
 	// The escaped form, so that /%6Frders is not taken for /orders.
-	if !resourcePaths[u.EscapedPath()] {
-		return refuse("path is not /orders, /shipments or /fulfillments")
+	if !rules.pathAllowed(u.EscapedPath()) {
+		return refuse("path " + rules.pathRule)
 	}
 	return u, nil
 }
 
-func (p ResourcePolicy) hostAllowed(u *url.URL) bool {
+func (p ResourcePolicy) hostAllowed(u *url.URL, defaultHosts *regexp.Regexp) bool {
 	if p.Hosts == nil {
 		host := u.Hostname()
-		return (u.Host == host || u.Host == host+":443") && defaultResourceHosts.MatchString(strings.ToLower(host))
+		return (u.Host == host || u.Host == host+":443") && defaultHosts.MatchString(strings.ToLower(host))
 	}
 	host := strings.ToLower(u.Host)
 	loc := p.Hosts.FindStringIndex(host)
