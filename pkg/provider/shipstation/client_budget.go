@@ -100,10 +100,11 @@ func (c *Client) wait(ctx context.Context, key apiKey) (time.Time, error) {
 func (c *Client) turn(ctx context.Context, key apiKey, now time.Time, maxWait time.Duration) (wait time.Duration, booked, ok bool) {
 	if key.shared != nil {
 		granted, wait, left, err := key.shared.take(ctx, now, c.rule)
-		if err == nil {
-			if granted {
-				c.metrics.sharedLeft(key.name, left)
-			}
+		switch {
+		case err == nil && granted:
+			c.metrics.sharedLeft(key.name, left)
+			return 0, false, true
+		case err == nil:
 			return wait, false, wait <= maxWait
 		}
 		// The bucket is unavailable: the local fallback decides.
