@@ -50,7 +50,7 @@ func TestClientsShareOneBudget(t *testing.T) {
 		wantDeferred bool
 	}{
 		{reconciler, false}, {a, false}, {reconciler, false},
-		{reconciler, true}, // one left: the reserve
+		{reconciler, true},    // one left: the reserve
 		{b, false}, {a, true}, // spent
 	} {
 		if got := listOnce(t, e, step.who); got != step.wantDeferred {
