@@ -261,8 +261,9 @@ func (e *RetryAfterError) RetryDelay() time.Duration { return e.Delay }
 //     policy or names the wrong collection, ShipStation answered another 4xx
 //     or a redirect, or the answer is not the expected JSON.
 //
-// A Client is safe for concurrent use; share one per process so that the
-// rate limit covers all its requests.
+// A Client is safe for concurrent use; share one per process. With
+// ClientConfig.JetStream the budget covers every process using the key
+// pair (see [BudgetBucket]); without, it covers this Client's requests.
 type Client struct {
 	http     *http.Client
 	policy   ResourcePolicy

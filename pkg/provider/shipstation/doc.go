@@ -2,7 +2,8 @@
 // authenticates ShipStation webhooks and checks their envelopes for the
 // gateway, and its [Client] fetches the orders, shipments and fulfillments a
 // V1 webhook's resource_url names for the consumers (paging, the 40
-// requests/minute budget, 429s, key rotation, Pacific-time timestamps).
+// requests/minute budget shared by every process through a JetStream KV
+// bucket, 429s, key rotation, Pacific-time timestamps).
 //
 // ShipStation has two webhook families, and each gets its own
 // [provider.Verifier]:
