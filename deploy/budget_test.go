@@ -88,6 +88,17 @@ func maxInWindow(hits []apiHit, window time.Duration) int {
 	return most
 }
 
+// windowBefore returns the hits that arrived within window before t.
+func windowBefore(hits []apiHit, t time.Time, window time.Duration) []apiHit {
+	var in []apiHit
+	for _, h := range hits {
+		if h.at.Before(t) && t.Sub(h.at) < window {
+			in = append(in, h)
+		}
+	}
+	return in
+}
+
 // TestOneShipStationBudgetForEveryProcess is issue 13's "done when": the
 // three services that call ShipStation's V1 API, two processes each, and a
 // background caller standing in for the reconciler, all with one API key,
@@ -287,6 +298,19 @@ func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 	most := maxInWindow(all, window)
 	if most > limit {
 		t.Errorf("%d requests arrived within one %s window, the limit is %d", most, window, limit)
+	}
+	// The background caller sent only while more than its reserve (3 of
+	// 10) was left in the window: before each of its requests, at most 6
+	// others in the window.
+	reserve := (limit*shipstation.DefaultBackgroundReservePercent + 99) / 100
+	for _, h := range all {
+		if !strings.HasPrefix(h.batch, "/orders?reconcile-") {
+			continue
+		}
+		if n := len(windowBefore(all, h.at, window)); n > limit-reserve-1 {
+			t.Errorf("the background caller sent at %s with %d requests in the window before it; its reserve leaves room for %d",
+				h.at.Sub(all[0].at).Round(time.Millisecond), n, limit-reserve-1)
+		}
 	}
 	first, last := all[0].at, all[len(all)-1].at
 	t.Logf("%d requests in %s (statuses %v), at most %d in any %s window (limit %d), %d by the background caller",
