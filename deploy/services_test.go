@@ -157,7 +157,7 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 		}
 		if s.name == "reconciler" { // at once and often, not every 5m with a 5m settle time
 			env["RECONCILE_INTERVAL"], env["RECONCILE_SETTLE"], env["RECONCILE_LEASE"] = "200ms", "1ms", "2s"
-			env["SHIPSTATION_REQUESTS_PER_MINUTE"] = "100000"
+			env["SHIPSTATION_RATE_LIMIT"] = "100000"
 		}
 		cfg, err := s.load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 		if err != nil {

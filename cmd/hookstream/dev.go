@@ -194,7 +194,7 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		"HOLD_OVERDUE_AFTER":     overdue.String(),
 	}
 	if o.apiBudget > 0 {
-		consumerVars["SHIPSTATION_REQUESTS_PER_MINUTE"] = strconv.Itoa(o.apiBudget)
+		consumerVars["SHIPSTATION_RATE_LIMIT"] = strconv.Itoa(o.apiBudget)
 	}
 	consumerEnv := envconf.Map(consumerVars)
 	if err := startConsumer(ctx, env, log, "order-enricher", consumerEnv, orderenricher.Load,

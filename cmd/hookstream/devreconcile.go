@@ -52,7 +52,7 @@ func startReconciler(ctx context.Context, env *devEnv, log *zap.Logger, o devOpt
 		"SNIPCART_API_URL":       env.sandboxURL + sandbox.SnipcartPrefix,
 	}
 	if o.apiBudget > 0 {
-		vars["SHIPSTATION_REQUESTS_PER_MINUTE"] = strconv.Itoa(o.apiBudget)
+		vars["SHIPSTATION_RATE_LIMIT"] = strconv.Itoa(o.apiBudget)
 	}
 	cfg, err := reconciler.Load(envconf.Map(vars))
 	if err != nil {

@@ -35,7 +35,7 @@ func TestDevReconcilesDroppedWebhooks(t *testing.T) {
 	hosts, _ := shipstation.ParseResourceHosts(regexp.QuoteMeta(strings.TrimPrefix(env.apiURL, "http://")))
 	client, err := shipstation.NewClient(shipstation.ClientConfig{
 		Primary: shipstation.Credentials{Key: devShipStationKey, Secret: devShipStationSec}, BaseURL: env.apiURL,
-		Resources: shipstation.ResourcePolicy{Hosts: hosts, AllowHTTP: true}, RequestsPerMinute: 100_000,
+		Resources: shipstation.ResourcePolicy{Hosts: hosts, AllowHTTP: true}, RateLimit: 100_000,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -121,7 +121,10 @@ func New(nc *nats.Conn, settings Settings, spec Spec, log *zap.Logger) (*Frame, 
 		return nil, fmt.Errorf("%s: jetstream: %w", spec.Name, err)
 	}
 	f := &Frame{spec: spec, settings: settings, log: log, js: js, registry: obs.NewRegistry()}
-	if f.client, err = settings.ShipStation.NewClient(log.Named("shipstation"), f.registry); err != nil {
+	// Every process using the same ShipStation key pair shares its budget
+	// through JetStream (the bucket is created on first use).
+	ss := settings.ShipStation.ClientConfig(js, settings.Replicas, log.Named("shipstation"), f.registry)
+	if f.client, err = settings.ShipStation.NewClient(ss); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	if f.clientV2, err = settings.ShipStationV2.NewClient(log.Named("shipstation_v2"), f.registry); err != nil {

@@ -66,7 +66,7 @@ func BenchmarkEnricher(b *testing.B) {
 }
 
 // newBenchHarness is newHarness for a benchmark: the same service, with
-// SHIPSTATION_REQUESTS_PER_MINUTE high enough not to pace it.
+// a ShipStation budget of its own high enough not to pace it.
 func newBenchHarness(b *testing.B) *harness {
-	return newHarness(b, map[string]string{"SHIPSTATION_REQUESTS_PER_MINUTE": "1000000"})
+	return newHarness(b, map[string]string{"SHIPSTATION_SHARED_BUDGET": "false", "SHIPSTATION_RATE_LIMIT": "1000000"})
 }

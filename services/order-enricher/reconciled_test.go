@@ -45,7 +45,7 @@ func TestReconciledOrders(t *testing.T) {
 	hosts, _ := shipstation.ParseResourceHosts(regexp.QuoteMeta(strings.TrimPrefix(h.url, "http://")))
 	client, err := shipstation.NewClient(shipstation.ClientConfig{
 		Primary:   shipstation.Credentials{Key: consumertest.PrimaryKey.Key, Secret: consumertest.PrimaryKey.Secret},
-		Resources: shipstation.ResourcePolicy{Hosts: hosts, AllowHTTP: true}, RequestsPerMinute: 1000,
+		Resources: shipstation.ResourcePolicy{Hosts: hosts, AllowHTTP: true}, RateLimit: 1000,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(snipcartSrv.Close)
 	h.snipcartURL = snipcartSrv.URL
 
-	vars := h.env(map[string]string{"SHIPSTATION_REQUESTS_PER_MINUTE": "100000"})
+	vars := h.env(map[string]string{"SHIPSTATION_RATE_LIMIT": "100000"})
 	oe, err := orderenricher.Load(envconf.Map(vars))
 	if err != nil {
 		t.Fatal(err)
@@ -108,9 +108,9 @@ func (h *harness) env(extra map[string]string) map[string]string {
 func (h *harness) reconciler(extra map[string]string) *reconciler.Service {
 	h.t.Helper()
 	vars := map[string]string{
-		"SHIPSTATION_REQUESTS_PER_MINUTE": "100000",
-		"SNIPCART_SECRET_KEY":             snipcartKey,
-		"SNIPCART_API_URL":                h.snipcartURL,
+		"SHIPSTATION_RATE_LIMIT": "100000",
+		"SNIPCART_SECRET_KEY":    snipcartKey,
+		"SNIPCART_API_URL":       h.snipcartURL,
 	}
 	for k, v := range reconcileEnv {
 		vars[k] = v

@@ -33,9 +33,9 @@ import (
 const Source = "/shipstation"
 
 // MaxRateLimitWait is the longest rate-limit wait the reconciler's
-// ShipStation client sits out before a request (ShipStation's reset, or its
-// own SHIPSTATION_REQUESTS_PER_MINUTE): a background job can wait, and with
-// a small budget every request of a run waits for its turn.
+// ShipStation client sits out before a request (ShipStation's reset, or the
+// shared budget's next free slot): a background job can wait, and with a
+// small budget every request of a run waits for its turn.
 const MaxRateLimitWait = 2 * time.Minute
 
 // Service is a running reconciler. Build it with New; Run blocks.
@@ -64,16 +64,12 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, nc: nc, js: js, log: log, registry: obs.NewRegistry(), now: time.Now}
 	if cfg.ShipStation.Primary.Key != "" {
-		if s.client, err = shipstation.NewClient(shipstation.ClientConfig{
-			Primary:           cfg.ShipStation.Primary,
-			Secondary:         cfg.ShipStation.Secondary,
-			BaseURL:           cfg.ShipStation.APIURL,
-			Resources:         cfg.ShipStation.Policy(),
-			RequestsPerMinute: cfg.ShipStation.RequestsPerMinute,
-			MaxInProcessWait:  MaxRateLimitWait,
-			Logger:            log.Named("shipstation"),
-			Metrics:           s.registry,
-		}); err != nil {
+		// One ShipStation budget for the whole deployment: the reconciler
+		// takes only what the consumers leave (a background caller).
+		cc := cfg.ShipStation.ClientConfig(js, cfg.Replicas, log.Named("shipstation"), s.registry)
+		cc.Background = true
+		cc.MaxInProcessWait = MaxRateLimitWait
+		if s.client, err = cfg.ShipStation.NewClient(cc); err != nil {
 			return nil, fmt.Errorf("reconciler: %w", err)
 		}
 		s.kinds = append(s.kinds, shipStationKinds(s.client)...)

@@ -43,11 +43,12 @@ func benchShipments(b *testing.B, batch int) {
 	srv := httptest.NewServer(api)
 	b.Cleanup(srv.Close)
 	cfg, err := shipmenttracker.Load(envconf.Map(map[string]string{
-		"SHIPSTATION_API_KEY":             "bench-key",
-		"SHIPSTATION_API_SECRET":          "bench-secret",
-		"SHIPSTATION_API_URL":             srv.URL,
-		"SHIPSTATION_REQUESTS_PER_MINUTE": "100000000",
-		"HEALTH_ADDR":                     "-",
+		"SHIPSTATION_API_KEY":       "bench-key",
+		"SHIPSTATION_API_SECRET":    "bench-secret",
+		"SHIPSTATION_API_URL":       srv.URL,
+		"SHIPSTATION_SHARED_BUDGET": "false",
+		"SHIPSTATION_RATE_LIMIT":    "100000000",
+		"HEALTH_ADDR":               "-",
 	}))
 	if err != nil {
 		b.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/provider"
@@ -25,8 +26,18 @@ import (
 const (
 	// DefaultBaseURL is ShipStation's V1 API.
 	DefaultBaseURL = "https://ssapi.shipstation.com"
-	// DefaultRequestsPerMinute is ShipStation's budget per API key.
-	DefaultRequestsPerMinute = 40
+	// DefaultRateLimit is ShipStation's budget per API key pair and
+	// window: 40 requests a minute.
+	DefaultRateLimit = 40
+	// DefaultRateWindow is ShipStation's rate-limit window.
+	DefaultRateWindow = time.Minute
+	// DefaultFallbackRateLimit is a process's own limit per window while
+	// the shared budget cannot be used: low, since the process cannot see
+	// what the others send.
+	DefaultFallbackRateLimit = 5
+	// DefaultBackgroundReservePercent is the share of each window a
+	// background client leaves to webhook-driven ones.
+	DefaultBackgroundReservePercent = 25
 	// DefaultMaxInProcessWait is the longest rate-limit wait the client
 	// sits out itself; longer waits become a [RetryAfterError].
 	DefaultMaxInProcessWait = 10 * time.Second
@@ -75,10 +86,44 @@ type ClientConfig struct {
 	// DefaultHTTPTimeout when it has none, and never follows redirects, so
 	// credentials only ever go to a URL the policy admitted.
 	HTTPClient *http.Client
-	// RequestsPerMinute is the client-side budget per API key. Default
-	// DefaultRequestsPerMinute (40, ShipStation's limit). The budget is per
-	// Client: share one Client among all goroutines of a process.
-	RequestsPerMinute int
+	// RateLimit is the budget of each API key pair per RateWindow.
+	// Default DefaultRateLimit (40, ShipStation's limit). With JetStream
+	// it is shared by every process using the pair; without, it is this
+	// Client's own: share one Client among all goroutines of a process.
+	RateLimit int
+	// RateWindow is the rate-limit window. Default DefaultRateWindow (a
+	// minute, ShipStation's); other values are for sandboxes and tests.
+	RateWindow time.Duration
+	// RateMargin widens the window the client counts requests in, so that
+	// network jitter and clock skew between processes cannot put more
+	// than RateLimit of them in one of the server's windows. Default a
+	// twentieth of RateWindow, at least 250ms.
+	RateMargin time.Duration
+	// JetStream, when set, keeps each key pair's budget in the KV bucket
+	// BudgetBucket (created when missing), shared by every process that
+	// uses the pair: at most RateLimit requests in any window among all of
+	// them, and a 429 or an exhausted X-Rate-Limit-Remaining seen by one
+	// holds all of them back until the window resets. While the bucket
+	// cannot be used the client keeps to FallbackRateLimit on its own and
+	// says so in the log and hookstream_provider_api_budget_fallback.
+	JetStream jetstream.JetStream
+	// BudgetReplicas is the bucket's replicas when the client creates it.
+	// Default 1.
+	BudgetReplicas int
+	// FallbackRateLimit is the client's own budget per RateWindow while the
+	// shared one cannot be used. Default DefaultFallbackRateLimit (5), at
+	// most RateLimit. Unused without JetStream.
+	FallbackRateLimit int
+	// Background makes the client a background caller (a reconciler):
+	// it sends a request only when more than BackgroundReservePercent of
+	// RateLimit remains in the window, so that webhook-driven callers
+	// always find that reserve; it never queues for a slot, it waits for
+	// the window to leave it room.
+	Background bool
+	// BackgroundReservePercent is the share of RateLimit a Background
+	// client leaves to the others, 1 to 99 (rounded up to whole
+	// requests). Default (0) DefaultBackgroundReservePercent (25).
+	BackgroundReservePercent int
 	// MaxInProcessWait is the longest rate-limit wait a List call sits out
 	// (a spent budget, a 429's X-Rate-Limit-Reset). A longer wait is
 	// returned as a *RetryAfterError carrying the delay, for the caller to
@@ -105,8 +150,23 @@ func (cfg *ClientConfig) setDefaults() {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
 	}
-	if cfg.RequestsPerMinute == 0 {
-		cfg.RequestsPerMinute = DefaultRequestsPerMinute
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateWindow == 0 {
+		cfg.RateWindow = DefaultRateWindow
+	}
+	if cfg.RateMargin == 0 {
+		cfg.RateMargin = max(cfg.RateWindow/20, 250*time.Millisecond)
+	}
+	if cfg.BudgetReplicas == 0 {
+		cfg.BudgetReplicas = 1
+	}
+	if cfg.FallbackRateLimit == 0 {
+		cfg.FallbackRateLimit = min(DefaultFallbackRateLimit, cfg.RateLimit)
+	}
+	if cfg.BackgroundReservePercent == 0 {
+		cfg.BackgroundReservePercent = DefaultBackgroundReservePercent
 	}
 	if cfg.MaxInProcessWait == 0 {
 		cfg.MaxInProcessWait = DefaultMaxInProcessWait
@@ -132,8 +192,16 @@ func (cfg *ClientConfig) Validate() error {
 		return errors.New("shipstation: the primary API key and secret are required")
 	case cfg.Secondary.set() && (cfg.Secondary.Key == "" || cfg.Secondary.Secret == ""):
 		return errors.New("shipstation: the secondary API key needs both key and secret")
-	case cfg.RequestsPerMinute < 0:
-		return errors.New("shipstation: RequestsPerMinute is negative")
+	case cfg.RateLimit < 0:
+		return errors.New("shipstation: RateLimit is negative")
+	case cfg.RateWindow < 0 || cfg.RateMargin < 0:
+		return errors.New("shipstation: RateWindow or RateMargin is negative")
+	case cfg.FallbackRateLimit < 0 || cfg.FallbackRateLimit > cfg.RateLimit:
+		return errors.New("shipstation: FallbackRateLimit must be between 1 and RateLimit")
+	case cfg.BackgroundReservePercent < 0 || cfg.BackgroundReservePercent > 99:
+		return errors.New("shipstation: BackgroundReservePercent must be between 0 and 99")
+	case cfg.BudgetReplicas < 0:
+		return errors.New("shipstation: BudgetReplicas is negative")
 	case cfg.MaxInProcessWait < 0:
 		return errors.New("shipstation: MaxInProcessWait is negative")
 	case cfg.PageSize < 0 || cfg.PageSize > MaxPageSize:
@@ -193,8 +261,9 @@ func (e *RetryAfterError) RetryDelay() time.Duration { return e.Delay }
 //     policy or names the wrong collection, ShipStation answered another 4xx
 //     or a redirect, or the answer is not the expected JSON.
 //
-// A Client is safe for concurrent use; share one per process so that the
-// rate limit covers all its requests.
+// A Client is safe for concurrent use; share one per process. With
+// ClientConfig.JetStream the budget covers every process using the key
+// pair (see [BudgetBucket]); without, it covers this Client's requests.
 type Client struct {
 	http     *http.Client
 	policy   ResourcePolicy
@@ -208,13 +277,18 @@ type Client struct {
 
 	keys   []apiKey     // [0] primary, [1] secondary when configured
 	active atomic.Int32 // index into keys of the key that last worked
+
+	rule   budgetRule // of the shared budget
+	caller string     // "webhook" or "background", for the metrics
 }
 
-// apiKey is one configured credential with its budget.
+// apiKey is one configured credential with its budget: shared when the
+// client has JetStream, with limit as the fallback; else limit alone.
 type apiKey struct {
-	name  string // "primary" or "secondary": what logs and errors say
-	creds Credentials
-	limit *keyLimiter
+	name   string // "primary" or "secondary": what logs and errors say
+	creds  Credentials
+	limit  *keyLimiter
+	shared *sharedKey
 }
 
 // NewClient returns a client for cfg. It fails when the primary key or
@@ -247,15 +321,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if c.metrics, err = newAPIMetrics(cfg.Metrics); err != nil {
 		return nil, fmt.Errorf("shipstation: metrics: %w", err)
 	}
-	primary := newKeyLimiter(cfg.RequestsPerMinute)
-	c.keys = append(c.keys, apiKey{name: "primary", creds: cfg.Primary, limit: primary})
-	if cfg.Secondary.set() {
-		limit := primary // the same key shares its budget
-		if cfg.Secondary.Key != cfg.Primary.Key {
-			limit = newKeyLimiter(cfg.RequestsPerMinute)
-		}
-		c.keys = append(c.keys, apiKey{name: "secondary", creds: cfg.Secondary, limit: limit})
-	}
+	c.initBudget(cfg)
 	return c, nil
 }
 
@@ -396,7 +462,8 @@ func (c *Client) get(ctx context.Context, target string, st *Stats) ([]byte, err
 	refused, limited := 0, 0
 	for {
 		key := c.keys[k]
-		if err := c.wait(ctx, key); err != nil {
+		granted, err := c.wait(ctx, key)
+		if err != nil {
 			return nil, err
 		}
 		st.Requests++
@@ -425,7 +492,7 @@ func (c *Client) get(ctx context.Context, target string, st *Stats) ([]byte, err
 		case resp.StatusCode == http.StatusTooManyRequests:
 			delay := max(resetDelay(resp.Header, default429Wait), time.Second)
 			discard(resp)
-			key.limit.pause(now.Add(delay))
+			c.heard(ctx, key, serverSaid{granted: granted, at: now, limited: true, reset: delay})
 			limited++
 			if limited > max429Retries {
 				return nil, &RetryAfterError{Delay: delay, Err: provider.Errorf(provider.ErrUnavailable,
@@ -433,9 +500,7 @@ func (c *Client) get(ctx context.Context, target string, st *Stats) ([]byte, err
 			}
 			continue // wait() sits the delay out or hands it to the caller
 		}
-		if d, spent := spentFor(resp.Header); spent {
-			key.limit.pause(now.Add(d))
-		}
+		c.heard(ctx, key, readRateHeaders(resp.Header, granted, now))
 		body, err := readAnswer(resp)
 		if err != nil {
 			return nil, err
@@ -445,30 +510,6 @@ func (c *Client) get(ctx context.Context, target string, st *Stats) ([]byte, err
 		}
 		return body, nil
 	}
-}
-
-// wait blocks until key may send, or returns a *RetryAfterError when that
-// is further off than MaxInProcessWait or the context's deadline.
-func (c *Client) wait(ctx context.Context, key apiKey) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%w: %w", provider.ErrUnavailable, err)
-	}
-	maxWait := c.maxWait
-	if deadline, ok := ctx.Deadline(); ok {
-		maxWait = min(maxWait, time.Until(deadline))
-	}
-	d, ok := key.limit.reserve(c.now(), maxWait)
-	if !ok {
-		return &RetryAfterError{Delay: d, Err: provider.Errorf(provider.ErrUnavailable,
-			"ShipStation rate limit: the %s API key may send again in %s", key.name, d.Round(time.Millisecond))}
-	}
-	if d <= 0 {
-		return nil
-	}
-	if err := c.sleep(ctx, d); err != nil {
-		return fmt.Errorf("%w: waiting for the rate limit: %w", provider.ErrUnavailable, err)
-	}
-	return nil
 }
 
 // send performs one GET. Transport failures, including timeouts and a

@@ -194,7 +194,7 @@ func TestNewClientConfig(t *testing.T) {
 		{name: "half a secondary", cfg: shipstation.ClientConfig{Primary: primary, Secondary: shipstation.Credentials{Key: "k2"}}, wantErr: true},
 		{name: "page size above 500", cfg: shipstation.ClientConfig{Primary: primary, PageSize: 501}, wantErr: true},
 		{name: "negative page size", cfg: shipstation.ClientConfig{Primary: primary, PageSize: -1}, wantErr: true},
-		{name: "negative rate", cfg: shipstation.ClientConfig{Primary: primary, RequestsPerMinute: -1}, wantErr: true},
+		{name: "negative rate", cfg: shipstation.ClientConfig{Primary: primary, RateLimit: -1}, wantErr: true},
 		{name: "negative wait", cfg: shipstation.ClientConfig{Primary: primary, MaxInProcessWait: -time.Second}, wantErr: true},
 		{name: "relative base URL", cfg: shipstation.ClientConfig{Primary: primary, BaseURL: "/v1"}, wantErr: true},
 	}
@@ -377,7 +377,7 @@ func TestClientClientSideRateLimit(t *testing.T) {
 			e.api.SetRateLimit(0, 0) // only the client limits
 			e.api.SetBatchSize("b", 25)
 			c := e.client(t, func(cfg *shipstation.ClientConfig) {
-				cfg.RequestsPerMinute = 2
+				cfg.RateLimit = 2
 				cfg.PageSize = 10
 				cfg.MaxInProcessWait = tt.maxWait
 			})
@@ -809,12 +809,12 @@ func TestClientWaitHonoursContext(t *testing.T) {
 func clientWithSleep(t *testing.T, e *apiEnv, sleep func(context.Context, time.Duration) error) *shipstation.Client {
 	t.Helper()
 	cfg := shipstation.ClientConfig{
-		Primary:           shipstation.Credentials{Key: primaryKey.Key, Secret: primaryKey.Secret},
-		Resources:         onlyHost(t, e.srv.URL),
-		Now:               e.clock.Now,
-		RequestsPerMinute: 1,
-		PageSize:          10,
-		MaxInProcessWait:  2 * time.Minute,
+		Primary:          shipstation.Credentials{Key: primaryKey.Key, Secret: primaryKey.Secret},
+		Resources:        onlyHost(t, e.srv.URL),
+		Now:              e.clock.Now,
+		RateLimit:        1,
+		PageSize:         10,
+		MaxInProcessWait: 2 * time.Minute,
 	}
 	c, err := shipstation.NewClient(shipstation.WithSleep(cfg, sleep))
 	if err != nil {
@@ -834,11 +834,11 @@ func TestClientConcurrentCallsShareTheBudget(t *testing.T) {
 		waits []time.Duration
 	)
 	cfg := shipstation.ClientConfig{
-		Primary:           shipstation.Credentials{Key: primaryKey.Key, Secret: primaryKey.Secret},
-		Resources:         onlyHost(t, e.srv.URL),
-		Now:               e.clock.Now,
-		RequestsPerMinute: 5,
-		MaxInProcessWait:  10 * time.Minute,
+		Primary:          shipstation.Credentials{Key: primaryKey.Key, Secret: primaryKey.Secret},
+		Resources:        onlyHost(t, e.srv.URL),
+		Now:              e.clock.Now,
+		RateLimit:        5,
+		MaxInProcessWait: 10 * time.Minute,
 	}
 	c, err := shipstation.NewClient(shipstation.WithSleep(cfg, func(_ context.Context, d time.Duration) error {
 		mu.Lock()

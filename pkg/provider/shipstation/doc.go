@@ -2,7 +2,8 @@
 // authenticates ShipStation webhooks and checks their envelopes for the
 // gateway, its [Client] fetches the orders, shipments and fulfillments a
 // V1 webhook's resource_url names for the consumers (paging, the 40
-// requests/minute budget, 429s, key rotation, Pacific-time timestamps), and
+// requests/minute budget shared by every process through a JetStream KV
+// bucket, 429s, key rotation, Pacific-time timestamps), and
 // its [V2Client] the fulfillments and sales orders of the V2 webhooks that
 // need a fetch (the api-key header, 200 requests/minute, Retry-After,
 // links paging).

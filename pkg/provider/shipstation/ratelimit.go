@@ -28,7 +28,7 @@ const (
 // keyLimiter keeps one API key within its budget. Two rules combine:
 //
 //   - Client side, a sliding window: at most len(sent) requests are sent in
-//     any rateWindow. Unlike a token bucket with a full burst, this never
+//     any window. Unlike a token bucket with a full burst, this never
 //     exceeds the budget in any minute, so it cannot collide with
 //     ShipStation's fixed windows however they are aligned, and a short
 //     batch is still fetched without delay.
@@ -45,10 +45,12 @@ type keyLimiter struct {
 	full      bool
 	last      time.Time // the latest booking, to keep the ring in order
 	notBefore time.Time
+	window    time.Duration
 }
 
-func newKeyLimiter(perMinute int) *keyLimiter {
-	return &keyLimiter{sent: make([]time.Time, perMinute)}
+// newKeyLimiter returns a limiter of perWindow requests in any window.
+func newKeyLimiter(perWindow int, window time.Duration) *keyLimiter {
+	return &keyLimiter{sent: make([]time.Time, max(perWindow, 1)), window: window}
 }
 
 // reserve returns how long after now the next request may be sent. When
@@ -63,7 +65,7 @@ func (l *keyLimiter) reserve(now time.Time, maxWait time.Duration) (time.Duratio
 		at = l.notBefore
 	}
 	if l.full {
-		if free := l.sent[l.next].Add(rateWindow); free.After(at) {
+		if free := l.sent[l.next].Add(l.window); free.After(at) {
 			at = free
 		}
 	}
@@ -126,4 +128,22 @@ func resetDelay(h http.Header, def time.Duration) time.Duration {
 		}
 	}
 	return def
+}
+
+// readRateHeaders reads the rate-limit headers of an answer that was not a
+// 429, for the request granted at granted and answered at at. Remaining
+// counts only with a reset time (known); a spent budget always does
+// (spentFor's default reset).
+func readRateHeaders(h http.Header, granted, at time.Time) serverSaid {
+	a := serverSaid{granted: granted, at: at}
+	if d, spent := spentFor(h); spent {
+		a.known, a.reset = true, d
+		return a
+	}
+	remaining, err := strconv.Atoi(h.Get(HeaderRateRemaining))
+	if err != nil || h.Get(HeaderRateReset) == "" {
+		return a
+	}
+	a.known, a.remaining, a.reset = true, remaining, resetDelay(h, rateWindow)
+	return a
 }

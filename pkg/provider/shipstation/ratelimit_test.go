@@ -58,7 +58,7 @@ func TestKeyLimiterSlidingWindow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l := newKeyLimiter(tt.perMinute)
+			l := newKeyLimiter(tt.perMinute, rateWindow)
 			for i, s := range tt.steps {
 				if s.pause != 0 {
 					l.pause(t0.Add(s.pause))
