@@ -3,24 +3,20 @@ package deploy_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.uber.org/zap/zaptest"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
@@ -40,6 +36,9 @@ type apiHit struct {
 	at     time.Time
 	batch  string // path?batch
 	status int
+	// background: a reconciler's list by date (modifyDateStart,
+	// createDateStart, voidDateStart), not a webhook's batch.
+	background bool
 }
 
 // statusWriter remembers the status a handler wrote.
@@ -60,7 +59,8 @@ func (l *apiLog) wrap(h http.Handler) http.Handler {
 		h.ServeHTTP(sw, r)
 		q := r.URL.Query()
 		l.mu.Lock()
-		l.hits = append(l.hits, apiHit{at: at, batch: r.URL.Path + "?" + q.Get("importBatch") + q.Get("batchId"), status: sw.status})
+		l.hits = append(l.hits, apiHit{at: at, batch: r.URL.Path + "?" + q.Get("importBatch") + q.Get("batchId"), status: sw.status,
+			background: q.Has("modifyDateStart") || q.Has("createDateStart") || q.Has("voidDateStart")})
 		l.mu.Unlock()
 	})
 }
@@ -100,14 +100,14 @@ func windowBefore(hits []apiHit, t time.Time, window time.Duration) []apiHit {
 }
 
 // TestOneShipStationBudgetForEveryProcess is issue 13's "done when": the
-// three services that call ShipStation's V1 API, two processes each, and a
-// background caller standing in for the reconciler, all with one API key,
+// three services that call ShipStation's V1 API, two processes each, and
+// two reconciler processes (a background caller), all with one API key,
 // against the sandbox API with its rate limit on (10 requests in a 4s
 // window, the services told the same), driven by far more webhooks than
 // the budget allows at once. ShipStation answers no 429, and no window of
 // its length ever holds more requests than the limit; every webhook's
-// resource is fetched, and the background caller gets what the webhooks
-// leave.
+// resource is fetched, and the reconciler gets what the webhooks leave,
+// only ever while more than its reserve is left.
 func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs nats-server and six service processes; skipped with -short")
@@ -125,7 +125,8 @@ func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 	defer cancel()
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin+string(filepath.Separator),
 		"github.com/nats-io/nats-server/v2", "../services/order-enricher/cmd/order-enricher",
-		"../services/shipment-tracker/cmd/shipment-tracker", "../services/fulfillment-holds/cmd/fulfillment-holds")
+		"../services/shipment-tracker/cmd/shipment-tracker", "../services/fulfillment-holds/cmd/fulfillment-holds",
+		"../services/reconciler/cmd/reconciler")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -180,49 +181,13 @@ func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 		}
 	}
 
-	// The reconciler's stand-in: a background client of its own
-	// connection, asking for one batch after another until the test ends.
-	bgConn, err := nats.Connect(natsURL)
-	if err != nil {
-		t.Fatal(err)
+	// The reconciler, two replicas taking turns (its lease), listing the
+	// sandbox's changes every 200ms: far more than the budget leaves it.
+	recEnv := maps.Clone(env)
+	recEnv["RECONCILE_INTERVAL"], recEnv["RECONCILE_SETTLE"], recEnv["RECONCILE_LEASE"] = "200ms", "1ms", "2s"
+	for r := range 2 {
+		startProc(t, tmp, fmt.Sprintf("reconciler-%d", r), filepath.Join(bin, "reconciler"), recEnv)
 	}
-	defer bgConn.Close()
-	bgJS, err := jetstream.New(bgConn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiURL, _ := url.Parse(apiSrv.URL)
-	hosts, err := shipstation.ParseResourceHosts("^" + regexp.QuoteMeta(apiURL.Host) + "$")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reconciler, err := shipstation.NewClient(shipstation.ClientConfig{
-		Primary:    shipstation.Credentials{Key: apiKey, Secret: apiSecret},
-		Resources:  shipstation.ResourcePolicy{Hosts: hosts, AllowHTTP: true},
-		RateLimit:  limit,
-		RateWindow: window,
-		JetStream:  bgJS,
-		Background: true,
-		Logger:     zaptest.NewLogger(t),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bgCtx, stopBG := context.WithCancel(ctx)
-	var bg sync.WaitGroup
-	bg.Go(func() {
-		for i := 0; bgCtx.Err() == nil; i++ {
-			_, _, err := reconciler.ListOrders(bgCtx, fmt.Sprintf("%s/orders?importBatch=reconcile-%d", apiSrv.URL, i))
-			var ra *shipstation.RetryAfterError
-			if errors.As(err, &ra) {
-				select {
-				case <-bgCtx.Done():
-				case <-time.After(ra.Delay):
-				}
-			}
-		}
-	})
-	defer func() { stopBG(); bg.Wait() }()
 
 	// The webhooks, as the gateway publishes them, all at once.
 	var want []string
@@ -271,21 +236,19 @@ func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// The webhooks are done: the background caller has the budget to
-	// itself now, less the reserve.
+	// The webhooks are done: the reconciler has the budget to itself now,
+	// less the reserve.
 	background := func() int {
 		n := 0
 		for _, h := range hits.snapshot() {
-			if h.status == http.StatusOK && strings.HasPrefix(h.batch, "/orders?reconcile-") {
+			if h.status == http.StatusOK && h.background {
 				n++
 			}
 		}
 		return n
 	}
 	before := background()
-	eventually(t, 3*window, "the background caller to use the budget the webhooks left", func() bool { return background() > before })
-	stopBG()
-	bg.Wait()
+	eventually(t, 3*window, "the reconciler to use the budget the webhooks left", func() bool { return background() > before })
 
 	all := hits.snapshot()
 	statuses := map[int]int{}
@@ -299,20 +262,20 @@ func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 	if most > limit {
 		t.Errorf("%d requests arrived within one %s window, the limit is %d", most, window, limit)
 	}
-	// The background caller sent only while more than its reserve (3 of
-	// 10) was left in the window: before each of its requests, at most 6
-	// others in the window.
+	// The reconciler sent only while more than its reserve (3 of 10) was
+	// left in the window: before each of its requests, at most 6 others in
+	// the window.
 	reserve := (limit*shipstation.DefaultBackgroundReservePercent + 99) / 100
 	for _, h := range all {
-		if !strings.HasPrefix(h.batch, "/orders?reconcile-") {
+		if !h.background {
 			continue
 		}
 		if n := len(windowBefore(all, h.at, window)); n > limit-reserve-1 {
-			t.Errorf("the background caller sent at %s with %d requests in the window before it; its reserve leaves room for %d",
+			t.Errorf("the reconciler sent at %s with %d requests in the window before it; its reserve leaves room for %d",
 				h.at.Sub(all[0].at).Round(time.Millisecond), n, limit-reserve-1)
 		}
 	}
 	first, last := all[0].at, all[len(all)-1].at
-	t.Logf("%d requests in %s (statuses %v), at most %d in any %s window (limit %d), %d by the background caller",
+	t.Logf("%d requests in %s (statuses %v), at most %d in any %s window (limit %d), %d by the reconciler",
 		len(all), last.Sub(first).Round(time.Millisecond), statuses, most, window, limit, background())
 }
