@@ -60,8 +60,11 @@ type ShoplineAPI struct {
 // shoplineAccount is one token's subscriptions and bucket.
 type shoplineAccount struct {
 	hooks []shoplineHook
-	level float64
-	at    time.Time
+	// orders indexes orderList by order id (see shopline_orders.go).
+	orders    map[string]int
+	orderList []shoplineOrder
+	level     float64
+	at        time.Time
 }
 
 type shoplineHook struct {
@@ -136,6 +139,8 @@ func (s *ShoplineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			hooks = []shoplineHook{}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"webhooks": hooks})
+	case rest == "orders.json" && r.Method == http.MethodGet:
+		s.serveOrders(w, r, a, fail)
 	case rest == "webhooks/count.json" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]int{"count": len(a.hooks)})
 	case rest == "webhooks.json" && r.Method == http.MethodPost:
