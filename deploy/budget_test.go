@@ -15,14 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/sandbox"
-	"github.com/hookstream/hookstream/pkg/streams"
 )
 
 // apiLog records every request the ShipStation sandbox answers: when it
@@ -137,24 +133,7 @@ func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 	apiSrv := httptest.NewServer(hits.wrap(api))
 	t.Cleanup(apiSrv.Close)
 
-	port := freePort(t)
-	natsURL := "nats://127.0.0.1:" + strconv.Itoa(port)
-	startProc(t, tmp, "nats-server", filepath.Join(bin, "nats-server"), nil,
-		"-js", "-sd", filepath.Join(tmp, "store"), "-a", "127.0.0.1", "-p", strconv.Itoa(port))
-	nc, err := nats.Connect(natsURL, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 30*time.Second, "WEBHOOKS created", func() bool {
-		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		return streams.Ensure(cctx, js, streams.Webhooks(streams.Options{})) == nil
-	})
+	natsURL, js := startNATSWithWebhooks(ctx, t, tmp, bin)
 
 	env := map[string]string{
 		"NATS_URL":                 natsURL,

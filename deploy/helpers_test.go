@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +16,11 @@ import (
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/natsconn"
+	"github.com/hookstream/hookstream/pkg/streams"
 	fulfillmentholds "github.com/hookstream/hookstream/services/fulfillment-holds"
 	"github.com/hookstream/hookstream/services/gateway"
 	orderenricher "github.com/hookstream/hookstream/services/order-enricher"
@@ -266,4 +270,30 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startNATSWithWebhooks starts the nats-server binary built into bin, with
+// its store under tmp, and creates the WEBHOOKS stream; it returns the
+// server's URL and a JetStream handle whose connection closes with the test.
+func startNATSWithWebhooks(ctx context.Context, t *testing.T, tmp, bin string) (string, jetstream.JetStream) {
+	t.Helper()
+	port := freePort(t)
+	natsURL := "nats://127.0.0.1:" + strconv.Itoa(port)
+	startProc(t, tmp, "nats-server", filepath.Join(bin, "nats-server"), nil,
+		"-js", "-sd", filepath.Join(tmp, "store"), "-a", "127.0.0.1", "-p", strconv.Itoa(port))
+	nc, err := nats.Connect(natsURL, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "WEBHOOKS created", func() bool {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		return streams.Ensure(cctx, js, streams.Webhooks(streams.Options{})) == nil
+	})
+	return natsURL, js
 }

@@ -20,7 +20,6 @@ import (
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/state"
-	"github.com/hookstream/hookstream/pkg/streams"
 	"github.com/hookstream/hookstream/schemas"
 )
 
@@ -50,25 +49,7 @@ func TestCanonicalEventsNeverGoBackwardsWhileAReplicaIsKilled(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	port := freePort(t)
-	natsURL := "nats://127.0.0.1:" + strconv.Itoa(port)
-	startProc(t, tmp, "nats-server", filepath.Join(bin, "nats-server"), nil,
-		"-js", "-sd", filepath.Join(tmp, "store"), "-a", "127.0.0.1", "-p", strconv.Itoa(port))
-
-	nc, err := nats.Connect(natsURL, nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 30*time.Second, "WEBHOOKS created", func() bool {
-		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		return streams.Ensure(cctx, js, streams.Webhooks(streams.Options{})) == nil
-	})
+	natsURL, js := startNATSWithWebhooks(ctx, t, tmp, bin)
 
 	// Short ack wait and back-off, so that the messages the killed replica
 	// held come back within seconds.
