@@ -133,21 +133,7 @@ func TestDevReconcilesDroppedSnipcartWebhooks(t *testing.T) {
 // in the way.
 func startReconcilingDev(t *testing.T) *devEnv {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	env, err := startDev(ctx, devOptions{
-		dataDir: t.TempDir(), gatewayAddr: "127.0.0.1:0", sandboxAddr: "127.0.0.1:0", apiAddr: "127.0.0.1:0",
-		reconcile: 200 * time.Millisecond, settle: 3 * time.Second, apiBudget: 100_000,
-	}, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := env.stop(); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return env
+	return startTestDevWith(t, devOptions{reconcile: 200 * time.Millisecond, settle: 3 * time.Second, apiBudget: 100_000})
 }
 
 // reconcileMetric sums a counter of dev's reconciler over its labels.

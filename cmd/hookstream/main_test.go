@@ -47,14 +47,18 @@ func testLogger(t testing.TB) *zap.Logger {
 
 func startTestDev(t testing.TB) *devEnv {
 	t.Helper()
+	return startTestDevWith(t, devOptions{})
+}
+
+// startTestDevWith starts `hookstream dev` with o, every listener on a
+// free loopback port and the store in a temporary directory, stopped when
+// the test ends.
+func startTestDevWith(t testing.TB, o devOptions) *devEnv {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	env, err := startDev(ctx, devOptions{
-		dataDir:     t.TempDir(),
-		natsPort:    0,
-		gatewayAddr: "127.0.0.1:0",
-		sandboxAddr: "127.0.0.1:0",
-		apiAddr:     "127.0.0.1:0",
-	}, testLogger(t))
+	o.dataDir, o.natsPort = t.TempDir(), 0
+	o.gatewayAddr, o.sandboxAddr, o.apiAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	env, err := startDev(ctx, o, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
