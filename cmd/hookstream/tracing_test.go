@@ -9,13 +9,13 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/tracing"
+	"github.com/hookstream/hookstream/pkg/tracing/tracingtest"
 	"github.com/hookstream/hookstream/schemas"
 )
 
@@ -153,13 +153,7 @@ func checkTree(t *testing.T, spans map[trace.SpanID]tracetest.SpanStub, root tra
 // sandbox) to the canonical event, whose ce-traceparent names the
 // consumer's span.
 func TestOneTraceFromWebhookToCanonicalEvent(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	tracing.Install(tp)
-	t.Cleanup(func() {
-		tracing.Uninstall()
-		_ = tp.Shutdown(context.Background())
-	})
+	exp := tracingtest.Record(t)
 	env := startTestDev(t)
 	snipcartOrders := collect(t, env.nc, "orders.snipcart.upserted.>")
 	shipstationOrders := collect(t, env.nc, "orders.shipstation.upserted.>")

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
@@ -15,7 +14,7 @@ import (
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/runner"
-	"github.com/hookstream/hookstream/pkg/tracing"
+	"github.com/hookstream/hookstream/pkg/tracing/tracingtest"
 )
 
 // With tracing on, each delivery is a consumer span continued from the
@@ -23,10 +22,7 @@ import (
 // the outcome; and the runner's log lines about the delivery carry its
 // trace_id and span_id.
 func TestDeliverySpan(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	tracing.Install(tp)
-	t.Cleanup(func() { tracing.Uninstall(); _ = tp.Shutdown(context.Background()) })
+	exp := tracingtest.Record(t)
 	core, logs := observer.New(zap.InfoLevel)
 
 	_, js := startJetStream(t)

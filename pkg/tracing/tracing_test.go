@@ -8,11 +8,10 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/tracing"
+	"github.com/hookstream/hookstream/pkg/tracing/tracingtest"
 )
 
 // Tracing is off unless an exporter is configured, and the standard
@@ -51,15 +50,6 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-// install records spans in memory for the test.
-func install(t *testing.T) *tracetest.InMemoryExporter {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	tracing.Install(tp)
-	t.Cleanup(func() { tracing.Uninstall(); _ = tp.Shutdown(context.Background()) })
-	return exp
-}
-
 // A span's context travels in ce-traceparent and comes back out of it;
 // without a span the headers keep what they had.
 func TestHeaderRoundTrip(t *testing.T) {
@@ -68,7 +58,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 	if len(h) != 0 {
 		t.Fatalf("headers %v without a span", h)
 	}
-	install(t)
+	tracingtest.Record(t)
 	ctx, span := tracing.Start(context.Background(), "test")
 	defer span.End()
 	tracing.ToHeader(ctx, h)
@@ -88,7 +78,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 // The provider transport makes a client span of a call made under a span,
 // and sends the provider no trace context.
 func TestTransport(t *testing.T) {
-	exp := install(t)
+	exp := tracingtest.Record(t)
 	var got string
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Header.Get("traceparent")

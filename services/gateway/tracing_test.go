@@ -1,17 +1,15 @@
 package gateway_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
-	"github.com/hookstream/hookstream/pkg/tracing"
+	"github.com/hookstream/hookstream/pkg/tracing/tracingtest"
 )
 
 // With tracing on, a webhook is a server span continuing the request's
@@ -19,10 +17,7 @@ import (
 // CloudEvent carries the span's own context; a refused webhook's span
 // says why, and so does its log line, with the trace's ids.
 func TestWebhookSpan(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	tracing.Install(tp)
-	t.Cleanup(func() { tracing.Uninstall(); _ = tp.Shutdown(context.Background()) })
+	exp := tracingtest.Record(t)
 	core, logs := observer.New(zap.InfoLevel)
 	h := newHarnessLogging(t, nil, zap.New(core))
 
