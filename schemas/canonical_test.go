@@ -180,6 +180,11 @@ func TestCanonicalOrderRefuse(t *testing.T) {
 		{"refund without created_at", del("refunds.0.created_at"), false},
 		{"notification without type", set("notifications.0.type", ""), true},
 		{"store a number", set("store", 123456.0), false},
+		{"account not in the id", set("account", "east"), true},
+		{"account id without account", set("id", "snipcart:east:1912e4c1-d008-4c15-ab12-fe21a76d30d4"), false},
+		{"account not a subject token", func(m map[string]any) {
+			m["account"], m["id"] = "East Coast", "snipcart:East Coast:1912e4c1-d008-4c15-ab12-fe21a76d30d4"
+		}, true},
 	}
 	checkRefused(t, canonicalOrderSchema, snipcartCanonicalOrders(t)["order.notification.created"], cases)
 }
@@ -200,6 +205,9 @@ func TestCanonicalOrderAccept(t *testing.T) {
 			m["id"], m["provider"], m["store"], m["raw_payment_status"] = "shipstation:123456789", "shipstation", "123456", ""
 		}},
 		{"fractional seconds", set("updated_at", "2017-10-05T14:02:11.4182035Z")},
+		{"named account", func(m map[string]any) {
+			m["account"], m["id"] = "shop-a", "snipcart:shop-a:"+strings.TrimPrefix(m["id"].(string), "snipcart:")
+		}},
 	}
 	checkAccepted(t, canonicalOrderSchema, snipcartCanonicalOrders(t)["order.notification.created"], cases)
 }

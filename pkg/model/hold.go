@@ -93,6 +93,9 @@ type FulfillmentHold struct {
 	// [A-Za-z0-9_-], so Key is a valid KV key and subject tokens.
 	ID       string `json:"id"`
 	Provider string `json:"provider"`
+	// Account is the named account the record belongs to, which is also in
+	// its id (see Order.Account). Absent for the default account.
+	Account string `json:"account,omitempty"`
 	// Shop is the SHOPLINE shop id or the ShipStation store id
 	// (UnknownStore when the webhook names none).
 	Shop               string     `json:"shop"`
@@ -223,8 +226,9 @@ func (h FulfillmentHold) Validate() error {
 	if h.Provider != ProviderShopline && h.Provider != ProviderShipStation {
 		bad("provider %q is not %q or %q", h.Provider, ProviderShopline, ProviderShipStation)
 	}
-	if !holdIDPart.MatchString(h.Shop) || !holdIDPart.MatchString(h.FulfillmentOrderID) ||
-		h.ID != FulfillmentHoldID(h.Provider, h.Shop, h.FulfillmentOrderID) {
+	checkAccount(bad, h.Account, h.ID)
+	if id, _ := defaultAccountID(h.ID, h.Account); !holdIDPart.MatchString(h.Shop) || !holdIDPart.MatchString(h.FulfillmentOrderID) ||
+		id != FulfillmentHoldID(h.Provider, h.Shop, h.FulfillmentOrderID) {
 		bad("id %q is not provider:shop:fulfillment order id with parts of [A-Za-z0-9_-]{1,128}", h.ID)
 	}
 	if !h.Status.Valid() {

@@ -73,6 +73,10 @@ type Order struct {
 	ID string `json:"id"`
 	// Provider is one of the Provider constants.
 	Provider string `json:"provider"`
+	// Account is the named account the order belongs to (see
+	// docs/accounts.md), which is also in its id:
+	// "shipstation:east:123456789". Absent for the default account.
+	Account string `json:"account,omitempty"`
 	// Store is the account the order belongs to: the ShipStation storeId
 	// in decimal, "live" or "test" for Snipcart, the SHOPLINE shop id.
 	Store string `json:"store"`
@@ -180,9 +184,10 @@ func OrderID(provider, externalID string) string { return provider + ":" + exter
 var externalIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
 // Key returns the order's key in the orders KV bucket:
-// "<provider>.<external id>". KV keys cannot contain ':', hence not the ID.
+// "<provider>.<external id>", "<provider>.<account>.<external id>" for a
+// named account. KV keys cannot contain ':', hence not the ID.
 func (o Order) Key() string {
-	return strings.Replace(o.ID, ":", ".", 1)
+	return strings.ReplaceAll(o.ID, ":", ".")
 }
 
 // MarshalJSON writes the order with times in UTC and Items as [] when
@@ -240,7 +245,9 @@ func (o Order) Validate() error {
 	if !knownProvider(o.Provider) {
 		bad("unknown provider %q", o.Provider)
 	}
-	if prov, ext, ok := strings.Cut(o.ID, ":"); !ok || prov != o.Provider || !externalIDPattern.MatchString(ext) {
+	checkAccount(bad, o.Account, o.ID)
+	id, _ := defaultAccountID(o.ID, o.Account)
+	if prov, ext, ok := strings.Cut(id, ":"); !ok || prov != o.Provider || !externalIDPattern.MatchString(ext) {
 		bad("id %q is not %q + \":\" + [A-Za-z0-9_-]{1,128}", o.ID, o.Provider)
 	}
 	if o.Provider == ProviderSnipcart && o.Store != SnipcartLive && o.Store != SnipcartTest {

@@ -68,6 +68,9 @@ type Shipment struct {
 	ID string `json:"id"`
 	// Provider is one of the Provider constants.
 	Provider string `json:"provider"`
+	// Account is the named account the shipment belongs to, which is also in
+	// its id (see Order.Account). Absent for the default account.
+	Account string `json:"account,omitempty"`
 	// Store is the account: the ShipStation storeID of the webhook's
 	// resource_url (empty when the webhook covers all stores), "live" or
 	// "test" for Snipcart, the SHOPLINE shop id.
@@ -150,7 +153,7 @@ type ShipmentItem struct {
 
 // Key returns the shipment's key in the shipments KV bucket:
 // "<provider>.<external id>" ("shipstation.f123" for a fulfillment).
-func (s Shipment) Key() string { return strings.Replace(s.ID, ":", ".", 1) }
+func (s Shipment) Key() string { return strings.ReplaceAll(s.ID, ":", ".") }
 
 // Version returns the shipment's version, with the semantics of
 // Order.Version: a later UpdatedAt wins, then the greater Tiebreak.
@@ -244,7 +247,9 @@ func (s Shipment) Validate() error {
 		if f.name == "order_id" && f.id == "" && s.Source == SourceTracking {
 			continue // no order is known yet
 		}
-		if prov, ext, ok := strings.Cut(f.id, ":"); !ok || prov != s.Provider || !externalIDPattern.MatchString(ext) {
+		checkAccount(bad, s.Account, f.id)
+		id, _ := defaultAccountID(f.id, s.Account)
+		if prov, ext, ok := strings.Cut(id, ":"); !ok || prov != s.Provider || !externalIDPattern.MatchString(ext) {
 			bad("%s %q is not %q + \":\" + [A-Za-z0-9_-]{1,128}", f.name, f.id, s.Provider)
 		}
 	}
