@@ -236,14 +236,15 @@ func canonicalHeaderSchema() map[string]any {
 func webhookHeaderSchema() map[string]any {
 	props := map[string]any{
 		"ce-specversion":     map[string]any{"type": "string", "const": "1.0"},
-		"ce-id":              str("The provider's delivery id, or a hash of what identifies the delivery (see the README): JetStream de-duplicates on it."),
+		"ce-id":              str("The provider's delivery id, or a hash of what identifies the delivery (see the README), prefixed with <account>/ for a named account: JetStream de-duplicates on it."),
 		"Nats-Msg-Id":        str("The same as ce-id."),
 		"ce-type":            str("com.<provider>.webhook.<event tokens>."),
-		"ce-source":          str("Where the webhook comes from: /shipstation/stores/<store id>, /shipstation, /shipstation/v2, /snipcart/<mode>, /shopline/shops/<shop id>."),
+		"ce-source":          str("Where the webhook comes from: /shipstation/stores/<store id>, /shipstation, /shipstation/v2, /snipcart/<mode>, /shopline/shops/<shop id>; a named account's has /accounts/<account> after the provider (/shipstation/accounts/east/stores/<store id>)."),
 		"ce-subject":         str("The resource the webhook is about, when the body names one."),
 		"ce-time":            str("When the provider says the event happened, else when the gateway received it.", "format", "date-time"),
 		"ce-datacontenttype": map[string]any{"type": "string", "const": "application/json"},
 		"ce-provider":        map[string]any{"type": "string", "enum": []string{catalog.ShipStation, catalog.Snipcart, catalog.Shopline}},
+		"ce-account":         str("The named account the webhook arrived for (its URL /webhooks/<provider>/<account>, see docs/accounts.md); absent for the default account.", "pattern", `^[a-z0-9][a-z0-9_-]{0,39}$`),
 		"ce-mode":            str("Snipcart: Live or Test."),
 		"ce-shopid":          str("SHOPLINE: X-Shopline-Shop-Id."),
 		"ce-merchantid":      str("SHOPLINE: X-Shopline-Merchant-Id."),

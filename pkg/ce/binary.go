@@ -129,7 +129,7 @@ func plainPath(s string) bool {
 // made once.
 var extensionKeys = func() map[string]string {
 	m := map[string]string{}
-	for _, name := range []string{"provider", "mode", "shopid", "merchantid", "shopdomain", "apiversion", "traceparent", "tracestate"} {
+	for _, name := range []string{"provider", "account", "mode", "shopid", "merchantid", "shopdomain", "apiversion", "traceparent", "tracestate"} {
 		m[name] = HeaderPrefix + name
 	}
 	return m

@@ -56,6 +56,12 @@ type Config struct {
 	// rotation both the old and the new secret are configured. Empty and
 	// blank entries are ignored; at least one other is required.
 	Secrets []string
+	// ShopID, when set, is the one shop the Verifier accepts webhooks of:
+	// one app's secret signs the webhooks of every shop that installed it,
+	// so a route for one shop (a named account) must also hold the shop to
+	// it. A genuine webhook whose X-Shopline-Shop-Id, or whose body's shop
+	// where the body names one, is another shop is ErrUnauthenticated.
+	ShopID string
 }
 
 // ParseSecrets splits a comma-separated list of secrets (as in an
@@ -75,6 +81,7 @@ func ParseSecrets(commaSeparated string) []string {
 // Create one with NewVerifier.
 type Verifier struct {
 	secrets [][]byte
+	shopID  string // "" any shop
 }
 
 var _ provider.Verifier = (*Verifier)(nil)
@@ -82,7 +89,7 @@ var _ provider.Verifier = (*Verifier)(nil)
 // NewVerifier returns a Verifier for cfg. It returns an error when cfg has
 // no usable secret.
 func NewVerifier(cfg Config) (*Verifier, error) {
-	v := &Verifier{}
+	v := &Verifier{shopID: strings.TrimSpace(cfg.ShopID)}
 	for _, s := range cfg.Secrets {
 		if strings.TrimSpace(s) != "" {
 			v.secrets = append(v.secrets, []byte(s))
@@ -126,6 +133,10 @@ func mac(secret, body []byte) []byte {
 // The webhook's ID is [WebhookID] of the topic, the shop and the body: a
 // resend (same body, same headers) has the same ID, while a signed body
 // replayed under another webhook id is a duplicate, not a new event.
+//
+// A Verifier for one shop (Config.ShopID) refuses, as ErrUnauthenticated,
+// a webhook about another shop, in its header or in its body: the
+// signature proves the app, not the shop.
 func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (provider.Webhook, error) {
 	if err := v.authenticate(r.Header(HeaderHmac), body); err != nil {
 		return provider.Webhook{}, err
@@ -134,9 +145,15 @@ func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (p
 	if err != nil {
 		return provider.Webhook{}, err
 	}
+	if v.shopID != "" && h.shopID != v.shopID {
+		return provider.Webhook{}, provider.Errorf(provider.ErrUnauthenticated, "%s %s is not this route's shop", HeaderShopID, h.shopID)
+	}
 	about, err := readBody(h.topic, body)
 	if err != nil {
 		return provider.Webhook{}, err
+	}
+	if v.shopID != "" && about.shopID != "" && about.shopID != v.shopID {
+		return provider.Webhook{}, provider.Errorf(provider.ErrUnauthenticated, "the body is about shop %s, not this route's shop", about.shopID)
 	}
 	if about.shopID != "" && about.shopID != h.shopID {
 		return provider.Webhook{}, provider.Errorf(provider.ErrMalformed, "the body is about shop %s, not %s's %s", about.shopID, HeaderShopID, h.shopID)

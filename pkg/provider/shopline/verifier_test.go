@@ -428,3 +428,41 @@ func TestSignedBodyCannotBeReplayedUnderOtherHeaders(t *testing.T) {
 		t.Errorf("resend: ID %q (%v), want %q", again.ID, err, first.ID)
 	}
 }
+
+// A Verifier for one shop holds a genuine webhook to that shop: the app's
+// secret signs every shop's webhooks, so another shop's, in the header or
+// in the body, is refused as unauthenticated, not as malformed.
+func TestVerifyOneShop(t *testing.T) {
+	t.Parallel()
+	v, err := shopline.NewVerifier(shopline.Config{Secrets: []string{oldSecret}, ShopID: "1644828244663"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := func(h http.Header) { h.Set(shopline.HeaderShopID, "1610418999999") }
+	tests := []struct {
+		name string
+		body string
+		edit func(http.Header)
+		want error
+	}{
+		{name: "the shop, in header and body", body: `{"fulfillment_order": {"id": "1", "shop_id": "1644828244663"}}`},
+		{name: "the shop, body silent", body: `{"fulfillment_order": {"id": "1"}}`},
+		{name: "another shop in both", body: `{"fulfillment_order": {"id": "1", "shop_id": "1610418999999"}}`, edit: other, want: provider.ErrUnauthenticated},
+		{name: "another shop in the header", body: `{"fulfillment_order": {"id": "1"}}`, edit: other, want: provider.ErrUnauthenticated},
+		{name: "another shop in the body", body: `{"fulfillment_order": {"id": "1", "shop_id": "1610418999999"}}`, want: provider.ErrUnauthenticated},
+		{name: "another shop at the body's top level", body: `{"fulfillment_order": {"id": "1"}, "shop_id": 1610418999999}`, want: provider.ErrUnauthenticated},
+		{name: "the shop, bad signature", body: `{"fulfillment_order": {"id": "1"}}`,
+			edit: func(h http.Header) { h.Set(shopline.HeaderHmac, shopline.Sign(newSecret, []byte("x"))) }, want: provider.ErrUnauthenticated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := []byte(tt.body)
+			wh, err := v.Verify(context.Background(), provider.RequestOf(signedRequest("fulfillment_order/update", oldSecret, body, tt.edit)), body)
+			wantCategory(t, err, tt.want)
+			if err == nil && wh.Extensions["shopid"] != "1644828244663" {
+				t.Errorf("shopid = %q", wh.Extensions["shopid"])
+			}
+		})
+	}
+}
