@@ -54,7 +54,7 @@ var codeNames = map[int]string{
 // only "not stored" to the caller; the cause goes to the log.
 func (g *Gateway) answerError(ctx context.Context, c *fasthttp.RequestCtx, rt *route, code int, res result) {
 	fields := append(tracing.LogFields(ctx),
-		zap.String("provider", rt.label), zap.Int("status", code),
+		zap.String("provider", rt.label), zap.String("account", accountName(rt.account)), zap.Int("status", code),
 		zap.ByteString("path", c.Path()), // never the query: it may hold the ShipStation token
 		zap.Stringer("remote", c.RemoteAddr()), zap.Error(res.err),
 	)

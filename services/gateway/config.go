@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/process"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
@@ -90,6 +91,12 @@ type Config struct {
 	// (SHOPLINE_APP_SECRET[_FILE], comma-separated).
 	ShoplineAppSecrets []string
 
+	// Accounts are the named accounts of the accounts file
+	// (HOOKSTREAM_ACCOUNTS_FILE, see package accounts): each has routes of
+	// its own, /webhooks/<provider>/<account>, beside the default
+	// account's, which the variables above configure.
+	Accounts accounts.Set
+
 	// Webhooks tunes the WEBHOOKS stream (WEBHOOKS_DUPLICATE_WINDOW default
 	// 1h, WEBHOOKS_MAX_AGE default 168h, WEBHOOKS_MAX_BYTES default
 	// unlimited, STREAM_REPLICAS default 1).
@@ -119,6 +126,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		SnipcartSecretKey:            l.Secret("SNIPCART_SECRET_KEY"),
 		SnipcartAPIURL:               l.URL("SNIPCART_API_URL", snipcart.DefaultAPIURL),
 		ShoplineAppSecrets:           shopline.ParseSecrets(l.Secret("SHOPLINE_APP_SECRET")),
+		Accounts:                     accounts.Load(l),
 		Webhooks: streams.Options{
 			DuplicateWindow: l.Duration("WEBHOOKS_DUPLICATE_WINDOW", streams.DefaultDuplicateWindow),
 			MaxAge:          l.Duration("WEBHOOKS_MAX_AGE", streams.DefaultWebhooksMaxAge),
@@ -129,7 +137,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	return c, l.Err()
 }
 
-// String renders the configuration for the start-up log, secrets redacted.
+// String renders the configuration for the start-up log, secrets redacted
+// and the named accounts by name only.
 func (c Config) String() string {
 	hosts := "(default ^ssapi\\d*\\.shipstation\\.com$)"
 	if c.ShipStationResourceHosts != nil {
@@ -143,7 +152,7 @@ func (c Config) String() string {
 		envconf.Redact(c.ShipStationToken), hosts, c.ShipStationResourceAllowHTTP, c.ShipStationV2JWKSURL)
 	fmt.Fprintf(&b, "SNIPCART_SECRET_KEY=%s SNIPCART_API_URL=%s SHOPLINE_APP_SECRET=%s ",
 		envconf.Redact(c.SnipcartSecretKey), c.SnipcartAPIURL, envconf.Redact(strings.Join(c.ShoplineAppSecrets, ",")))
-	fmt.Fprintf(&b, "WEBHOOKS_DUPLICATE_WINDOW=%s WEBHOOKS_MAX_AGE=%s WEBHOOKS_MAX_BYTES=%d STREAM_REPLICAS=%d",
-		c.Webhooks.DuplicateWindow, c.Webhooks.MaxAge, c.Webhooks.MaxBytes, c.Webhooks.Replicas)
+	fmt.Fprintf(&b, "WEBHOOKS_DUPLICATE_WINDOW=%s WEBHOOKS_MAX_AGE=%s WEBHOOKS_MAX_BYTES=%d STREAM_REPLICAS=%d %s",
+		c.Webhooks.DuplicateWindow, c.Webhooks.MaxAge, c.Webhooks.MaxBytes, c.Webhooks.Replicas, c.Accounts)
 	return b.String()
 }

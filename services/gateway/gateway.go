@@ -15,25 +15,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"go.uber.org/zap"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/obs"
-	"github.com/hookstream/hookstream/pkg/provider"
-	"github.com/hookstream/hookstream/pkg/provider/shipstation"
-	"github.com/hookstream/hookstream/pkg/provider/shopline"
-	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/pkg/state"
 	"github.com/hookstream/hookstream/pkg/streams"
-	"github.com/hookstream/hookstream/pkg/tracing"
 	"github.com/hookstream/hookstream/services/gateway/internal/groupcommit"
 )
 
@@ -45,7 +38,7 @@ type Gateway struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
 	pub     *groupcommit.Publisher
-	routes  []*route
+	routes  routes
 	metrics *metrics
 	health  *obs.Health
 	// healthz, readyz and metrics serve the operational endpoints, written
@@ -60,19 +53,6 @@ const maxHeaderBytes = 64 << 10
 // readTimeout bounds the time a request takes to arrive, and the time a
 // refused connection spends discarding what the client still sends.
 const readTimeout = 15 * time.Second
-
-// route is one webhook endpoint.
-type route struct {
-	path     string
-	label    string // metrics and logs: shipstation, shipstation_v2, snipcart, shopline
-	verifier provider.Verifier
-	// unset names the variable to set when verifier is nil.
-	unset string
-	// stored and took are the route's series for 200 answers and for
-	// durations, looked up once.
-	stored prometheus.Counter
-	took   prometheus.Observer
-}
 
 // NATSOptions are the options the gateway's NATS connection should be made
 // with: no reconnect buffer, so that while NATS is away a publish fails at
@@ -101,7 +81,7 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 		nc:      nc,
 		js:      js,
 		routes:  routes,
-		metrics: newMetrics(routes),
+		metrics: newMetrics(routes.all),
 	}
 	tokens.mu.Lock()
 	tokens.failures = g.metrics.tokenMemory
@@ -122,83 +102,6 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Gateway, error) {
 	g.readyz = fasthttpadaptor.NewFastHTTPHandlerFunc(g.health.Ready)
 	g.metricsz = fasthttpadaptor.NewFastHTTPHandler(obs.MetricsHandler(g.metrics.registry))
 	return g, nil
-}
-
-func buildRoutes(cfg Config, tokens *kvTokens) ([]*route, error) {
-	v1 := &route{path: "/webhooks/shipstation", label: "shipstation", unset: "SHIPSTATION_WEBHOOK_TOKEN"}
-	v2 := &route{path: "/webhooks/shipstation/v2", label: "shipstation_v2", unset: "SHIPSTATION_V2_JWKS_URL"}
-	sc := &route{path: "/webhooks/snipcart", label: "snipcart", unset: "SNIPCART_SECRET_KEY"}
-	sl := &route{path: "/webhooks/shopline", label: "shopline", unset: "SHOPLINE_APP_SECRET"}
-	var err error
-	if cfg.ShipStationToken != "" {
-		if v1.verifier, err = shipstation.NewV1Verifier(shipstation.V1Config{
-			Token: cfg.ShipStationToken,
-			Resources: shipstation.ResourcePolicy{
-				Hosts:     cfg.ShipStationResourceHosts,
-				AllowHTTP: cfg.ShipStationResourceAllowHTTP,
-			},
-		}); err != nil {
-			return nil, fmt.Errorf("gateway: shipstation: %w", err)
-		}
-	}
-	if cfg.ShipStationV2JWKSURL != "" {
-		if v2.verifier, err = shipstation.NewV2Verifier(shipstation.V2Config{
-			JWKSURL:    cfg.ShipStationV2JWKSURL,
-			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout, Transport: tracing.Transport(nil, "shipstation")},
-		}); err != nil {
-			return nil, fmt.Errorf("gateway: shipstation v2: %w", err)
-		}
-	}
-	if cfg.SnipcartSecretKey != "" {
-		if sc.verifier, err = snipcart.NewVerifier(snipcart.Config{
-			SecretKey:  cfg.SnipcartSecretKey,
-			APIURL:     cfg.SnipcartAPIURL,
-			HTTPClient: &http.Client{Timeout: cfg.VerifyTimeout, Transport: tracing.Transport(nil, "snipcart")},
-			// Every replica shares the tokens it validated, so that
-			// Snipcart's resend of a request we answered 503 is accepted
-			// wherever it lands.
-			Shared:        tokens,
-			OnSharedError: tokens.reportError,
-		}); err != nil {
-			return nil, fmt.Errorf("gateway: snipcart: %w", err)
-		}
-	}
-	if len(cfg.ShoplineAppSecrets) > 0 {
-		if sl.verifier, err = shopline.NewVerifier(shopline.Config{Secrets: cfg.ShoplineAppSecrets}); err != nil {
-			return nil, fmt.Errorf("gateway: shopline: %w", err)
-		}
-	}
-	return []*route{v1, v2, sc, sl}, nil
-}
-
-// route serves one HTTP request: the webhook routes, /healthz, /readyz
-// and /metrics.
-func (g *Gateway) route(c *fasthttp.RequestCtx) {
-	path := c.Path()
-	for _, rt := range g.routes {
-		if string(path) == rt.path {
-			g.serveWebhook(c, rt)
-			return
-		}
-	}
-	var h fasthttp.RequestHandler
-	switch string(path) {
-	case "/healthz":
-		h = g.healthz
-	case "/readyz":
-		h = g.readyz
-	case "/metrics":
-		h = g.metricsz
-	default:
-		writeError(c, http.StatusNotFound, "not_found", "no such route; webhooks go to /webhooks/{shipstation,shipstation/v2,snipcart,shopline}")
-		return
-	}
-	if !c.IsGet() && !c.IsHead() {
-		c.Response.Header.Set("Allow", "GET, HEAD")
-		writeError(c, http.StatusMethodNotAllowed, codeNames[http.StatusMethodNotAllowed], "use GET")
-		return
-	}
-	h(c)
 }
 
 // EnsureStreams creates or updates the WEBHOOKS stream and the bucket of

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/provider"
@@ -59,6 +60,15 @@ func (g *Gateway) serveWebhook(c *fasthttp.RequestCtx, rt *route) {
 	writeJSON(c, code, accepted{Status: res.status, ID: res.id, Subject: res.subject})
 }
 
+// accountName is how logs name an account: the default account as
+// "default", a name no account can take.
+func accountName(account string) string {
+	if account == "" {
+		return "default"
+	}
+	return account
+}
+
 // request is the provider.Request of a fasthttp request.
 type request fasthttp.RequestCtx
 
@@ -90,7 +100,7 @@ func (g *Gateway) receive(ctx context.Context, c *fasthttp.RequestCtx, rt *route
 		return http.StatusMethodNotAllowed, result{err: errors.New("method not allowed: use POST")}
 	}
 	if rt.verifier == nil {
-		return http.StatusServiceUnavailable, result{err: provider.Errorf(provider.ErrNotConfigured, "%s webhooks are not configured: set %s", rt.label, rt.unset)}
+		return http.StatusServiceUnavailable, result{err: provider.Errorf(provider.ErrNotConfigured, "%s", rt.notConfigured)}
 	}
 	if err := checkContentType(c.Request.Header.ContentType()); err != nil {
 		return http.StatusUnsupportedMediaType, result{err: err}
@@ -106,6 +116,7 @@ func (g *Gateway) receive(ctx context.Context, c *fasthttp.RequestCtx, rt *route
 	if err != nil {
 		return statusFor(err), result{err: err}
 	}
+	wh = wh.ForAccount(rt.account)
 	et, err := catalog.Webhook(wh.Provider, wh.Event)
 	if err != nil {
 		return statusFor(err), result{err: err}
@@ -114,10 +125,10 @@ func (g *Gateway) receive(ctx context.Context, c *fasthttp.RequestCtx, rt *route
 	if !et.Known {
 		g.metrics.uncatalogued.WithLabelValues(wh.Provider).Inc()
 		g.log.Warn("event not in the catalog; stored by rule", append(tracing.LogFields(ctx),
-			zap.String("provider", wh.Provider), zap.String("event", wh.Event), zap.String("subject", et.Subject))...)
+			zap.String("provider", wh.Provider), zap.String("account", accountName(rt.account)), zap.String("event", wh.Event), zap.String("subject", et.Subject))...)
 	}
 	res := result{id: wh.ID, subject: et.Subject}
-	duplicate, err := g.publish(ctx, et, wh, string(c.Request.Header.Peek("traceparent")), string(c.Request.Header.Peek("tracestate")))
+	duplicate, err := g.publish(ctx, et, wh, rt.account, string(c.Request.Header.Peek("traceparent")), string(c.Request.Header.Peek("tracestate")))
 	if err != nil {
 		res.err = err
 		return statusFor(err), res
@@ -142,9 +153,10 @@ func (g *Gateway) authenticate(ctx context.Context, c *fasthttp.RequestCtx, rt *
 	return wh, err
 }
 
-// publish wraps the webhook in a CloudEvent and waits until JetStream has
-// stored it. It reports whether JetStream already had the message.
-func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider.Webhook, traceparent, tracestate string) (bool, error) {
+// publish wraps the webhook of account ("" the default) in a CloudEvent and
+// waits until JetStream has stored it. It reports whether JetStream already
+// had the message.
+func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider.Webhook, account, traceparent, tracestate string) (bool, error) {
 	t := wh.Time
 	if t.IsZero() {
 		t = time.Now()
@@ -154,6 +166,9 @@ func (g *Gateway) publish(ctx context.Context, et catalog.EventType, wh provider
 		ID: wh.ID, Source: wh.Source, Type: et.Type, Subject: wh.Subject, Time: t,
 		DataContentType: event.ApplicationJSON,
 		Extensions:      append(extensions[:0], ce.Extension{Name: "provider", Value: wh.Provider}),
+	}
+	if account != "" {
+		a.Extensions = append(a.Extensions, ce.Extension{Name: accounts.Extension, Value: account})
 	}
 	for k, v := range wh.Extensions {
 		a.Extensions = append(a.Extensions, ce.Extension{Name: k, Value: v})

@@ -18,8 +18,8 @@ import (
 
 // BucketSnipcartTokens is the KV bucket where every gateway replica
 // remembers the Snipcart request tokens it validated, for an hour (a
-// token's life): key the token, value the hex SHA-256 of the body it was
-// validated for.
+// token's life): key the token (a named account's "<account>.<token>"),
+// value the hex SHA-256 of the body it was validated for.
 const BucketSnipcartTokens = "snipcart_tokens"
 
 // tokenCallTimeout bounds one read or write of the token bucket, so that a
@@ -112,4 +112,27 @@ func (t *kvTokens) Remember(ctx context.Context, token string, sum [sha256.Size]
 		return fmt.Errorf("remember a validated token: %w", err)
 	}
 	return nil
+}
+
+// forAccount is the shared memory of a named account's validated tokens:
+// the same bucket, its keys "<account>.<token>" (a token has no dot), so
+// that a token one account validated is unknown to every other.
+func (t *kvTokens) forAccount(account string) snipcart.SharedTokens {
+	return accountTokens{kv: t, prefix: account + "."}
+}
+
+// accountTokens is one named account's part of kvTokens.
+type accountTokens struct {
+	kv     *kvTokens
+	prefix string
+}
+
+// Lookup implements snipcart.SharedTokens.
+func (t accountTokens) Lookup(ctx context.Context, token string) ([sha256.Size]byte, bool, error) {
+	return t.kv.Lookup(ctx, t.prefix+token)
+}
+
+// Remember implements snipcart.SharedTokens.
+func (t accountTokens) Remember(ctx context.Context, token string, sum [sha256.Size]byte) error {
+	return t.kv.Remember(ctx, t.prefix+token, sum)
 }

@@ -22,8 +22,9 @@ func startSpan(c *fasthttp.RequestCtx, rt *route) (context.Context, trace.Span) 
 	return tracing.Tracer().Start(parent, "webhook "+rt.label, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(
 			attribute.String("http.request.method", string(c.Method())),
-			attribute.String("http.route", rt.path),
+			attribute.String("http.route", rt.pattern),
 			attribute.String("hookstream.route", rt.label),
+			attribute.String("hookstream.account", accountName(rt.account)),
 		))
 }
 
