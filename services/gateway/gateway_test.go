@@ -40,6 +40,9 @@ func TestEveryCatalogEventIsStoredOnce(t *testing.T) {
 	for mode, env := range publishModes {
 		t.Run(mode, func(t *testing.T) { testEveryCatalogEventIsStoredOnce(t, newHarness(t, env)) })
 	}
+	// A named account's routes store every event as the default's do,
+	// as the account's.
+	t.Run("account east", func(t *testing.T) { testEveryCatalogEventIsStoredOnce(t, newAccountsHarness(t, nil).as("east")) })
 }
 
 func testEveryCatalogEventIsStoredOnce(t *testing.T, h *harness) {
@@ -79,6 +82,7 @@ func testEveryCatalogEventIsStoredOnce(t *testing.T, h *harness) {
 			if !strings.HasPrefix(m.Header.Get("ce-source"), "/"+et.Provider) {
 				t.Errorf("ce-source %q does not name the provider", m.Header.Get("ce-source"))
 			}
+			wantAccount(t, m.Header, h.sender.account)
 			e, err := ce.FromMsg(m.Header, m.Data)
 			if err != nil {
 				t.Fatalf("stored message is not a CloudEvent: %v", err)
@@ -145,6 +149,27 @@ func exampleOf(t *testing.T, provider, event string) (catalog.EventType, []byte,
 // error, and nothing is stored.
 func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
 	h := newHarness(t, nil)
+	testBadInputIsRefusedAndNothingStored(t, h)
+	t.Run("unknown route", func(t *testing.T) {
+		h.t = t
+		for _, path := range []string{"/webhooks/shopify", "/webhooks/shipstation/", "/webhooks/shipstation/v2/", "/"} {
+			a := h.do(request{path: path, body: []byte(`{}`)})
+			wantCode(t, a, http.StatusNotFound)
+			wantErrorBody(t, a)
+			if a.body["error"] != "not_found" {
+				t.Errorf("%s: error %v, want not_found", path, a.body["error"])
+			}
+		}
+	})
+}
+
+// A named account's routes refuse bad input as the default account's do.
+func TestBadInputToAnAccountIsRefusedAndNothingStored(t *testing.T) {
+	testBadInputIsRefusedAndNothingStored(t, newAccountsHarness(t, nil).as("west"))
+}
+
+func testBadInputIsRefusedAndNothingStored(t *testing.T, h *harness) {
+	withoutQuery := func(path string) string { return strings.SplitN(path, "?", 2)[0] }
 	providers := []struct {
 		name  string
 		event string
@@ -154,8 +179,8 @@ func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
 		unwrap func(h *harness, et catalog.EventType, headers map[string]string) request
 	}{
 		{"shipstation", "ORDER_NOTIFY", map[string]func(r *request){
-			"missing token": func(r *request) { r.path = "/webhooks/shipstation" },
-			"wrong token":   func(r *request) { r.path = "/webhooks/shipstation?token=guess" },
+			"missing token": func(r *request) { r.path = withoutQuery(r.path) },
+			"wrong token":   func(r *request) { r.path = withoutQuery(r.path) + "?token=guess" },
 		}, wrongBody},
 		{"shipstation", "TRACK_EVENT_V2", map[string]func(r *request){
 			"missing signature": func(r *request) { r.header.Del("x-shipengine-rsa-sha256-signature") },
@@ -227,14 +252,6 @@ func TestBadInputIsRefusedAndNothingStored(t *testing.T) {
 			}
 		})
 	}
-	t.Run("unknown route", func(t *testing.T) {
-		h.t = t
-		for _, path := range []string{"/webhooks/shopify", "/webhooks/shopline/extra", "/webhooks/shipstation/", "/"} {
-			a := h.do(request{path: path, body: []byte(`{}`)})
-			wantCode(t, a, http.StatusNotFound)
-			wantErrorBody(t, a)
-		}
-	})
 }
 
 // wantErrorBody fails unless a's body is the gateway's JSON error.

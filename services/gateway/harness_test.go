@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +48,21 @@ type harness struct {
 	v2       *sandbox.ShipStationV2
 	cfg      gateway.Config
 	log      *zap.Logger
+	// sender is whose webhooks signed makes: the default account's, or
+	// a named account's (see as).
+	sender sender
+	// senders are the named accounts of newAccountsHarness.
+	senders map[string]sender
+}
+
+// sender is an account as its providers know it: where its webhooks go
+// and the secrets they are signed with.
+type sender struct {
+	account          string // "" the default account
+	shipstationToken string
+	snipcart         *sandbox.Snipcart // issues the account's request tokens
+	shoplineSecret   string
+	shoplineShopID   string // "" the examples' shop
 }
 
 // newHarness starts everything; env overrides or removes ("" value)
@@ -86,8 +103,102 @@ func newHarnessLogging(t *testing.T, env map[string]string, log *zap.Logger) *ha
 		t.Fatal(err)
 	}
 	h.log = log
+	h.sender = sender{shipstationToken: testShipStationToken, snipcart: h.snipcart, shoplineSecret: testShoplineSecret}
 	h.gw, h.url, h.client = h.startGateway()
 	return h
+}
+
+// The named accounts of newAccountsHarness. One SHOPLINE app, its secret
+// testSharedAppSecret, is installed in the shops of east and west; south's
+// shop installed another app.
+const (
+	testSharedAppSecret = "shared-app-secret"
+	testOtherAppSecret  = "other-app-secret"
+	testEastShopID      = "1610418123456" // the examples' shop
+	testWestShopID      = "1610418999999"
+	testSouthShopID     = "1610418777777"
+)
+
+// newAccountsHarness is newHarness with an accounts file naming, beside
+// the default account: ShipStation accounts east, west and north (API keys
+// only, no webhook token); Snipcart accounts east and west, each with a
+// sandbox Snipcart of its own; SHOPLINE accounts east, west and south.
+func newAccountsHarness(t *testing.T, env map[string]string) *harness {
+	t.Helper()
+	snipcarts := map[string]*sandbox.Snipcart{}
+	for _, name := range []string{"east", "west"} {
+		snipcarts[name] = sandbox.NewSnipcart(name + "-snipcart-key")
+	}
+	apiURL := func(name string) string {
+		srv := httptest.NewServer(snipcarts[name])
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	path := filepath.Join(t.TempDir(), "accounts.yaml")
+	file := `
+shipstation:
+  - account: east
+    webhook_token: {env: EAST_SHIPSTATION_WEBHOOK_TOKEN}
+  - account: west
+    webhook_token: {env: WEST_SHIPSTATION_WEBHOOK_TOKEN}
+  - account: north
+    api_key: {env: NORTH_SHIPSTATION_API_KEY}
+    api_secret: {env: NORTH_SHIPSTATION_API_SECRET}
+snipcart:
+  - account: east
+    secret_key: {env: EAST_SNIPCART_SECRET_KEY}
+    api_url: ` + apiURL("east") + `
+  - account: west
+    secret_key: {env: WEST_SNIPCART_SECRET_KEY}
+    api_url: ` + apiURL("west") + `
+shopline:
+  - account: east
+    shop_id: "` + testEastShopID + `"
+    app_secret: {env: SHARED_APP_SECRET}
+  - account: west
+    shop_id: "` + testWestShopID + `"
+    app_secret: {env: SHARED_APP_SECRET}
+  - account: south
+    shop_id: "` + testSouthShopID + `"
+    app_secret: {env: OTHER_APP_SECRET}
+`
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"HOOKSTREAM_ACCOUNTS_FILE":       path,
+		"EAST_SHIPSTATION_WEBHOOK_TOKEN": "east-shipstation-token",
+		"WEST_SHIPSTATION_WEBHOOK_TOKEN": "west-shipstation-token",
+		"NORTH_SHIPSTATION_API_KEY":      "north-key",
+		"NORTH_SHIPSTATION_API_SECRET":   "north-secret",
+		"EAST_SNIPCART_SECRET_KEY":       "east-snipcart-key",
+		"WEST_SNIPCART_SECRET_KEY":       "west-snipcart-key",
+		"SHARED_APP_SECRET":              testSharedAppSecret,
+		"OTHER_APP_SECRET":               testOtherAppSecret,
+	}
+	for k, v := range env {
+		vars[k] = v
+	}
+	h := newHarness(t, vars)
+	h.senders = map[string]sender{
+		"east":  {account: "east", shipstationToken: "east-shipstation-token", snipcart: snipcarts["east"], shoplineSecret: testSharedAppSecret, shoplineShopID: testEastShopID},
+		"west":  {account: "west", shipstationToken: "west-shipstation-token", snipcart: snipcarts["west"], shoplineSecret: testSharedAppSecret, shoplineShopID: testWestShopID},
+		"north": {account: "north"},
+		"south": {account: "south", shoplineSecret: testOtherAppSecret, shoplineShopID: testSouthShopID},
+	}
+	return h
+}
+
+// as is the harness sending as the named account of newAccountsHarness.
+func (h *harness) as(account string) *harness {
+	h.t.Helper()
+	s, ok := h.senders[account]
+	if !ok {
+		h.t.Fatalf("no account %q in the harness", account)
+	}
+	r := *h
+	r.sender = s
+	return &r
 }
 
 // startGateway starts a gateway with the harness's configuration on the
@@ -194,16 +305,23 @@ func (h *harness) do(r request) answer {
 }
 
 // signed returns the request the provider would send for a catalog event
-// with body.
+// with body to the harness's sender: for a named account, at its URL, and
+// for SHOPLINE about its shop (the examples' shop id replaced in headers
+// and body).
 func (h *harness) signed(et catalog.EventType, body []byte, headers map[string]string) request {
 	h.t.Helper()
+	s := h.sender
 	r := request{path: "/webhooks/" + et.Provider, body: body, header: http.Header{"Content-Type": {"application/json"}}}
 	for k, v := range headers {
 		r.header.Set(k, v)
 	}
+	account := ""
+	if s.account != "" {
+		account = "/" + s.account
+	}
 	switch {
 	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Schema, "shipstation-v2.schema.json"): // the V2 events and API_TRACK
-		r.path = "/webhooks/shipstation/v2"
+		r.path = "/webhooks/shipstation/v2" + account
 		signed, err := h.v2.Headers(body)
 		if err != nil {
 			h.t.Fatal(err)
@@ -212,14 +330,41 @@ func (h *harness) signed(et catalog.EventType, body []byte, headers map[string]s
 			r.header.Set(k, v)
 		}
 	case et.Provider == catalog.ShipStation:
-		r.path += "?token=" + testShipStationToken
+		r.path += account + "?token=" + s.shipstationToken
 	case et.Provider == catalog.Snipcart:
-		r.header.Set(snipcart.HeaderRequestToken, h.snipcart.Issue())
+		r.path += account
+		r.header.Set(snipcart.HeaderRequestToken, s.snipcart.Issue())
 	case et.Provider == catalog.Shopline:
+		r.path += account
+		if example := r.header.Get(shopline.HeaderShopID); s.shoplineShopID != "" && example != "" && example != s.shoplineShopID {
+			r.header.Set(shopline.HeaderShopID, s.shoplineShopID)
+			r.body = bytes.ReplaceAll(body, []byte(example), []byte(s.shoplineShopID))
+		}
 		r.header.Set(shopline.HeaderTopic, et.Event)
-		r.header.Set(shopline.HeaderHmac, shopline.Sign(testShoplineSecret, body))
+		r.header.Set(shopline.HeaderHmac, shopline.Sign(s.shoplineSecret, r.body))
 	}
 	return r
+}
+
+// byID returns the stored message whose ce-id is id.
+func (h *harness) byID(id string) *jetstream.RawStreamMsg {
+	h.t.Helper()
+	ctx := context.Background()
+	info, err := h.stream().Info(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && seq > 0; seq++ {
+		m, err := h.stream().GetMsg(ctx, seq)
+		if err != nil {
+			continue // deleted
+		}
+		if m.Header.Get("ce-id") == id {
+			return m
+		}
+	}
+	h.t.Fatalf("no message with ce-id %q", id)
+	return nil
 }
 
 func (h *harness) stream() jetstream.Stream {

@@ -277,11 +277,12 @@ func (g *Gateway) route(c *fasthttp.RequestCtx) {
 
 // accountPath reports whether path is a named account's route of a
 // provider, /webhooks/<provider>/<account>, and returns the provider
-// route's label and the account.
+// route's label and the account. The first prefix that matches decides:
+// /webhooks/shipstation/v2/ names no account, of V2 or of V1.
 func accountPath(path []byte) (label, account string, ok bool) {
 	for _, p := range accountPrefixes {
-		if rest, found := strings.CutPrefix(string(path), p.prefix); found && rest != "" {
-			return p.label, rest, true
+		if rest, found := strings.CutPrefix(string(path), p.prefix); found {
+			return p.label, rest, rest != ""
 		}
 	}
 	return "", "", false
