@@ -14,6 +14,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/tracing"
@@ -28,9 +29,16 @@ import (
 //	go test ./services/gateway -run '^$' -bench Gateway -cpu 64
 //
 // Report the ratio gateway ns/op ÷ baseline ns/op; each answer or publish
-// waits for JetStream to store its message. The client, the gateway and
+// waits for JetStream to store its message. The gateway serves
+// benchAccounts named ShipStation accounts besides the default one, and
+// the account=last run posts to the last one's route: routes are found by
+// path in a map, so it costs what the default route does. The client, the gateway and
 // the server share the process, so this is a regression check;
 // deploy/bench/gateway.sh is the measurement.
+// benchAccounts is how many named accounts BenchmarkGateway's gateway
+// serves.
+const benchAccounts = 500
+
 func BenchmarkGateway(b *testing.B) {
 	ns := natstest.Run(b)
 	nc, err := nats.Connect(ns.ClientURL(), gateway.NATSOptions()...)
@@ -42,6 +50,11 @@ func BenchmarkGateway(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	for i := range benchAccounts {
+		cfg.Accounts.ShipStation = append(cfg.Accounts.ShipStation, accounts.ShipStation{
+			Name: fmt.Sprintf("account-%d", i), WebhookToken: fmt.Sprintf("%s-%d", testShipStationToken, i)})
+	}
+	last := cfg.Accounts.ShipStation[benchAccounts-1]
 	gw, err := gateway.New(cfg, nc, nopLogger())
 	if err != nil {
 		b.Fatal(err)
@@ -68,10 +81,10 @@ func BenchmarkGateway(b *testing.B) {
 			}
 		})
 	})
-	post := func(b *testing.B) {
+	postTo := func(b *testing.B, target string) {
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				resp, err := client.Post(url+"/webhooks/shipstation?token="+testShipStationToken, "application/json", bytes.NewReader(body()))
+				resp, err := client.Post(target, "application/json", bytes.NewReader(body()))
 				if err != nil {
 					b.Error(err)
 					return
@@ -85,7 +98,11 @@ func BenchmarkGateway(b *testing.B) {
 			}
 		})
 	}
+	post := func(b *testing.B) { postTo(b, url+"/webhooks/shipstation?token="+testShipStationToken) }
 	b.Run("gateway=shipstation", post)
+	b.Run("gateway=shipstation,account=last", func(b *testing.B) {
+		postTo(b, url+"/webhooks/shipstation/"+last.Name+"?token="+last.WebhookToken)
+	})
 	// With tracing on: every request's spans recorded and batched to an
 	// exporter that drops them (the cost of the spans, not of a collector).
 	b.Run("gateway=shipstation,tracing=on", func(b *testing.B) {

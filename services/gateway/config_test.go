@@ -75,3 +75,42 @@ func TestSecretsAreReadAndRedacted(t *testing.T) {
 		t.Errorf("printout does not say the secret is set: %s", printed)
 	}
 }
+
+// The accounts file is read with the rest: its accounts are listed by name
+// in the printed configuration, their secrets never; a bad file is an
+// error naming HOOKSTREAM_ACCOUNTS_FILE.
+func TestLoadReadsTheAccountsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "accounts.yaml")
+	if err := os.WriteFile(path, []byte(`
+shipstation:
+  - account: east
+    webhook_token: {env: EAST_TOKEN}
+shopline:
+  - account: shop-1
+    shop_id: "1610418123456"
+    app_secret: {env: APP_SECRET}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := gateway.Load(envconf.Map(map[string]string{
+		"HOOKSTREAM_ACCOUNTS_FILE": path, "EAST_TOKEN": "east-token-value", "APP_SECRET": "app-secret-value",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if east, ok := cfg.Accounts.ShipStationAccount("east"); !ok || east.WebhookToken != "east-token-value" {
+		t.Errorf("east = %+v, %v", east, ok)
+	}
+	printed := cfg.String()
+	if strings.Contains(printed, "east-token-value") || strings.Contains(printed, "app-secret-value") {
+		t.Errorf("configuration printout leaks an account's secret: %s", printed)
+	}
+	if !strings.Contains(printed, "shipstation=east") || !strings.Contains(printed, "shopline=shop-1") {
+		t.Errorf("printout does not list the accounts: %s", printed)
+	}
+
+	_, err = gateway.Load(envconf.Map(map[string]string{"HOOKSTREAM_ACCOUNTS_FILE": path}))
+	if err == nil || !strings.Contains(err.Error(), "HOOKSTREAM_ACCOUNTS_FILE") || !strings.Contains(err.Error(), "EAST_TOKEN") {
+		t.Errorf("unset secret variable: error %v", err)
+	}
+}
