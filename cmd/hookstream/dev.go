@@ -7,8 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"go.uber.org/zap"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/natsconn"
 	"github.com/hookstream/hookstream/pkg/obs"
@@ -63,6 +66,10 @@ type devOptions struct {
 	// the V1 sandbox and in every client; tests set it.
 	apiBudget int
 	logLevel  string
+	// accountsFile names the gateway's named accounts (an accounts file,
+	// see package accounts); their secrets are read from this process's
+	// environment or from files.
+	accountsFile string
 }
 
 func runDev(ctx context.Context, args []string, stdout io.Writer) error {
@@ -76,6 +83,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.overdue, "hold-overdue-after", 2*time.Minute, "how long a fulfillment hold may stay open before hold_overdue (production default 24h)")
 	fs.DurationVar(&o.reconcile, "reconcile-interval", 30*time.Second, "how often the reconciler lists the ShipStation sandbox's changes (production default 5m)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level")
+	fs.StringVar(&o.accountsFile, "accounts", "", "accounts file (as "+accounts.FileVar+", docs/accounts.md): the gateway serves these named accounts' routes too; secret references read this process's environment")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,6 +127,8 @@ type devEnv struct {
 	opts       devOptions
 	reconciler *reconciler.Service
 	cancel     context.CancelFunc
+	// accounts are the gateway's named accounts (dev -accounts).
+	accounts accounts.Set
 }
 
 // startDev starts every part and returns once all of them listen.
@@ -161,6 +171,10 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Accounts, err = loadDevAccounts(o.accountsFile); err != nil {
+		return nil, err
+	}
+	env.accounts = cfg.Accounts
 	gw, err := gateway.New(cfg, env.nc, log.Named("gateway"))
 	if err != nil {
 		return nil, err
@@ -320,6 +334,7 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
   consumers     order-enricher (orders.>), shipment-tracker (shipments.>), fulfillment-holds (fulfillment.>)
   reconciler    every %[9]s, lists the sandbox's ShipStation and Snipcart changes and feeds the missed ones in
+  accounts      %[10]s
 
   dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
                 SNIPCART_SECRET_KEY=%[6]s
@@ -347,7 +362,31 @@ Try, in another terminal:
                                                     subscription APIs are sandboxed too)
 
 Ctrl-C stops everything.
-`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL, env.opts.reconcileInterval())
+`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL, env.opts.reconcileInterval(), accountsBanner(env.accounts))
+}
+
+// accountsBanner is the banner's line of named accounts.
+func accountsBanner(s accounts.Set) string {
+	if s.Empty() {
+		return "the default one only (-accounts FILE adds named accounts at /webhooks/<provider>/<account>)"
+	}
+	return strings.TrimPrefix(s.String(), "accounts: ") + "   (POST /webhooks/<provider>/<account>; send -account NAME)"
+}
+
+// loadDevAccounts reads the accounts file of `dev -accounts`, its secret
+// references from the process environment; "" names no account.
+func loadDevAccounts(path string) (accounts.Set, error) {
+	if path == "" {
+		return accounts.Set{}, nil
+	}
+	l := envconf.New(func(name string) (string, bool) {
+		if name == accounts.FileVar {
+			return path, true
+		}
+		return os.LookupEnv(name)
+	})
+	set := accounts.Load(l)
+	return set, l.Err()
 }
 
 // loopbackAddr turns a wildcard listen address into one a client can dial.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
@@ -29,6 +30,8 @@ type sendOptions struct {
 	shipstationAPI string
 	shipstationV2  string
 	shoplineSecret string
+	account        string
+	shopID         string
 	n              int
 	drop           float64
 }
@@ -48,6 +51,8 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.shipstationAPI, "shipstation-api", defaultShipStationAPI, "point ShipStation V1 samples' resource_url at this API (the dev sandbox); empty sends them unchanged")
 	fs.StringVar(&o.shipstationV2, "shipstation-v2-api", "", "point the resource_url of the ShipStation V2 samples the consumers fetch at this API (default: the -sandbox address, where the dev sandbox serves it)")
 	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
+	fs.StringVar(&o.account, "account", "", "post to this named account's route, /webhooks/<provider>/<account> (docs/accounts.md); give its secret with -shipstation-token or -shopline-secret")
+	fs.StringVar(&o.shopID, "shop-id", "", "SHOPLINE: the webhook is about this shop (X-Shopline-Shop-Id and the sample body's shop_id), a named account's shop")
 	fs.IntVar(&o.n, "n", 1, "ShipStation V1 events and Snipcart order.completed: create this many new resources at the sandbox, each with its webhook")
 	fs.Float64Var(&o.drop, "drop", 0, "with -n: this share (0 to 1) of the webhooks is not delivered, as a provider that drops them; the reconciler finds their resources")
 	fs.Usage = func() {
@@ -60,6 +65,11 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.account != "" {
+		if err := accounts.CheckName(o.account); err != nil {
+			return fmt.Errorf("-account: %w", err)
+		}
 	}
 	if fs.NArg() != 2 {
 		fs.Usage()
@@ -80,6 +90,12 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 		if body, headers, err = readBodyFile(o.file); err != nil {
 			return err
 		}
+	}
+	if o.shopID != "" {
+		if et.Provider != catalog.Shopline {
+			return errors.New("-shop-id is for SHOPLINE webhooks")
+		}
+		body, headers = aboutShop(body, headers, o.shopID)
 	}
 	if o.n != 1 || o.drop != 0 {
 		return o.sendMany(ctx, et, body, stdout)
@@ -109,14 +125,18 @@ func (o sendOptions) send(ctx context.Context, et catalog.EventType, body []byte
 // signedRequest builds the request the provider would send for et.
 func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, body []byte, headers map[string]string) (*http.Request, error) {
 	base := strings.TrimRight(o.gatewayURL, "/")
-	target := base + "/webhooks/" + et.Provider
+	account := ""
+	if o.account != "" {
+		account = "/" + o.account
+	}
+	target := base + "/webhooks/" + et.Provider + account
 	h := http.Header{"Content-Type": {"application/json"}}
 	for k, v := range headers {
 		h.Set(k, v)
 	}
 	switch {
 	case et.Provider == catalog.ShipStation && strings.HasSuffix(et.Schema, "shipstation-v2.schema.json"): // the V2 events and API_TRACK
-		target = base + "/webhooks/shipstation/v2"
+		target = base + "/webhooks/shipstation/v2" + account
 		if v2Fetched[et.Event] {
 			var err error
 			api := o.shipstationV2
@@ -158,6 +178,21 @@ func (o sendOptions) signedRequest(ctx context.Context, et catalog.EventType, bo
 	}
 	req.Header = h
 	return req, nil
+}
+
+// aboutShop makes a SHOPLINE sample about shop: X-Shopline-Shop-Id, and
+// the sample shop's id wherever the body repeats it (its shop_id), become
+// shop's.
+func aboutShop(body []byte, headers map[string]string, shop string) ([]byte, map[string]string) {
+	out := map[string]string{shopline.HeaderShopID: shop}
+	for k, v := range headers {
+		if !strings.EqualFold(k, shopline.HeaderShopID) {
+			out[k] = v
+		} else if v != "" {
+			body = bytes.ReplaceAll(body, []byte(`"`+v+`"`), []byte(`"`+shop+`"`))
+		}
+	}
+	return body, out
 }
 
 // readBodyFile reads a body to send and its sibling <name>.headers.json,

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookstream/hookstream/pkg/catalog"
+)
+
+// `dev -accounts FILE` serves the file's named accounts, and `send
+// -account NAME` posts to the account's routes: each webhook is stored as
+// the account's. An account that is not configured is the gateway's 404,
+// and a SHOPLINE webhook about another shop than the account's its 401.
+func TestSendToANamedAccount(t *testing.T) {
+	dir := t.TempDir()
+	secret := func(name, value string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(value), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	const eastShop = "1610418999999"
+	file := filepath.Join(dir, "accounts.yaml")
+	if err := os.WriteFile(file, []byte(`
+shipstation:
+  - account: east
+    webhook_token: {file: `+secret("token", "east-dev-token")+`}
+snipcart:
+  - account: east
+    secret_key: {file: `+secret("snipcart", devSnipcartKey)+`}
+shopline:
+  - account: east
+    shop_id: "`+eastShop+`"
+    app_secret: {file: `+secret("shopline", devShoplineSecret)+`}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := startTestDevWith(t, devOptions{accountsFile: file})
+	send := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), append([]string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, "-shipstation-api", env.apiURL}, args...), &out)
+		return out.String(), err
+	}
+	for _, args := range [][]string{
+		{"-account", "east", "-shipstation-token", "east-dev-token", "shipstation", "ORDER_NOTIFY"},
+		{"-account", "east", "shipstation", "TRACK_EVENT_V2"},
+		{"-account", "east", "snipcart", "order.completed"},
+		{"-account", "east", "-shop-id", eastShop, "shopline", "fulfillment_order/create"},
+	} {
+		if out, err := send(args...); err != nil || !strings.Contains(out, "200 OK") || !strings.Contains(out, `"id":"east/`) {
+			t.Errorf("send %v: %v\n%s", args, err, out)
+		}
+	}
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"unknown account":         {[]string{"-account", "west", "snipcart", "order.completed"}, "404"},
+		"the examples' shop":      {[]string{"-account", "east", "shopline", "fulfillment_order/create"}, "401"},
+		"the default token":       {[]string{"-account", "east", "shipstation", "ORDER_NOTIFY"}, "401"},
+		"not an account name":     {[]string{"-account", "East Coast", "shipstation", "ORDER_NOTIFY"}, ""},
+		"shop id for ShipStation": {[]string{"-shop-id", eastShop, "shipstation", "ORDER_NOTIFY"}, ""},
+	} {
+		out, err := send(c.args...)
+		if err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("%s: send %v: %v\n%s", name, c.args, err, out)
+		}
+	}
+
+	nc, err := nats.Connect(env.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, err := js.Stream(context.Background(), catalog.StreamWebhooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 4 {
+		t.Errorf("%d webhooks stored, want 4", info.State.Msgs)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Header.Get("ce-account") != "east" || !strings.Contains(m.Header.Get("ce-source"), "/accounts/east") {
+			t.Errorf("%s: ce-account %q, ce-source %q", m.Subject, m.Header.Get("ce-account"), m.Header.Get("ce-source"))
+		}
+	}
+}
