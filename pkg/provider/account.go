@@ -44,3 +44,27 @@ func AccountSource(source, account string) string {
 	}
 	return s
 }
+
+// DefaultSource undoes AccountSource: it returns source without its
+// account ("/shipstation/accounts/east/stores/123" becomes
+// "/shipstation/stores/123") and the account, "" when source names none.
+// Readers of a source's parts (the store, the shop, the mode) read them
+// from what it returns, whichever account the source is of.
+func DefaultSource(source string) (string, string) {
+	provider, rest, ok := strings.Cut(strings.TrimPrefix(source, "/"), "/")
+	if !ok {
+		return source, ""
+	}
+	rest, ok = strings.CutPrefix(rest, "accounts/")
+	if !ok {
+		return source, ""
+	}
+	account, rest, _ := strings.Cut(rest, "/")
+	if account == "" {
+		return source, ""
+	}
+	if rest == "" {
+		return "/" + provider, account
+	}
+	return "/" + provider + "/" + rest, account
+}

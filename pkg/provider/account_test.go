@@ -23,6 +23,9 @@ func TestForAccount(t *testing.T) {
 		if tc.account != "" {
 			wantID = tc.account + "/shipstation-abc"
 		}
+		if back, account := provider.DefaultSource(w.Source); back != tc.source || account != tc.account {
+			t.Errorf("DefaultSource(%q) = %q, %q; want %q, %q", w.Source, back, account, tc.source, tc.account)
+		}
 		if w.ID != wantID {
 			t.Errorf("ForAccount(%q).ID = %q, want %q", tc.account, w.ID, wantID)
 		}

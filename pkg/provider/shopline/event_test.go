@@ -15,6 +15,7 @@ func TestShopID(t *testing.T) {
 	}{
 		{"extension", "/shopline/shops/1", "2", "2"},
 		{"source", "/shopline/shops/1610418123456", "", "1610418123456"},
+		{"a named account's source", "/shopline/accounts/east/shops/1610418999999", "", "1610418999999"},
 		{"another source", "/snipcart", "", ""},
 		{"a longer path", "/shopline/shops/1/x", "", ""},
 	}
