@@ -211,13 +211,18 @@ func traceHeaders(props map[string]any, what string) {
 	props["ce-tracestate"] = str("W3C tracestate " + what + ", with ce-traceparent.")
 }
 
+// accountPattern is a named account (HOOKSTREAM_ACCOUNTS_FILE).
+const accountPattern = `[a-z0-9][a-z0-9_-]{0,39}`
+
 func canonicalHeaderSchema() map[string]any {
 	props := map[string]any{
-		"ce-specversion":     map[string]any{"type": "string", "const": "1.0"},
-		"ce-id":              str("<entity id>@<entity version>, e.g. shipstation:123456789@3: stable, so a redelivery carries the same id. De-duplicate on it.", "pattern", `^.+@[1-9][0-9]*$`),
-		"Nats-Msg-Id":        str("The same as ce-id: JetStream refuses to store an event twice."),
-		"ce-type":            str("The catalog's type, dev.hookstream.<entity>.<event>."),
-		"ce-source":          map[string]any{"type": "string", "description": "The publishing service.", "enum": []string{publishers[catalog.StreamOrders], publishers[catalog.StreamShipments], publishers[catalog.StreamFulfillment]}},
+		"ce-specversion": map[string]any{"type": "string", "const": "1.0"},
+		"ce-id":          str("<entity id>@<entity version>, e.g. shipstation:123456789@3: stable, so a redelivery carries the same id. De-duplicate on it.", "pattern", `^.+@[1-9][0-9]*$`),
+		"Nats-Msg-Id":    str("The same as ce-id: JetStream refuses to store an event twice."),
+		"ce-type":        str("The catalog's type, dev.hookstream.<entity>.<event>."),
+		"ce-source": str("The publishing service, followed by /accounts/<account> for a named account's entity.", "pattern",
+			"^("+strings.Join([]string{publishers[catalog.StreamOrders], publishers[catalog.StreamShipments], publishers[catalog.StreamFulfillment]}, "|")+")(/accounts/"+accountPattern+")?$"),
+		"ce-account":         str("The named account of the entity (also in its id and subject); absent for the default account.", "pattern", "^"+accountPattern+"$"),
 		"ce-subject":         str("The entity id: shipstation:123456789, snipcart:<token>, shopline:<shop>:<fulfillment order id>."),
 		"ce-time":            str("The state's updated_at (RFC 3339, UTC).", "format", "date-time"),
 		"ce-datacontenttype": map[string]any{"type": "string", "const": "application/json"},
@@ -244,12 +249,12 @@ func webhookHeaderSchema() map[string]any {
 		"ce-time":            str("When the provider says the event happened, else when the gateway received it.", "format", "date-time"),
 		"ce-datacontenttype": map[string]any{"type": "string", "const": "application/json"},
 		"ce-provider":        map[string]any{"type": "string", "enum": []string{catalog.ShipStation, catalog.Snipcart, catalog.Shopline}},
-		"ce-account":         str("The named account the webhook arrived for (its URL /webhooks/<provider>/<account>, see docs/accounts.md); absent for the default account.", "pattern", `^[a-z0-9][a-z0-9_-]{0,39}$`),
 		"ce-mode":            str("Snipcart: Live or Test."),
 		"ce-shopid":          str("SHOPLINE: X-Shopline-Shop-Id."),
 		"ce-merchantid":      str("SHOPLINE: X-Shopline-Merchant-Id."),
 		"ce-shopdomain":      str("SHOPLINE: X-Shopline-Shop-Domain."),
 		"ce-apiversion":      str("SHOPLINE: X-Shopline-Api-Version."),
+		"ce-account":         str("The named account whose URL the webhook arrived at (/webhooks/<provider>/<account>); absent for the default account.", "pattern", "^"+accountPattern+"$"),
 	}
 	traceHeaders(props, "of the provider's request")
 	return map[string]any{

@@ -90,10 +90,18 @@ func CheckCanonicalEvent(subject string, header map[string][]string, data []byte
 	if got, want := get("ce-dataschema"), BaseURL+et.Schema; got != want {
 		bad("ce-dataschema %q, want %q", got, want)
 	}
-	if got, want := get("ce-source"), publishers[et.Stream]; got != want {
-		bad("ce-source %q, want %q for stream %s", got, want, et.Stream)
+	account := get("ce-account")
+	wantSource := publishers[et.Stream]
+	if account != "" {
+		wantSource += "/accounts/" + account
+	}
+	if got := get("ce-source"); got != wantSource {
+		bad("ce-source %q, want %q for stream %s", got, wantSource, et.Stream)
 	}
 	id, entity, version := get("ce-id"), get("ce-subject"), get("ce-entityversion")
+	if account != "" && !strings.HasPrefix(entity, et.Provider+":"+account+":") {
+		bad("ce-subject %q is not account %s's", entity, account)
+	}
 	if id != entity+"@"+version {
 		bad("ce-id %q is not ce-subject@ce-entityversion (%s@%s)", id, entity, version)
 	}

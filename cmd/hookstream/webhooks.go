@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/provider/subscriptions"
 )
@@ -39,6 +40,7 @@ type webhooksOptions struct {
 	providers  string
 	json       bool
 	dev        bool
+	account    string
 }
 
 // runWebhooks is `hookstream webhooks list|subscribe|unsubscribe|check`.
@@ -50,6 +52,7 @@ func runWebhooks(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.stores, "store", "", "ShipStation store ids, comma-separated (default: one subscription for all stores)")
 	fs.StringVar(&o.providers, "provider", "", "only these, comma-separated: "+strings.Join(webhookAPIs, ", ")+" (default: every one configured)")
 	fs.BoolVar(&o.json, "json", false, "list: print JSON")
+	fs.StringVar(&o.account, "account", "", "a named account of $"+accounts.FileVar+": its credentials and its webhook URLs (/webhooks/<provider>/<account>)")
 	fs.BoolVar(&o.dev, "dev", false, "use the sandboxes and development secrets of a `hookstream dev` on its default addresses")
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "usage: hookstream webhooks %s\n\n", usage)
@@ -63,6 +66,8 @@ Credentials come from the services' variables (each secret also as NAME_FILE):
   ShipStation V2  SHIPSTATION_V2_API_KEY, SHIPSTATION_V2_API_URL
   SHOPLINE        SHOPLINE_ACCESS_TOKEN, SHOPLINE_SHOP_HANDLE (or SHOPLINE_API_URL), SHOPLINE_API_VERSION
   Snipcart        none: it has no webhook API; check prints what to set in its dashboard
+With -account, the account's entries in $HOOKSTREAM_ACCOUNTS_FILE instead (ShipStation: api_key,
+api_secret, webhook_token, v2_api_key; SHOPLINE: access_token, shop_handle or api_url).
 
 flags:
 `)

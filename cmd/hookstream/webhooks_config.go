@@ -6,15 +6,16 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/provider/subscriptions"
 )
 
 // webhookTarget is where a provider should deliver: the gateway's public
-// base URL and the provider's route, with the V1 token for ShipStation V1.
-// The one place target URLs are made.
-func webhookTarget(gateway *url.URL, api, v1Token string) string {
+// base URL and the provider's route (the account's, for a named account),
+// with the V1 token for ShipStation V1. The one place target URLs are made.
+func webhookTarget(gateway *url.URL, api, v1Token, account string) string {
 	u := *gateway
 	u.RawQuery, u.Fragment = "", ""
 	route := map[string]string{
@@ -24,6 +25,9 @@ func webhookTarget(gateway *url.URL, api, v1Token string) string {
 		apiSnipcart:      "/webhooks/snipcart",
 	}[api]
 	u.Path = strings.TrimRight(u.Path, "/") + route
+	if account != "" {
+		u.Path += "/" + account
+	}
 	if api == apiShipStationV1 {
 		u.RawQuery = url.Values{shipstation.V1TokenParam: {v1Token}}.Encode()
 	}
@@ -89,7 +93,7 @@ func loadHookProviders(l *envconf.Loader, o webhooksOptions) (_ []hookProvider, 
 		if gateway == nil {
 			return ""
 		}
-		return webhookTarget(gateway, api, token)
+		return webhookTarget(gateway, api, token, o.account)
 	}
 
 	ss := shipstation.LoadSettings(l)
@@ -105,6 +109,26 @@ func loadHookProviders(l *envconf.Loader, o webhooksOptions) (_ []hookProvider, 
 		slURL = subscriptions.ShoplineStoreURL(slHandle)
 	}
 	slVersion := l.String("SHOPLINE_API_VERSION", defaultShoplineAPIVersion)
+	if o.account != "" {
+		set := accounts.Load(l)
+		ssAccount, inShipStation := set.ShipStationAccount(o.account)
+		slAccount, inShopline := set.ShoplineAccount(o.account)
+		_, inSnipcart := set.SnipcartAccount(o.account)
+		if !inShipStation && !inShopline && !inSnipcart && l.Err() == nil {
+			return nil, "", fmt.Errorf("-account %q: not in %s", o.account, accounts.FileVar)
+		}
+		// Only the account's own credentials: a provider it has none for
+		// is reported unset, never served with the default account's.
+		ss.Primary, ss.Secondary = shipstation.Credentials{Key: ssAccount.APIKey, Secret: ssAccount.APISecret}, shipstation.Credentials{}
+		if ssAccount.APIURL != "" {
+			ss.APIURL = ssAccount.APIURL
+		}
+		v1Token, v2Key = ssAccount.WebhookToken, ssAccount.V2APIKey
+		slToken, slHandle, slURL = slAccount.AccessToken, slAccount.ShopHandle, strings.TrimRight(slAccount.APIURL, "/")
+		if slURL == "" && slHandle != "" {
+			slURL = subscriptions.ShoplineStoreURL(slHandle)
+		}
+	}
 	if err := l.Err(); err != nil {
 		return nil, "", err
 	}

@@ -66,11 +66,7 @@ func providerCall(t *testing.T, method, target string, auth func(*http.Request),
 // listed runs `webhooks list -json`.
 func listed(t *testing.T) []listedSubscription {
 	t.Helper()
-	var rows []listedSubscription
-	if err := json.Unmarshal([]byte(hookstreamCmd(t, "webhooks", "list", "-json")), &rows); err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return listedAs(t)
 }
 
 // count counts the rows of provider, ours or not.
@@ -100,8 +96,8 @@ func TestWebhooksSubscriptions(t *testing.T) {
 	slAuth := func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+devShoplineAccessToken) }
 	slBase := env.sandboxURL + sandbox.ShoplinePrefix + "/admin/openapi/" + defaultShoplineAPIVersion
 	gw, _ := url.Parse(env.gatewayURL)
-	v1Target := webhookTarget(gw, apiShipStationV1, devShipStationToken)
-	slTarget := webhookTarget(gw, apiShopline, "")
+	v1Target := webhookTarget(gw, apiShipStationV1, devShipStationToken, "")
+	slTarget := webhookTarget(gw, apiShopline, "", "")
 
 	if rows := listed(t); len(rows) != 0 {
 		t.Fatalf("a fresh sandbox lists %d subscriptions: %+v", len(rows), rows)
@@ -211,14 +207,14 @@ func TestWebhooksSubscriptions(t *testing.T) {
 		t.Errorf("a webhook to the V1 target: %v %v", resp, err)
 	}
 	for _, api := range []string{apiShipStationV2, apiShopline, apiSnipcart} {
-		resp, err := http.Post(webhookTarget(gw, api, ""), "application/json", strings.NewReader("{}"))
+		resp, err := http.Post(webhookTarget(gw, api, "", ""), "application/json", strings.NewReader("{}"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		answer, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if strings.Contains(string(answer), "no such route") {
-			t.Errorf("%s's target %s is no gateway route", api, webhookTarget(gw, api, ""))
+			t.Errorf("%s's target %s is no gateway route", api, webhookTarget(gw, api, "", ""))
 		}
 	}
 
@@ -257,7 +253,7 @@ func TestWebhooksPrintNoSecret(t *testing.T) {
 			t.Errorf("the output holds the secret %q:\n%s", secret, all)
 		}
 	}
-	if !strings.Contains(all, "snipcart: no webhook API") || !strings.Contains(all, webhookTarget(mustURL(t, env.gatewayURL), apiSnipcart, "")) {
+	if !strings.Contains(all, "snipcart: no webhook API") || !strings.Contains(all, webhookTarget(mustURL(t, env.gatewayURL), apiSnipcart, "", "")) {
 		t.Errorf("check does not say what to set at Snipcart:\n%s", all)
 	}
 }

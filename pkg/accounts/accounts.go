@@ -97,6 +97,13 @@ type Shopline struct {
 	// AppSecrets are the secrets of the app the shop installed (several
 	// during a rotation); two shops of one app reference the same secret.
 	AppSecrets []string
+	// AccessToken is the shop's open-API access token, optional: it lets
+	// `hookstream webhooks` manage the shop's subscriptions and the
+	// reconciler read its orders.
+	AccessToken string
+	// ShopHandle is the shop's handle (<handle>.myshopline.com), for its
+	// open API; APIURL overrides the API base (a sandbox).
+	ShopHandle, APIURL string
 }
 
 // namePattern is what an account name may be: it becomes a URL path
@@ -192,7 +199,8 @@ func Parse(data []byte, l *envconf.Loader) (Set, error) {
 	}
 	for _, a := range f.Shopline {
 		seen("shopline", a.Account)
-		sl := Shopline{Name: a.Account, ShopID: strings.TrimSpace(a.ShopID)}
+		sl := Shopline{Name: a.Account, ShopID: strings.TrimSpace(a.ShopID), ShopHandle: a.ShopHandle, APIURL: a.APIURL,
+			AccessToken: r.secret("shopline", a.Account, "access_token", a.AccessToken)}
 		if secret := r.secret("shopline", a.Account, "app_secret", a.AppSecret); secret != "" {
 			sl.AppSecrets = strings.Split(secret, ",")
 		} else {

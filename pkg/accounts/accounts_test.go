@@ -40,6 +40,8 @@ shopline:
   - account: shop-2
     shop_id: "1610418999999"
     app_secret: {env: APP_SECRET}
+    access_token: {env: SHOP_2_TOKEN}
+    shop_handle: shop-two
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +52,7 @@ shopline:
 		"WEST_TOKEN_FILE": tokenFile,
 		"SHOP_A_KEY":      "shop-a-key",
 		"APP_SECRET":      "old,new",
+		"SHOP_2_TOKEN":    "shop-2-token",
 	}))
 	s := accounts.Load(l)
 	if err := l.Err(); err != nil {
@@ -65,7 +68,7 @@ shopline:
 	if a, _ := s.SnipcartAccount("shop-a"); a.SecretKey != "shop-a-key" {
 		t.Errorf("shop-a = %+v", a)
 	}
-	if a, _ := s.ShoplineAccount("shop-2"); a.ShopID != "1610418999999" || strings.Join(a.AppSecrets, "|") != "old|new" {
+	if a, _ := s.ShoplineAccount("shop-2"); a.ShopID != "1610418999999" || strings.Join(a.AppSecrets, "|") != "old|new" || a.AccessToken != "shop-2-token" || a.ShopHandle != "shop-two" {
 		t.Errorf("shop-2 = %+v", a)
 	}
 	if _, ok := s.ShipStationAccount("north"); ok {

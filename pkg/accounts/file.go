@@ -26,9 +26,12 @@ type file struct {
 		APIURL    string     `yaml:"api_url"`
 	} `yaml:"snipcart"`
 	Shopline []struct {
-		Account   string     `yaml:"account"`
-		ShopID    string     `yaml:"shop_id"`
-		AppSecret *secretRef `yaml:"app_secret"`
+		Account     string     `yaml:"account"`
+		ShopID      string     `yaml:"shop_id"`
+		AppSecret   *secretRef `yaml:"app_secret"`
+		AccessToken *secretRef `yaml:"access_token"`
+		ShopHandle  string     `yaml:"shop_handle"`
+		APIURL      string     `yaml:"api_url"`
 	} `yaml:"shopline"`
 }
 

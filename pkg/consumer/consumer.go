@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/dlq"
 	"github.com/hookstream/hookstream/pkg/envconf"
@@ -47,6 +48,10 @@ type Settings struct {
 	ShipStation shipstation.Settings
 	// ShipStationV2 are the SHIPSTATION_V2_* API settings.
 	ShipStationV2 shipstation.V2Settings
+	// Accounts are the named accounts of HOOKSTREAM_ACCOUNTS_FILE: each
+	// ShipStation account's API keys make its own clients, with the
+	// rate-limit settings above.
+	Accounts accounts.Set
 }
 
 // LoadSettings reads Settings; healthAddr is the service's default
@@ -59,6 +64,7 @@ func LoadSettings(l *envconf.Loader, healthAddr string) Settings {
 		ShipStation: shipstation.LoadSettings(l),
 	}
 	s.ShipStationV2 = shipstation.LoadV2Settings(l)
+	s.Accounts = accounts.Load(l)
 	if s.HealthAddr == "-" {
 		s.HealthAddr = ""
 	}
@@ -67,7 +73,7 @@ func LoadSettings(l *envconf.Loader, healthAddr string) Settings {
 
 // String renders the settings for the start-up log, secrets redacted.
 func (s Settings) String() string {
-	return fmt.Sprintf("HEALTH_ADDR=%s STREAM_REPLICAS=%d %s %s CONSUMER=%+v", s.HealthAddr, s.Replicas, s.ShipStation, s.ShipStationV2, s.Consumer)
+	return fmt.Sprintf("HEALTH_ADDR=%s STREAM_REPLICAS=%d %s %s %s CONSUMER=%+v", s.HealthAddr, s.Replicas, s.ShipStation, s.ShipStationV2, s.Accounts, s.Consumer)
 }
 
 // Spec describes a consumer service.
@@ -95,8 +101,7 @@ type Frame struct {
 	settings Settings
 	log      *zap.Logger
 	js       jetstream.JetStream
-	client   *shipstation.Client
-	clientV2 *shipstation.V2Client
+	clients  shipStationClients
 	registry *prometheus.Registry
 	health   *obs.Health
 	runners  []*runner.Runner
@@ -123,11 +128,7 @@ func New(nc *nats.Conn, settings Settings, spec Spec, log *zap.Logger) (*Frame, 
 	f := &Frame{spec: spec, settings: settings, log: log, js: js, registry: obs.NewRegistry()}
 	// Every process using the same ShipStation key pair shares its budget
 	// through JetStream (the bucket is created on first use).
-	ss := settings.ShipStation.ClientConfig(js, settings.Replicas, log.Named("shipstation"), f.registry)
-	if f.client, err = settings.ShipStation.NewClient(ss); err != nil {
-		return nil, fmt.Errorf("%s: %w", spec.Name, err)
-	}
-	if f.clientV2, err = settings.ShipStationV2.NewClient(log.Named("shipstation_v2"), f.registry); err != nil {
+	if f.clients, err = newShipStationClients(settings, js, log, f.registry); err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	cfg := settings.Consumer
@@ -177,18 +178,20 @@ func (f *Frame) AddRunner(cfg runner.Config, h runner.Handler) error {
 // JetStream is the service's JetStream context, for publishing.
 func (f *Frame) JetStream() jetstream.JetStream { return f.js }
 
-// ShipStation is the shared ShipStation API client, nil when no
-// credentials are configured.
-func (f *Frame) ShipStation() *shipstation.Client { return f.client }
+// ShipStation is the default account's ShipStation API client, nil when
+// no credentials are configured.
+func (f *Frame) ShipStation() *shipstation.Client { return f.clients.v1[""] }
 
 // ShipStationResource reads a ShipStation V1 webhook for a handler that
-// is about to fetch its resource: it returns the client, the resource_url
-// and the store it names ("" for all stores), or a permanent error when no
-// credentials are configured (the message waits in the DLQ to be redriven
-// once they are) or the body is not a ShipStation webhook.
+// is about to fetch its resource: it returns the client of the webhook's
+// account, the resource_url and the store it names ("" for all stores), or
+// a permanent error when the account has no credentials configured (the
+// message waits in the DLQ to be redriven once they are) or the body is
+// not a ShipStation webhook.
 func (f *Frame) ShipStationResource(e *event.Event) (client *shipstation.Client, resourceURL, storeID string, err error) {
-	if f.client == nil {
-		return nil, "", "", runner.Permanent(errors.New("ShipStation API credentials are not configured: set SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET, then redrive"))
+	client, err = forAccount(f.clients.v1, Account(e), "ShipStation API credentials", "SHIPSTATION_API_KEY and SHIPSTATION_API_SECRET", "api_key and api_secret")
+	if err != nil {
+		return nil, "", "", runner.Permanent(err)
 	}
 	var hook struct {
 		ResourceURL string `json:"resource_url"`
@@ -196,7 +199,7 @@ func (f *Frame) ShipStationResource(e *event.Event) (client *shipstation.Client,
 	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
 		return nil, "", "", runner.Permanent(fmt.Errorf("not a ShipStation webhook body: %v", err))
 	}
-	return f.client, hook.ResourceURL, shipstation.StoreID(hook.ResourceURL), nil
+	return client, hook.ResourceURL, shipstation.StoreID(hook.ResourceURL), nil
 }
 
 // ShipStationV2Resource is ShipStationResource for a ShipStation V2
@@ -204,8 +207,9 @@ func (f *Frame) ShipStationResource(e *event.Event) (client *shipstation.Client,
 // V2 API key is configured (the message waits in the DLQ to be redriven
 // once one is) or the body is not a ShipStation webhook.
 func (f *Frame) ShipStationV2Resource(e *event.Event) (client *shipstation.V2Client, resourceURL string, err error) {
-	if f.clientV2 == nil {
-		return nil, "", runner.Permanent(errors.New("ShipStation V2 API key is not configured: set SHIPSTATION_V2_API_KEY, then redrive"))
+	client, err = forAccount(f.clients.v2, Account(e), "ShipStation V2 API key", "SHIPSTATION_V2_API_KEY", "v2_api_key")
+	if err != nil {
+		return nil, "", runner.Permanent(err)
 	}
 	var hook struct {
 		ResourceURL string `json:"resource_url"`
@@ -213,7 +217,7 @@ func (f *Frame) ShipStationV2Resource(e *event.Event) (client *shipstation.V2Cli
 	if err := json.Unmarshal(e.Data(), &hook); err != nil || hook.ResourceURL == "" {
 		return nil, "", runner.Permanent(fmt.Errorf("not a ShipStation V2 webhook body: %v", err))
 	}
-	return f.clientV2, hook.ResourceURL, nil
+	return client, hook.ResourceURL, nil
 }
 
 // Log is the service's logger.

@@ -41,6 +41,10 @@ type Event struct {
 	Subject string
 	// Time is the CloudEvents time: when the state changed at the provider.
 	Time time.Time
+	// Account is the entity's named account, "" for the default account:
+	// the event carries it as ce-account, and its ce-source, the
+	// publishing service, gains "/accounts/<account>".
+	Account string
 	// Fingerprint identifies the subscriber-visible content of the event:
 	// when it equals the fingerprint of the entity's newest event, nothing is
 	// published. Empty means a hash of the event type and data, so that any

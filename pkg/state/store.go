@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/tracing"
 )
@@ -234,9 +235,16 @@ func (s *Store) event(origin context.Context, cause *event.Event, key string, ve
 	if err != nil {
 		return nil, "", err
 	}
-	msg, err := Outgoing(cause, et, subject, EventID(e.Subject, version), s.kind.Source, e.Subject, e.Time, data)
+	source := s.kind.Source
+	if e.Account != "" {
+		source += "/accounts/" + e.Account
+	}
+	msg, err := Outgoing(cause, et, subject, EventID(e.Subject, version), source, e.Subject, e.Time, data)
 	if err != nil {
 		return nil, "", fmt.Errorf("state: event of %s: %w", key, err)
+	}
+	if e.Account != "" {
+		msg.Header.Set("ce-"+accounts.Extension, e.Account)
 	}
 	msg.Header.Set(HeaderEntityVersion, strconv.FormatUint(version, 10))
 	tracing.ToHeader(origin, msg.Header)

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/model"
@@ -47,8 +48,13 @@ type Event struct {
 	// Type is the CloudEvents type, e.g. dev.hookstream.order.upserted or
 	// dev.hookstream.fulfillment.hold_overdue.
 	Type string
-	// Source is the publishing service (ce-source).
+	// Source is the publishing service (ce-source), followed by
+	// /accounts/<account> for a named account's entity.
 	Source string
+	// Account is the named account the entity belongs to (ce-account),
+	// "" for the default account. It is also in EntityID and Subject:
+	// shipstation:east:123456789, orders.shipstation.upserted.east.123456789.
+	Account string
 	// EntityID is the entity the event is about (ce-subject): the id of the
 	// order, shipment or fulfillment hold record, e.g.
 	// "shopline:1610418123456:4005740193290131085320".
@@ -180,6 +186,9 @@ func fromCloudEvent(subject string, ev *event.Event) (Event, error) {
 	}
 	if tp, err := extension(ev, "traceparent"); err == nil {
 		e.TraceParent = tp
+	}
+	if account, err := extension(ev, accounts.Extension); err == nil {
+		e.Account = account
 	}
 	tokens := strings.SplitN(subject, ".", 4)
 	if len(tokens) == 4 {

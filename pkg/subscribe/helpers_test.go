@@ -64,13 +64,13 @@ func provisionJS(t *testing.T, js jetstream.JetStream) env {
 // event; cause (may be nil) is the event being handled.
 func (e env) putOrder(t *testing.T, cause *event.Event, o model.Order) {
 	t.Helper()
-	put(t, e.orders, cause, o.Key(), o, &state.Event{Name: catalog.OrderUpserted, Provider: o.Provider, Subject: o.ID, Time: o.UpdatedAt})
+	put(t, e.orders, cause, o.Key(), o, &state.Event{Name: catalog.OrderUpserted, Provider: o.Provider, Subject: o.ID, Time: o.UpdatedAt, Account: o.Account})
 }
 
 // putHold stores h as fulfillment-holds does, publishing event name.
 func (e env) putHold(t *testing.T, h model.FulfillmentHold, name string) {
 	t.Helper()
-	put(t, e.holds, nil, h.Key(), h, &state.Event{Name: name, Provider: h.Provider, Subject: h.ID, Time: h.UpdatedAt})
+	put(t, e.holds, nil, h.Key(), h, &state.Event{Name: name, Provider: h.Provider, Subject: h.ID, Time: h.UpdatedAt, Account: h.Account})
 }
 
 func put(t *testing.T, s *state.Store, cause *event.Event, key string, record any, ev *state.Event) {

@@ -111,6 +111,7 @@ func rejectedPages[T any](ctx context.Context, s *Service, e *event.Event,
 // fulfillment order, publishes the event its change of status calls for,
 // and then brings the overdue timer in line with what is stored.
 func (s *Service) apply(ctx context.Context, cause *event.Event, h model.FulfillmentHold) error {
+	h.SetAccount(consumer.Account(cause))
 	_, err := s.frame.State().Apply(ctx, cause, h.Key(), func(current json.RawMessage) (*state.Change, error) {
 		var prev *model.FulfillmentHold
 		if current != nil {
@@ -150,7 +151,7 @@ func (s *Service) change(prev *model.FulfillmentHold, next model.FulfillmentHold
 
 // holdEvent is the event name publishes for the record h.
 func holdEvent(name string, h model.FulfillmentHold) *state.Event {
-	return &state.Event{Name: name, Provider: h.Provider, Subject: h.ID, Time: h.UpdatedAt}
+	return &state.Event{Name: name, Provider: h.Provider, Subject: h.ID, Time: h.UpdatedAt, Account: h.Account}
 }
 
 func decodeHold(b []byte) (model.FulfillmentHold, error) {

@@ -249,8 +249,12 @@ func validate(t *testing.T, e *event.Event) model.FulfillmentHold {
 	if err := json.Unmarshal(e.Data(), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if e.Subject() != rec.ID || e.Source() != fulfillmentholds.Source {
-		t.Errorf("event subject %q source %q, want %q and %q", e.Subject(), e.Source(), rec.ID, fulfillmentholds.Source)
+	source := fulfillmentholds.Source
+	if rec.Account != "" {
+		source += "/accounts/" + rec.Account
+	}
+	if e.Subject() != rec.ID || e.Source() != source {
+		t.Errorf("event subject %q source %q, want %q and %q", e.Subject(), e.Source(), rec.ID, source)
 	}
 	return rec
 }

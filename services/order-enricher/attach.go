@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/hookstream/hookstream/pkg/consumer"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -57,7 +57,9 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 	if err != nil {
 		return runner.Permanent(err)
 	}
-	key := strings.Replace(orderID, ":", ".", 1)
+	account := consumer.Account(e)
+	orderID = model.AccountID(orderID, account)
+	key := model.Order{ID: orderID}.Key()
 	attachToOrder := func() error {
 		_, err := s.frame.State().Apply(ctx, e, key, func(current json.RawMessage) (*state.Change, error) {
 			if current == nil {
@@ -75,7 +77,7 @@ func (s *Service) snipcartAttachment(ctx context.Context, e *event.Event, a atta
 		return err
 	}
 	_, err = s.frame.State().Apply(ctx, e, pendingPrefix+key, func(current json.RawMessage) (*state.Change, error) {
-		p := model.Order{ID: orderID} // only ID, Refunds and Notifications are used
+		p := model.Order{ID: orderID, Account: account} // only ID, Account, Refunds and Notifications are used
 		if current != nil {
 			if err := json.Unmarshal(current, &p); err != nil {
 				return nil, fmt.Errorf("pending attachments of %s: %w", key, err)

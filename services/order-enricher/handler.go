@@ -141,6 +141,7 @@ func (s *Service) snipcartOrder(ctx context.Context, e *event.Event) error {
 // the refunds and notifications already attached (also those that arrived
 // before the order), and publishes it.
 func (s *Service) upsert(ctx context.Context, cause *event.Event, order model.Order) error {
+	order.SetAccount(consumer.Account(cause))
 	pending, err := s.pending(ctx, order.Key())
 	if err != nil {
 		return err
@@ -173,6 +174,7 @@ func orderChange(o model.Order) (*state.Change, error) {
 	}
 	return &state.Change{State: o, Event: &state.Event{
 		Name: catalog.OrderUpserted, Provider: o.Provider, Subject: o.ID, Time: o.UpdatedAt, Fingerprint: fingerprint,
+		Account: o.Account,
 	}}, nil
 }
 

@@ -33,7 +33,8 @@ func (s *Service) shoplineDeletion(ctx context.Context, m *runner.Message) error
 	if err != nil {
 		return runner.Permanent(err)
 	}
-	key := model.Order{ID: d.OrderID}.Key()
+	account := consumer.Account(e)
+	key := model.Order{ID: model.AccountID(d.OrderID, account)}.Key()
 	_, err = s.frame.State().Apply(ctx, e, key, func(current json.RawMessage) (*state.Change, error) {
 		var stored *model.Order
 		if current != nil {
@@ -47,6 +48,7 @@ func (s *Service) shoplineDeletion(ctx context.Context, m *runner.Message) error
 		if !changed {
 			return nil, nil
 		}
+		next.SetAccount(account) // an order from the body or the id alone is the default account's
 		return orderChange(next)
 	})
 	return err

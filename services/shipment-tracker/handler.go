@@ -153,7 +153,9 @@ func (s *Service) shoplineFulfillment(ctx context.Context, e *event.Event) error
 func (s *Service) applyAll(ctx context.Context, cause *event.Event, shipments []model.Shipment) error {
 	byOrder := map[string][]string{}
 	var orders []string
+	account := consumer.Account(cause)
 	for _, sh := range shipments {
+		sh.SetAccount(account)
 		sh, err := s.trackedShipment(ctx, sh)
 		if err != nil {
 			return err
@@ -213,6 +215,7 @@ func change(prev *model.Shipment, sh model.Shipment) (*state.Change, error) {
 	}
 	return &state.Change{State: sh, Event: &state.Event{
 		Name: eventName(prev, sh), Provider: sh.Provider, Subject: sh.ID, Time: sh.UpdatedAt, Fingerprint: fingerprint,
+		Account: sh.Account,
 	}}, nil
 }
 

@@ -31,9 +31,10 @@ type OrderIndex struct {
 
 // OrderIndexKey returns the key of an order's index in the shipments
 // bucket: "order.<provider>.<external order id>" for a canonical order id
-// "<provider>:<external order id>".
+// "<provider>:<external order id>" ("order.<provider>.<account>.<id>" for
+// a named account's).
 func OrderIndexKey(orderID string) string {
-	return indexPrefix + strings.Replace(orderID, ":", ".", 1)
+	return indexPrefix + strings.ReplaceAll(orderID, ":", ".")
 }
 
 // index adds shipment ids to an order's index. It writes nothing when they

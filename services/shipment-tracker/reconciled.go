@@ -13,9 +13,10 @@ import (
 	"github.com/hookstream/hookstream/pkg/runner"
 )
 
-// shipStationStorePrefix begins the ce-source of a ShipStation event that
-// names its store: /shipstation/stores/<storeID>.
-const shipStationStorePrefix = "/shipstation/stores/"
+// shipStationStoresSegment ends the ce-source of a ShipStation event that
+// names its store, before the store: /shipstation/stores/<storeID>, or
+// /shipstation/accounts/<account>/stores/<storeID>.
+const shipStationStoresSegment = "/stores/"
 
 // reconciledShipStation applies a label or fulfillment the reconciler
 // found, with the same normaliser and the same apply as one fetched for a
@@ -27,10 +28,7 @@ func reconciledShipStation[T any](ctx context.Context, s *Service, e *event.Even
 	if err := json.Unmarshal(e.Data(), &record); err != nil {
 		return runner.Permanent(fmt.Errorf("reconciled ShipStation record is not readable: %w", err))
 	}
-	storeID := strings.TrimPrefix(e.Source(), shipStationStorePrefix)
-	if storeID == e.Source() {
-		storeID = ""
-	}
+	_, storeID, _ := strings.Cut(e.Source(), shipStationStoresSegment)
 	sh, err := normalise(record, storeID)
 	if err != nil {
 		return runner.Permanent(err)

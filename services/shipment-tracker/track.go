@@ -7,6 +7,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/consumer"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/runner"
 	"github.com/hookstream/hookstream/pkg/state"
@@ -23,17 +24,19 @@ func (s *Service) shipStationTrack(ctx context.Context, e *event.Event) error {
 	if err != nil {
 		return runner.Permanent(err)
 	}
-	provider := model.ProviderShipStation
-	id, err := s.claimTracking(ctx, provider, t.TrackingNumber, model.TrackedShipmentID(provider, t.TrackingNumber))
+	provider, account := model.ProviderShipStation, consumer.Account(e)
+	tracked := model.TrackedShipmentID(provider, t.TrackingNumber)
+	id, err := s.claimTracking(ctx, provider, account, t.TrackingNumber, model.AccountID(tracked, account))
 	if err != nil {
 		return err
 	}
 	_, err = s.frame.State().Apply(ctx, e, model.Shipment{ID: id}.Key(), func(current json.RawMessage) (*state.Change, error) {
 		if current == nil {
-			sh, err := model.NewTrackedShipment(id, t, e.Time())
+			sh, err := model.NewTrackedShipment(tracked, t, e.Time())
 			if err != nil {
 				return nil, runner.Permanent(err)
 			}
+			sh.SetAccount(account)
 			return change(nil, sh)
 		}
 		stored, err := decodeShipment(current)

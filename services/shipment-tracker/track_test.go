@@ -374,7 +374,7 @@ func TestTrackingIndex(t *testing.T) {
 	h.start()
 	h.track(trackExample(t, ""))
 	h.settled()
-	key := shipmenttracker.TrackingIndexKey(model.ProviderShipStation, " 9400 1118 9922 3344 5566 77 ")
+	key := shipmenttracker.TrackingIndexKey(model.ProviderShipStation, "", " 9400 1118 9922 3344 5566 77 ")
 	idx, ok := h.storedIndex(key)
 	if !ok || idx.ShipmentID != "shipstation:t"+trackedNumber || idx.TrackingNumber != trackedNumber {
 		t.Errorf("%s: %+v (found %v)", key, idx, ok)

@@ -29,20 +29,24 @@ type TrackingIndex struct {
 }
 
 // TrackingIndexKey returns the key of a tracking number in the shipments
-// bucket: "tracking.<provider>.<number>", the number as in
+// bucket: "tracking.<provider>.<number>" ("tracking.<provider>.<account>.<number>"
+// for a named account's: accounts never share a parcel), the number as in
 // model.TrackingToken (upper-cased, without whitespace, or a hash). The
 // carrier is not part of it: labels and tracking name carriers
 // differently, and carriers' numbers do not collide in practice.
-func TrackingIndexKey(provider, trackingNumber string) string {
+func TrackingIndexKey(provider, account, trackingNumber string) string {
+	if account != "" {
+		provider += "." + account
+	}
 	return trackingPrefix + provider + "." + model.TrackingToken(trackingNumber)
 }
 
 // claimTracking returns the id of the shipment trackingNumber belongs to:
 // the one the index names, or id, which it then names (compare-and-set,
 // so of two shipments claiming one number at once exactly one wins).
-func (s *Service) claimTracking(ctx context.Context, provider, trackingNumber, id string) (string, error) {
+func (s *Service) claimTracking(ctx context.Context, provider, account, trackingNumber, id string) (string, error) {
 	owner := id
-	key := TrackingIndexKey(provider, trackingNumber)
+	key := TrackingIndexKey(provider, account, trackingNumber)
 	_, err := s.frame.State().Apply(ctx, nil, key, func(current json.RawMessage) (*state.Change, error) {
 		if current != nil {
 			var idx TrackingIndex
@@ -71,11 +75,11 @@ func (s *Service) trackedShipment(ctx context.Context, sh model.Shipment) (model
 	if sh.Provider != model.ProviderShipStation || strings.TrimSpace(sh.TrackingNumber) == "" {
 		return sh, nil
 	}
-	owner, err := s.claimTracking(ctx, sh.Provider, sh.TrackingNumber, sh.ID)
+	owner, err := s.claimTracking(ctx, sh.Provider, sh.Account, sh.TrackingNumber, sh.ID)
 	if err != nil {
 		return sh, err
 	}
-	if owner != sh.ID && owner == model.TrackedShipmentID(sh.Provider, sh.TrackingNumber) {
+	if owner != sh.ID && owner == model.AccountID(model.TrackedShipmentID(sh.Provider, sh.TrackingNumber), sh.Account) {
 		sh.ID = owner
 	}
 	return sh, nil
