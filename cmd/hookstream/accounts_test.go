@@ -12,11 +12,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/natstest"
 )
 
 // `dev -accounts FILE` serves the file's named accounts, and `send
 // -account NAME` posts to the account's routes: each webhook is stored as
-// the account's. An account that is not configured is the gateway's 404,
+// the account's, and the consumers make the account's canonical orders
+// (ShipStation's fetched with the account's keys). An account that is not configured is the gateway's 404,
 // and a SHOPLINE webhook about another shop than the account's its 401.
 func TestSendToANamedAccount(t *testing.T) {
 	dir := t.TempDir()
@@ -33,6 +35,8 @@ func TestSendToANamedAccount(t *testing.T) {
 shipstation:
   - account: east
     webhook_token: {file: `+secret("token", "east-dev-token")+`}
+    api_key: {env: HOOKSTREAM_TEST_EAST_API_KEY}
+    api_secret: {file: `+secret("api-secret", devShipStationSec)+`}
 snipcart:
   - account: east
     secret_key: {file: `+secret("snipcart", devSnipcartKey)+`}
@@ -43,6 +47,7 @@ shopline:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	t.Setenv("HOOKSTREAM_TEST_EAST_API_KEY", devShipStationKey) // read through the file's reference
 	env := startTestDevWith(t, devOptions{accountsFile: file})
 	send := func(args ...string) (string, error) {
 		var out bytes.Buffer
@@ -101,4 +106,8 @@ shopline:
 			t.Errorf("%s: ce-account %q, ce-source %q", m.Subject, m.Header.Get("ce-account"), m.Header.Get("ce-source"))
 		}
 	}
+	for _, subject := range []string{"orders.shipstation.upserted.east", "orders.snipcart.upserted.east"} {
+		natstest.Eventually(t, "events on "+subject, func() bool { return countOn(t, js, catalog.StreamOrders, subject) > 0 })
+	}
+	checkContract(t, js, catalog.StreamOrders)
 }

@@ -83,7 +83,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.overdue, "hold-overdue-after", 2*time.Minute, "how long a fulfillment hold may stay open before hold_overdue (production default 24h)")
 	fs.DurationVar(&o.reconcile, "reconcile-interval", 30*time.Second, "how often the reconciler lists the ShipStation sandbox's changes (production default 5m)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level")
-	fs.StringVar(&o.accountsFile, "accounts", "", "accounts file (as "+accounts.FileVar+", docs/accounts.md): the gateway serves these named accounts' routes too; secret references read this process's environment")
+	fs.StringVar(&o.accountsFile, "accounts", "", "accounts file (as "+accounts.FileVar+", docs/accounts.md): the gateway serves these named accounts' routes too, and the consumers call their APIs with their keys; secret references read this process's environment")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -158,7 +158,12 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 		env.sandboxes.shipStation.SetRateLimit(o.apiBudget, time.Minute)
 	}
 
-	cfg, err := gateway.Load(envconf.Map(map[string]string{
+	named, err := loadDevAccounts(o.accountsFile)
+	if err != nil {
+		return nil, err
+	}
+	env.accounts = named.set
+	cfg, err := gateway.Load(named.lookup(map[string]string{
 		"GATEWAY_ADDR":                    o.gatewayAddr,
 		"SHIPSTATION_WEBHOOK_TOKEN":       devShipStationToken,
 		"SHIPSTATION_RESOURCE_HOSTS":      `^(ssapi\d*\.shipstation\.com(:443)?|127\.0\.0\.1:\d+)$`,
@@ -171,10 +176,6 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Accounts, err = loadDevAccounts(o.accountsFile); err != nil {
-		return nil, err
-	}
-	env.accounts = cfg.Accounts
 	gw, err := gateway.New(cfg, env.nc, log.Named("gateway"))
 	if err != nil {
 		return nil, err
@@ -210,7 +211,7 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	if o.apiBudget > 0 {
 		consumerVars["SHIPSTATION_RATE_LIMIT"] = strconv.Itoa(o.apiBudget)
 	}
-	consumerEnv := envconf.Map(consumerVars)
+	consumerEnv := named.lookup(consumerVars)
 	if err := startConsumer(ctx, env, log, "order-enricher", consumerEnv, orderenricher.Load,
 		func(c orderenricher.Config, nc *nats.Conn, l *zap.Logger) (consumer, error) {
 			return orderenricher.New(c, nc, l)
@@ -373,20 +374,49 @@ func accountsBanner(s accounts.Set) string {
 	return strings.TrimPrefix(s.String(), "accounts: ") + "   (POST /webhooks/<provider>/<account>; send -account NAME)"
 }
 
+// devAccounts are the named accounts of `dev -accounts FILE`.
+type devAccounts struct {
+	path string
+	set  accounts.Set
+	// refs are the variables the file's secret references read from the
+	// process environment: the only ones dev lets through.
+	refs map[string]bool
+}
+
 // loadDevAccounts reads the accounts file of `dev -accounts`, its secret
 // references from the process environment; "" names no account.
-func loadDevAccounts(path string) (accounts.Set, error) {
+func loadDevAccounts(path string) (devAccounts, error) {
+	a := devAccounts{path: path, refs: map[string]bool{}}
 	if path == "" {
-		return accounts.Set{}, nil
+		return a, nil
 	}
 	l := envconf.New(func(name string) (string, bool) {
 		if name == accounts.FileVar {
 			return path, true
 		}
+		a.refs[name] = true
 		return os.LookupEnv(name)
 	})
-	set := accounts.Load(l)
-	return set, l.Err()
+	a.set = accounts.Load(l)
+	return a, l.Err()
+}
+
+// lookup is a service's variables: vars, and the accounts file with the
+// process variables its references read. Nothing else of the process
+// environment reaches the services of dev.
+func (a devAccounts) lookup(vars map[string]string) func(string) (string, bool) {
+	m := envconf.Map(vars)
+	return func(name string) (string, bool) {
+		switch v, ok := m(name); {
+		case ok:
+			return v, true
+		case a.path != "" && name == accounts.FileVar:
+			return a.path, true
+		case a.refs[name]:
+			return os.LookupEnv(name)
+		}
+		return "", false
+	}
 }
 
 // loopbackAddr turns a wildcard listen address into one a client can dial.
