@@ -125,6 +125,13 @@ const (
 // sandbox Snipcart of its own; SHOPLINE accounts east, west and south.
 func newAccountsHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
+	return newAccountsHarnessLogging(t, env, zaptest.NewLogger(t))
+}
+
+// newAccountsHarnessLogging is newAccountsHarness with the gateway logging
+// to log.
+func newAccountsHarnessLogging(t *testing.T, env map[string]string, log *zap.Logger) *harness {
+	t.Helper()
 	snipcarts := map[string]*sandbox.Snipcart{}
 	for _, name := range []string{"east", "west"} {
 		snipcarts[name] = sandbox.NewSnipcart(name + "-snipcart-key")
@@ -179,7 +186,7 @@ shopline:
 	for k, v := range env {
 		vars[k] = v
 	}
-	h := newHarness(t, vars)
+	h := newHarnessLogging(t, vars, log)
 	h.senders = map[string]sender{
 		"east":  {account: "east", shipstationToken: "east-shipstation-token", snipcart: snipcarts["east"], shoplineSecret: testSharedAppSecret, shoplineShopID: testEastShopID},
 		"west":  {account: "west", shipstationToken: "west-shipstation-token", snipcart: snipcarts["west"], shoplineSecret: testSharedAppSecret, shoplineShopID: testWestShopID},
