@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
+	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/services/gateway"
 )
 
 // wantAccount fails unless header is a stored webhook of account ("" the
@@ -190,6 +193,22 @@ func TestAccountSecretsDoNotCross(t *testing.T) {
 		}
 		if again := h.do(r); again.code != http.StatusOK || again.body["status"] != "duplicate" {
 			t.Errorf("east's resend answered %d %v, want 200 duplicate", again.code, again.body)
+		}
+		// The token is remembered as east's, for every replica: another
+		// one accepts east's resend without asking east's Snipcart again.
+		kv, err := h.js.KeyValue(context.Background(), gateway.BucketSnipcartTokens)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kv.Get(context.Background(), "east."+r.header.Get(snipcart.HeaderRequestToken)); err != nil {
+			t.Errorf("east's token is not remembered as east's: %v", err)
+		}
+		validations := h.senders["east"].snipcart.Validations()
+		if again := h.replica().do(r); again.code != http.StatusOK {
+			t.Errorf("east's resend to another replica answered %d %v", again.code, again.body)
+		}
+		if n := h.senders["east"].snipcart.Validations(); n != validations {
+			t.Errorf("the other replica asked east's Snipcart again (%d validations, want %d)", n, validations)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -113,19 +114,20 @@ func (b *routeBuilder) defaults() error {
 	if err != nil {
 		return fmt.Errorf("gateway: shipstation: %w", err)
 	}
-	b.add("", "shipstation", pathShipStation, v1, "set SHIPSTATION_WEBHOOK_TOKEN")
-	b.add("", "shipstation_v2", pathShipStationV2, b.v2, "set SHIPSTATION_V2_JWKS_URL")
 	sc, err := b.snipcart(cfg.SnipcartSecretKey, cfg.SnipcartAPIURL, b.tokens)
 	if err != nil {
 		return fmt.Errorf("gateway: snipcart: %w", err)
 	}
-	b.add("", "snipcart", pathSnipcart, sc, "set SNIPCART_SECRET_KEY")
 	sl, err := b.shopline(cfg.ShoplineAppSecrets, "")
 	if err != nil {
 		return fmt.Errorf("gateway: shopline: %w", err)
 	}
-	b.add("", "shopline", pathShopline, sl, "set SHOPLINE_APP_SECRET")
-	return nil
+	return errors.Join(
+		b.add("", "shipstation", pathShipStation, v1, "set SHIPSTATION_WEBHOOK_TOKEN"),
+		b.add("", "shipstation_v2", pathShipStationV2, b.v2, "set SHIPSTATION_V2_JWKS_URL"),
+		b.add("", "snipcart", pathSnipcart, sc, "set SNIPCART_SECRET_KEY"),
+		b.add("", "shopline", pathShopline, sl, "set SHOPLINE_APP_SECRET"),
+	)
 }
 
 // named adds every named account's routes.
