@@ -62,6 +62,12 @@ type Config struct {
 	// it. A genuine webhook whose X-Shopline-Shop-Id, or whose body's shop
 	// where the body names one, is another shop is ErrUnauthenticated.
 	ShopID string
+	// OtherShops are shops whose webhooks the Verifier refuses as
+	// ErrUnauthenticated, by X-Shopline-Shop-Id or by the body: the named
+	// accounts' shops, on a route for any other shop (the default
+	// account's), so that an app secret the default account shares with a
+	// named shop does not let that shop's webhooks in as the default's.
+	OtherShops []string
 }
 
 // ParseSecrets splits a comma-separated list of secrets (as in an
@@ -81,7 +87,8 @@ func ParseSecrets(commaSeparated string) []string {
 // Create one with NewVerifier.
 type Verifier struct {
 	secrets [][]byte
-	shopID  string // "" any shop
+	shopID  string          // "" any shop
+	others  map[string]bool // shops refused
 }
 
 var _ provider.Verifier = (*Verifier)(nil)
@@ -90,6 +97,12 @@ var _ provider.Verifier = (*Verifier)(nil)
 // no usable secret.
 func NewVerifier(cfg Config) (*Verifier, error) {
 	v := &Verifier{shopID: strings.TrimSpace(cfg.ShopID)}
+	for _, shop := range cfg.OtherShops {
+		if v.others == nil {
+			v.others = map[string]bool{}
+		}
+		v.others[strings.TrimSpace(shop)] = true
+	}
 	for _, s := range cfg.Secrets {
 		if strings.TrimSpace(s) != "" {
 			v.secrets = append(v.secrets, []byte(s))
@@ -136,7 +149,8 @@ func mac(secret, body []byte) []byte {
 //
 // A Verifier for one shop (Config.ShopID) refuses, as ErrUnauthenticated,
 // a webhook about another shop, in its header or in its body: the
-// signature proves the app, not the shop.
+// signature proves the app, not the shop. One with Config.OtherShops
+// refuses those shops' webhooks likewise.
 func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (provider.Webhook, error) {
 	if err := v.authenticate(r.Header(HeaderHmac), body); err != nil {
 		return provider.Webhook{}, err
@@ -145,15 +159,17 @@ func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (p
 	if err != nil {
 		return provider.Webhook{}, err
 	}
-	if v.shopID != "" && h.shopID != v.shopID {
-		return provider.Webhook{}, provider.Errorf(provider.ErrUnauthenticated, "%s %s is not this route's shop", HeaderShopID, h.shopID)
+	if err := v.checkShop(h.shopID, HeaderShopID); err != nil {
+		return provider.Webhook{}, err
 	}
 	about, err := readBody(h.topic, body)
 	if err != nil {
 		return provider.Webhook{}, err
 	}
-	if v.shopID != "" && about.shopID != "" && about.shopID != v.shopID {
-		return provider.Webhook{}, provider.Errorf(provider.ErrUnauthenticated, "the body is about shop %s, not this route's shop", about.shopID)
+	if about.shopID != "" {
+		if err := v.checkShop(about.shopID, "the body's shop"); err != nil {
+			return provider.Webhook{}, err
+		}
 	}
 	if about.shopID != "" && about.shopID != h.shopID {
 		return provider.Webhook{}, provider.Errorf(provider.ErrMalformed, "the body is about shop %s, not %s's %s", about.shopID, HeaderShopID, h.shopID)
@@ -174,6 +190,19 @@ func (v *Verifier) Verify(_ context.Context, r provider.Request, body []byte) (p
 		},
 		Body: body,
 	}, nil
+}
+
+// checkShop refuses a shop this Verifier is not for: another than
+// Config.ShopID, or one of Config.OtherShops. where says where the shop
+// was read.
+func (v *Verifier) checkShop(shop, where string) error {
+	switch {
+	case v.shopID != "" && shop != v.shopID:
+		return provider.Errorf(provider.ErrUnauthenticated, "%s %s is not this route's shop", where, shop)
+	case v.others[shop]:
+		return provider.Errorf(provider.ErrUnauthenticated, "%s %s is a named account's: its webhooks go to its own route", where, shop)
+	}
+	return nil
 }
 
 // WebhookID is the de-duplication id (ce-id, Nats-Msg-Id) of a SHOPLINE

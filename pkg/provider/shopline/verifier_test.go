@@ -466,3 +466,31 @@ func TestVerifyOneShop(t *testing.T) {
 		})
 	}
 }
+
+// A Verifier with OtherShops refuses their webhooks, by header or by body,
+// and accepts any other shop's.
+func TestVerifyOtherShops(t *testing.T) {
+	t.Parallel()
+	v, err := shopline.NewVerifier(shopline.Config{Secrets: []string{oldSecret}, OtherShops: []string{"1610418999999"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := func(h http.Header) { h.Set(shopline.HeaderShopID, "1610418999999") }
+	for _, tt := range []struct {
+		name string
+		body string
+		edit func(http.Header)
+		want error
+	}{
+		{name: "any shop", body: `{"fulfillment_order": {"id": "1", "shop_id": "1644828244663"}}`},
+		{name: "a named shop in the header", body: `{"fulfillment_order": {"id": "1"}}`, edit: other, want: provider.ErrUnauthenticated},
+		{name: "a named shop in the body", body: `{"fulfillment_order": {"id": "1", "shop_id": "1610418999999"}}`, want: provider.ErrUnauthenticated},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			body := []byte(tt.body)
+			_, err := v.Verify(context.Background(), provider.RequestOf(signedRequest("fulfillment_order/update", oldSecret, body, tt.edit)), body)
+			wantCategory(t, err, tt.want)
+		})
+	}
+}
