@@ -8,8 +8,12 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"go.uber.org/zap"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/services/gateway"
@@ -288,5 +292,87 @@ func TestSnipcartAccountsValidateAtTheirOwnAPI(t *testing.T) {
 	}
 	if n := h.snipcart.Validations(); n != 1 {
 		t.Errorf("the default Snipcart: %d validations, want 1", n)
+	}
+}
+
+// When the default account's SHOPLINE app is also named shops' app, the
+// default route refuses those shops' webhooks: they are the named
+// accounts', at their own routes. Other shops of the app still pass.
+func TestDefaultRouteRefusesNamedShopsOfItsApp(t *testing.T) {
+	h := newAccountsHarness(t, map[string]string{"SHOPLINE_APP_SECRET": testSharedAppSecret})
+	west := h.as("west")
+	sl, body, headers := exampleOf(t, "shopline", "fulfillment_order/create")
+	r := west.signed(sl, body, headers)
+	wantCode(t, h.do(r), http.StatusOK) // at west's route
+
+	atDefault := r
+	atDefault.path = "/webhooks/shopline"
+	a := h.do(atDefault)
+	wantCode(t, a, http.StatusUnauthorized)
+	if msg, _ := a.body["message"].(string); !strings.Contains(msg, "named account") {
+		t.Errorf("message %q", msg)
+	}
+	other := func(shop string) request {
+		o := r
+		o.path = "/webhooks/shopline"
+		o.body = bytes.ReplaceAll(o.body, []byte(testWestShopID), []byte(shop))
+		o.header = r.header.Clone()
+		o.header.Set(shopline.HeaderShopID, shop)
+		o.header.Set(shopline.HeaderHmac, shopline.Sign(testSharedAppSecret, o.body))
+		return o
+	}
+	wantCode(t, h.do(other("1610418000001")), http.StatusOK) // a shop no account names
+	if n := h.stored(); n != 2 {
+		t.Errorf("%d messages stored, want 2", n)
+	}
+}
+
+// A configuration in which one secret would authenticate two accounts'
+// webhooks is refused at start-up, naming both accounts.
+func TestAccountsSharingASecretAreRefused(t *testing.T) {
+	ns := natstest.Run(t)
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for name, c := range map[string]struct {
+		env  map[string]string
+		set  accounts.Set
+		want string
+	}{
+		"a ShipStation token of the default account and a named one": {
+			env:  map[string]string{"SHIPSTATION_WEBHOOK_TOKEN": "t"},
+			set:  accounts.Set{ShipStation: []accounts.ShipStation{{Name: "east", WebhookToken: "t"}}},
+			want: "shipstation accounts default and east have the same webhook token",
+		},
+		"a Snipcart key of two named accounts": {
+			set:  accounts.Set{Snipcart: []accounts.Snipcart{{Name: "a", SecretKey: "k"}, {Name: "b", SecretKey: "k"}}},
+			want: "snipcart accounts a and b have the same secret key",
+		},
+		"a SHOPLINE shop of two accounts": {
+			set: accounts.Set{Shopline: []accounts.Shopline{
+				{Name: "a", ShopID: "1", AppSecrets: []string{"s"}}, {Name: "b", ShopID: "1", AppSecrets: []string{"s"}}}},
+			want: "shopline accounts a and b have the same shop id",
+		},
+		"a SHOPLINE account without a shop": {
+			set:  accounts.Set{Shopline: []accounts.Shopline{{Name: "a", AppSecrets: []string{"s"}}}},
+			want: "shop id is required",
+		},
+		"a bad name": {
+			set:  accounts.Set{Snipcart: []accounts.Snipcart{{Name: "v2", SecretKey: "k"}}},
+			want: "reserved",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := gateway.Load(envconf.Map(c.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Accounts = c.set
+			if _, err := gateway.New(cfg, nc, zap.NewNop()); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("New: %v, want an error containing %q", err, c.want)
+			}
+		})
 	}
 }

@@ -5,6 +5,12 @@
 // acknowledged the message, and 503 with Retry-After when it cannot be
 // stored, so the provider retries and nothing it was told is stored is lost.
 //
+// Each provider has a route for the default account, which the environment
+// variables configure, and one for each named account of the accounts file,
+// /webhooks/<provider>/<account>, with the account's own secrets; a named
+// account's webhooks are stored with the account in their id, source and
+// ce-account (see routes.go and docs/accounts.md).
+//
 // The gateway is thin on purpose: it never calls a provider API on the
 // request path, except Snipcart's request-token check, which must happen on
 // receipt.

@@ -97,6 +97,9 @@ func buildRoutes(cfg Config, tokens *kvTokens) (routes, error) {
 		}
 		b.v2 = v2
 	}
+	if err := distinct(cfg); err != nil {
+		return routes{}, err
+	}
 	if err := b.defaults(); err != nil {
 		return routes{}, err
 	}
@@ -118,7 +121,7 @@ func (b *routeBuilder) defaults() error {
 	if err != nil {
 		return fmt.Errorf("gateway: snipcart: %w", err)
 	}
-	sl, err := b.shopline(cfg.ShoplineAppSecrets, "")
+	sl, err := b.shopline(cfg.ShoplineAppSecrets, "", sharingShops(cfg)...)
 	if err != nil {
 		return fmt.Errorf("gateway: shopline: %w", err)
 	}
@@ -236,13 +239,67 @@ func (b *routeBuilder) snipcart(secretKey, apiURL string, shared snipcart.Shared
 	})
 }
 
-// shopline is a SHOPLINE verifier for secrets, of any shop when shopID
-// is "", else of that shop only; nil without a secret.
-func (b *routeBuilder) shopline(secrets []string, shopID string) (provider.Verifier, error) {
+// shopline is a SHOPLINE verifier for secrets, of any shop but others
+// when shopID is "", else of that shop only; nil without a secret.
+func (b *routeBuilder) shopline(secrets []string, shopID string, others ...string) (provider.Verifier, error) {
 	if len(secrets) == 0 {
 		return nil, nil
 	}
-	return shopline.NewVerifier(shopline.Config{Secrets: secrets, ShopID: shopID})
+	return shopline.NewVerifier(shopline.Config{Secrets: secrets, ShopID: shopID, OtherShops: others})
+}
+
+// sharingShops are the named SHOPLINE shops whose app is also the default
+// account's (an app secret in common): their webhooks would pass the
+// default route's signature check, so it refuses them, and they go to
+// their own routes.
+func sharingShops(cfg Config) []string {
+	defaults := map[string]bool{}
+	for _, s := range cfg.ShoplineAppSecrets {
+		defaults[strings.TrimSpace(s)] = true
+	}
+	var shops []string
+	for _, a := range cfg.Accounts.Shopline {
+		for _, s := range a.AppSecrets {
+			if defaults[strings.TrimSpace(s)] {
+				shops = append(shops, a.ShopID)
+				break
+			}
+		}
+	}
+	return shops
+}
+
+// distinct refuses a configuration where one secret would authenticate
+// two accounts' webhooks: a ShipStation webhook token or a Snipcart
+// secret key of two accounts (the default one included), or a SHOPLINE
+// shop named by two accounts. Two shops sharing an app secret is how
+// SHOPLINE works; their routes hold each webhook to its shop.
+func distinct(cfg Config) error {
+	var errs []error
+	check := func(provider, what string, of map[string]string, account, value string) {
+		if value == "" {
+			return
+		}
+		if first, dup := of[value]; dup {
+			errs = append(errs, fmt.Errorf("gateway: %s accounts %s and %s have the same %s: it would authenticate the webhooks of both",
+				provider, accountName(first), accountName(account), what))
+			return
+		}
+		of[value] = account
+	}
+	tokens, keys, shops := map[string]string{}, map[string]string{}, map[string]string{}
+	check("shipstation", "webhook token", tokens, "", cfg.ShipStationToken)
+	for _, a := range cfg.Accounts.ShipStation {
+		check("shipstation", "webhook token", tokens, a.Name, a.WebhookToken)
+	}
+	check("snipcart", "secret key", keys, "", cfg.SnipcartSecretKey)
+	for _, a := range cfg.Accounts.Snipcart {
+		check("snipcart", "secret key", keys, a.Name, a.SecretKey)
+	}
+	for _, a := range cfg.Accounts.Shopline {
+		check("shopline", "shop id", shops, a.Name, strings.TrimSpace(a.ShopID))
+	}
+	return errors.Join(errs...)
 }
 
 // route serves one HTTP request: the webhook routes, /healthz, /readyz
