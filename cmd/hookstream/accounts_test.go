@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/natstest"
+	"github.com/hookstream/hookstream/pkg/sandbox"
 )
 
 // `dev -accounts FILE` serves the file's named accounts, and `send
@@ -30,6 +33,12 @@ func TestSendToANamedAccount(t *testing.T) {
 		return path
 	}
 	const eastShop = "1610418999999"
+	// east's Snipcart is a sandbox of its own, with its own key: no two
+	// accounts may share a key (the gateway refuses it).
+	eastSnipcart := http.NewServeMux()
+	eastSnipcart.Handle(sandbox.SnipcartPrefix+"/", http.StripPrefix(sandbox.SnipcartPrefix, sandbox.NewSnipcart("east-snipcart-key")))
+	eastSandbox := httptest.NewServer(eastSnipcart)
+	t.Cleanup(eastSandbox.Close)
 	file := filepath.Join(dir, "accounts.yaml")
 	if err := os.WriteFile(file, []byte(`
 shipstation:
@@ -39,7 +48,8 @@ shipstation:
     api_secret: {file: `+secret("api-secret", devShipStationSec)+`}
 snipcart:
   - account: east
-    secret_key: {file: `+secret("snipcart", devSnipcartKey)+`}
+    secret_key: {file: `+secret("snipcart", "east-snipcart-key")+`}
+    api_url: `+eastSandbox.URL+sandbox.SnipcartPrefix+`
 shopline:
   - account: east
     shop_id: "`+eastShop+`"
@@ -57,7 +67,7 @@ shopline:
 	for _, args := range [][]string{
 		{"-account", "east", "-shipstation-token", "east-dev-token", "shipstation", "ORDER_NOTIFY"},
 		{"-account", "east", "shipstation", "TRACK_EVENT_V2"},
-		{"-account", "east", "snipcart", "order.completed"},
+		{"-account", "east", "-sandbox", eastSandbox.URL, "snipcart", "order.completed"},
 		{"-account", "east", "-shop-id", eastShop, "shopline", "fulfillment_order/create"},
 	} {
 		if out, err := send(args...); err != nil || !strings.Contains(out, "200 OK") || !strings.Contains(out, `"id":"east/`) {
