@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -16,6 +17,35 @@ import (
 // added with [ShoplineAPI.AddOrder], filtered by updated_at_min/max,
 // status and fulfillment_status (default unshipped, as SHOPLINE's),
 // limit (≤ 100, default 50) and cursor paging by Link header.
+
+// ShoplineOrdersAddPath is the sandbox-only route that adds (or replaces,
+// by id) an order of the store of the request's bearer token, relative to
+// the SHOPLINE sandbox: POST the order as an orders/* webhook carries it
+// (AddOrder). `hookstream send -drop` records there the orders it creates.
+// Served on loopback only.
+const ShoplineOrdersAddPath = "/sandbox/orders"
+
+// addOrder is POST ShoplineOrdersAddPath.
+func (s *ShoplineAPI) addOrder(w http.ResponseWriter, r *http.Request, fail func(int, string)) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		fail(http.StatusRequestEntityTooLarge, "order too large")
+		return
+	}
+	if err := s.AddOrder(token, body); err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, errShoplineToken) {
+			status = http.StatusUnauthorized
+		}
+		fail(status, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+// errShoplineToken refuses an order for a token the sandbox does not know.
+var errShoplineToken = errors.New("sandbox: unknown shopline access token")
 
 // shoplineOrder is one stored order: its body and the fields it is
 // filtered by.
@@ -54,7 +84,7 @@ func (s *ShoplineAPI) AddOrder(accessToken string, body []byte) error {
 	defer s.mu.Unlock()
 	a := s.tokens[accessToken]
 	if a == nil {
-		return errors.New("sandbox: unknown shopline access token")
+		return errShoplineToken
 	}
 	if a.orders == nil {
 		a.orders = map[string]int{}
