@@ -58,8 +58,9 @@ type shoplineOrder struct {
 
 // AddOrder stores an order (a body like an orders/* webhook's) for the
 // store of accessToken. The body must carry updated_at (RFC 3339);
-// status defaults to open, fulfillment_status to unshipped. An order with
-// the id of a stored one replaces it.
+// status defaults to open; fulfillment_status fulfilled (or shipped) is
+// listed by the filter shipped, partial by partial, null (or unshipped) by
+// unshipped. An order with the id of a stored one replaces it.
 func (s *ShoplineAPI) AddOrder(accessToken string, body []byte) error {
 	var o struct {
 		ID                string `json:"id"`
@@ -77,9 +78,7 @@ func (s *ShoplineAPI) AddOrder(accessToken string, body []byte) error {
 	if o.Status == "" {
 		o.Status = "open"
 	}
-	if o.FulfillmentStatus == "" {
-		o.FulfillmentStatus = "unshipped"
-	}
+	o.FulfillmentStatus = shoplineFulfillmentFilter(o.FulfillmentStatus)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.tokens[accessToken]
@@ -97,6 +96,19 @@ func (s *ShoplineAPI) AddOrder(accessToken string, body []byte) error {
 	a.orders[o.ID] = len(a.orderList)
 	a.orderList = append(a.orderList, stored)
 	return nil
+}
+
+// shoplineFulfillmentFilter is the fulfillment_status filter value that
+// lists an order whose fulfillment_status is v: an order says fulfilled,
+// partial or null, the filter unshipped, partial or shipped.
+func shoplineFulfillmentFilter(v string) string {
+	switch v {
+	case "", "unshipped", "unfulfilled":
+		return "unshipped"
+	case "fulfilled", "shipped":
+		return "shipped"
+	}
+	return v
 }
 
 // serveOrders answers GET orders.json for a; fail writes an error.

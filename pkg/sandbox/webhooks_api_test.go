@@ -97,6 +97,8 @@ func TestShoplineAPIStatusCodes(t *testing.T) {
 		{"shop without a token", "GET", base + "merchants/shop.json", "", nil, 401, ""},
 		{"add an order", "POST", ShoplineOrdersAddPath, `{"id":"42","updated_at":"2026-12-01T10:00:00+08:00"}`, bearer("tok"), 200, "{}"},
 		{"the order listed", "GET", base + "orders.json?status=any", "", bearer("tok"), 200, `"id":"42"`},
+		{"a fulfilled order", "POST", ShoplineOrdersAddPath, `{"id":"44","updated_at":"2026-12-01T10:00:00Z","fulfillment_status":"fulfilled"}`, bearer("tok"), 200, "{}"},
+		{"listed as shipped", "GET", base + "orders.json?status=any&fulfillment_status=shipped", "", bearer("tok"), 200, `"id":"44"`},
 		{"another store lists none", "GET", base + "orders.json", "", bearer("tok2"), 200, `{"orders":[]}`},
 		{"add without a token", "POST", ShoplineOrdersAddPath, `{"id":"43","updated_at":"2026-12-01T10:00:00Z"}`, nil, 401, "unknown shopline access token"},
 		{"add without updated_at", "POST", ShoplineOrdersAddPath, `{"id":"43"}`, bearer("tok"), 400, "updated_at"},
