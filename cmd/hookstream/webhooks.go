@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/subscriptions"
 )
 
@@ -30,7 +31,7 @@ var webhookAPIs = []string{apiShipStationV1, apiShipStationV2, apiShopline, apiS
 // defaultShoplineAPIVersion is the SHOPLINE API and event version used when
 // SHOPLINE_API_VERSION is unset: the one whose order bodies the
 // order-enricher reads.
-const defaultShoplineAPIVersion = "v20260301"
+const defaultShoplineAPIVersion = shopline.DefaultAPIVersion
 
 // webhooksOptions are the flags of `hookstream webhooks`.
 type webhooksOptions struct {

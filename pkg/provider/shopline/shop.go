@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
 )
 
 // ShopID asks merchants/shop.json (scope read_store_information) for the
@@ -39,4 +42,20 @@ func (c *OrdersClient) ShopID(ctx context.Context) (string, error) {
 		}
 	}
 	return id, nil
+}
+
+// DefaultAPIVersion is the open API version used when none is configured:
+// the one whose order bodies the order-enricher reads.
+const DefaultAPIVersion = "v20260301"
+
+// apiVersion is an open API version: v and eight digits.
+var apiVersion = regexp.MustCompile(`^v20\d{6}$`)
+
+// ValidAPIVersion reports whether v is an open API version (v20260301).
+func ValidAPIVersion(v string) bool { return apiVersion.MatchString(v) }
+
+// APIURL is the open API root of version at storeURL
+// (https://{handle}.myshopline.com, or a sandbox): what OrdersConfig.APIURL takes.
+func APIURL(storeURL, version string) string {
+	return strings.TrimRight(storeURL, "/") + "/admin/openapi/" + url.PathEscape(version)
 }
