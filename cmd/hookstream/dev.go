@@ -316,7 +316,7 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
 
   gateway       %[1]s   (POST /webhooks/{shipstation,shipstation/v2,snipcart,shopline})
   nats          %[2]s   (embedded JetStream, store %[3]s)
-  sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS and API)
+  sandbox APIs  %[4]s   (Snipcart request validation and orders, ShipStation V2 JWKS and API, SHOPLINE open API under /shopline)
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
   consumers     order-enricher (orders.>), shipment-tracker (shipments.>), fulfillment-holds (fulfillment.>)
   reconciler    every %[9]s, lists the sandbox's ShipStation, Snipcart and SHOPLINE changes and feeds the missed ones in
