@@ -48,7 +48,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.shipstationAPI, "shipstation-api", defaultShipStationAPI, "point ShipStation V1 samples' resource_url at this API (the dev sandbox); empty sends them unchanged")
 	fs.StringVar(&o.shipstationV2, "shipstation-v2-api", "", "point the resource_url of the ShipStation V2 samples the consumers fetch at this API (default: the -sandbox address, where the dev sandbox serves it)")
 	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
-	fs.IntVar(&o.n, "n", 1, "ShipStation V1 events and Snipcart order.completed: create this many new resources at the sandbox, each with its webhook")
+	fs.IntVar(&o.n, "n", 1, "ShipStation V1 events, Snipcart order.completed and SHOPLINE orders/*: create this many new resources at the sandbox, each with its webhook")
 	fs.Float64Var(&o.drop, "drop", 0, "with -n: this share (0 to 1) of the webhooks is not delivered, as a provider that drops them; the reconciler finds their resources")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "usage: hookstream send [flags] <provider> <event>\n\nflags:")
@@ -82,7 +82,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	if o.n != 1 || o.drop != 0 {
-		return o.sendMany(ctx, et, body, stdout)
+		return o.sendMany(ctx, et, body, headers, stdout)
 	}
 	return o.send(ctx, et, body, headers, stdout)
 }
