@@ -249,6 +249,9 @@ func TestComposeDevelopmentPointsTheServicesAtTheSandbox(t *testing.T) {
 	if flags["snipcart-secret-key"] != gw["SNIPCART_SECRET_KEY"] {
 		t.Errorf("the sandbox validates Snipcart tokens with another key than the gateway's")
 	}
+	if u, err := url.Parse(composeEnv(t, p, "reconciler")["SHOPLINE_API_URL"]); err != nil || u.Host != "sandbox:"+web {
+		t.Errorf("reconciler SHOPLINE_API_URL=%q, want the sandbox on port %s", u, web)
+	}
 	hosts := regexp.MustCompile(gw["SHIPSTATION_RESOURCE_HOSTS"])
 	if !hosts.MatchString("sandbox:"+api) || hosts.MatchString("ssapi.shipstation.com") {
 		t.Errorf("gateway SHIPSTATION_RESOURCE_HOSTS=%q should allow exactly the sandbox API sandbox:%s", hosts, api)

@@ -431,7 +431,7 @@ func testProductionSetup(t *testing.T) {
 			if got := cs[s].env("HOOKSTREAM_SETUP"); got != "production" {
 				t.Errorf("%s: HOOKSTREAM_SETUP=%q", s, got)
 			}
-			for _, k := range []string{"SNIPCART_API_URL", "SHIPSTATION_API_URL", "SHIPSTATION_V2_JWKS_URL"} {
+			for _, k := range []string{"SNIPCART_API_URL", "SHIPSTATION_API_URL", "SHIPSTATION_V2_JWKS_URL", "SHOPLINE_API_URL"} {
 				if v := cs[s].env(k); strings.Contains(v, "sandbox") {
 					t.Errorf("%s: %s=%s", s, k, v)
 				}

@@ -132,7 +132,12 @@ func TestServicesDoTheirJobAsTheirNATSUsers(t *testing.T) {
 	apiSrv := httptest.NewServer(api)
 	t.Cleanup(apiSrv.Close)
 	apiURL, _ := url.Parse(apiSrv.URL)
+	shopline := sandbox.NewShoplineAPI(composeEnv(t, p, "reconciler")["SHOPLINE_ACCESS_TOKEN"])
+	shopline.SetRateLimit(0, 0)
+	shoplineSrv := httptest.NewServer(shopline)
+	t.Cleanup(shoplineSrv.Close)
 	loopback := map[string]string{
+		"SHOPLINE_API_URL":           shoplineSrv.URL,
 		"NATS_URL":                   ns.ClientURL(),
 		"HEALTH_ADDR":                "-",
 		"SNIPCART_API_URL":           web.URL + sandbox.SnipcartPrefix,

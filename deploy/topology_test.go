@@ -300,6 +300,9 @@ func TestComposeTopologyAsProcesses(t *testing.T) {
 			set("SHIPSTATION_V2_JWKS_URL", webURL+sandbox.ShipStationV2JWKSPath)
 		} else {
 			set("SHIPSTATION_API_URL", apiURL)
+			if s.name == "reconciler" {
+				set("SHOPLINE_API_URL", webURL+sandbox.ShoplinePrefix)
+			}
 			// A handler whose JetStream request went to the killed leader
 			// waits for its deadline (state.Store.Apply bounds each call to state.CallTimeout), so
 			// the consumers recover from the failover after

@@ -81,7 +81,7 @@ func runDev(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.sandboxAddr, "sandbox-addr", "127.0.0.1:8090", "sandbox provider APIs listen address (loopback)")
 	fs.StringVar(&o.apiAddr, "shipstation-api-addr", "127.0.0.1:8091", "ShipStation V1 API sandbox listen address (loopback)")
 	fs.DurationVar(&o.overdue, "hold-overdue-after", 2*time.Minute, "how long a fulfillment hold may stay open before hold_overdue (production default 24h)")
-	fs.DurationVar(&o.reconcile, "reconcile-interval", 30*time.Second, "how often the reconciler lists the ShipStation sandbox's changes (production default 5m)")
+	fs.DurationVar(&o.reconcile, "reconcile-interval", 30*time.Second, "how often the reconciler lists the sandbox providers' changes (production default 5m)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level")
 	fs.StringVar(&o.accountsFile, "accounts", "", "accounts file (as "+accounts.FileVar+", docs/accounts.md): the gateway serves these named accounts' routes too, and the consumers call their APIs with their keys; secret references read this process's environment")
 	if err := fs.Parse(args); err != nil {
@@ -331,10 +331,10 @@ hookstream dev — everything in one process. SANDBOX: development secrets, no r
 
   gateway       %[1]s   (POST /webhooks/{shipstation,shipstation/v2,snipcart,shopline})
   nats          %[2]s   (embedded JetStream, store %[3]s)
-  sandbox APIs  %[4]s   (Snipcart request validation, ShipStation V2 JWKS and API)
+  sandbox APIs  %[4]s   (Snipcart request validation and orders, ShipStation V2 JWKS and API, SHOPLINE open API under /shopline)
                 %[8]s   (ShipStation V1 API: orders, shipments, fulfillments)
   consumers     order-enricher (orders.>), shipment-tracker (shipments.>), fulfillment-holds (fulfillment.>)
-  reconciler    every %[9]s, lists the sandbox's ShipStation and Snipcart changes and feeds the missed ones in
+  reconciler    every %[9]s, lists the sandbox's ShipStation, Snipcart and SHOPLINE changes and feeds the missed ones in
   accounts      %[10]s
 
   dev secrets   SHIPSTATION_WEBHOOK_TOKEN=%[5]s
@@ -351,6 +351,7 @@ Try, in another terminal:
   go run ./cmd/hookstream send shipstation SHIP_NOTIFY
   go run ./cmd/hookstream send -n 30 -drop 0.33 shipstation ORDER_NOTIFY   (the reconciler finds the orders of the 10 dropped)
   go run ./cmd/hookstream send -n 30 -drop 0.33 snipcart order.completed
+  go run ./cmd/hookstream send -n 30 -drop 0.33 shopline orders/create
   go run ./cmd/hookstream send shipstation FULFILLMENT_SHIPPED_V2
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'orders.>' --all
   go run github.com/nats-io/natscli/nats@v0.5.1 -s %[2]s sub 'shipments.>' --all

@@ -35,7 +35,8 @@ func (o devOptions) reconcileSettle() time.Duration {
 	return min(devReconcileSettle, o.reconcileInterval())
 }
 
-// startReconciler runs the reconciler against the ShipStation API sandbox,
+// startReconciler runs the reconciler against the ShipStation, Snipcart
+// and SHOPLINE API sandboxes (the orders `hookstream send -drop` records),
 // after the consumers (it reads their state buckets), and keeps it in
 // env.reconciler.
 func startReconciler(ctx context.Context, env *devEnv, log *zap.Logger, o devOptions) error {
@@ -50,6 +51,8 @@ func startReconciler(ctx context.Context, env *devEnv, log *zap.Logger, o devOpt
 		"RECONCILE_LOOKBACK":     "1h",
 		"SNIPCART_SECRET_KEY":    devSnipcartKey,
 		"SNIPCART_API_URL":       env.sandboxURL + sandbox.SnipcartPrefix,
+		"SHOPLINE_ACCESS_TOKEN":  devShoplineAccessToken,
+		"SHOPLINE_API_URL":       env.sandboxURL + sandbox.ShoplinePrefix,
 	}
 	if o.apiBudget > 0 {
 		vars["SHIPSTATION_RATE_LIMIT"] = strconv.Itoa(o.apiBudget)

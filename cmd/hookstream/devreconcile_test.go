@@ -128,6 +128,49 @@ func TestDevReconcilesDroppedSnipcartWebhooks(t *testing.T) {
 	}
 }
 
+// The same with SHOPLINE's orders/create: 10 of 30 new orders are never
+// announced, and the reconciler lists them from the SHOPLINE sandbox's
+// store; the delivered ones are not found again, and none has two events.
+func TestDevReconcilesDroppedShoplineWebhooks(t *testing.T) {
+	env := startReconcilingDev(t)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"send", "-url", env.gatewayURL, "-sandbox", env.sandboxURL, "-shipstation-api", env.apiURL,
+		"-n", "30", "-drop", "0.33", "shopline", "orders/create"}, &out)
+	if err != nil || !strings.Contains(out.String(), "30 created, 20 webhooks delivered, 10 dropped") {
+		t.Fatalf("send: %v\n%s", err, out.String())
+	}
+	nc, err := nats.Connect(env.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	natstest.Eventually(t, "30 SHOPLINE orders in ORDERS", func() bool {
+		return countOn(t, js, catalog.StreamOrders, "orders.shopline.upserted") >= 30
+	})
+	natstest.Eventually(t, "found = 10", func() bool { return reconcileMetric(t, env, "hookstream_reconcile_found_total") >= 10 })
+	runs := reconcileMetric(t, env, "hookstream_reconcile_runs_total")
+	natstest.Eventually(t, "five more runs", func() bool { return reconcileMetric(t, env, "hookstream_reconcile_runs_total") >= runs+30 })
+	if got := reconcileMetric(t, env, "hookstream_reconcile_found_total"); got != 10 {
+		t.Errorf("hookstream_reconcile_found_total = %v, want 10", got)
+	}
+	perOrder := map[string]int{}
+	for _, subject := range streamSubjects(t, js, catalog.StreamOrders) {
+		perOrder[subject]++
+	}
+	if len(perOrder) != 30 {
+		t.Errorf("%d orders in ORDERS, want 30", len(perOrder))
+	}
+	for subject, n := range perOrder {
+		if n != 1 {
+			t.Errorf("%d events on %s, want 1", n, subject)
+		}
+	}
+	if n := len(streamData(t, js, catalog.StreamWebhooks, "webhooks.shopline.reconciled.order")); n != 10 {
+		t.Errorf("%d reconciled SHOPLINE orders in WEBHOOKS, want 10", n)
+	}
+}
+
 // startReconcilingDev starts `hookstream dev` with a reconciler that runs
 // every 200ms and leaves changes 3s to their webhooks, and no API budget
 // in the way.

@@ -67,7 +67,7 @@ Run it only inside a private network (a compose project, loopback).
   %[2]s   ShipStation V1 API: orders, shipments, fulfillments (SHIPSTATION_API_URL=<base>)
   %[2]s   ShipStation V1 webhook subscriptions
   %[1]s   ShipStation V2 webhook subscriptions (SHIPSTATION_V2_API_URL=<base>)
-  %[1]s   SHOPLINE open API: webhook subscriptions (SHOPLINE_API_URL=<base>%[5]s)
+  %[1]s   SHOPLINE open API: webhook subscriptions, store, orders (SHOPLINE_API_URL=<base>%[5]s)
 
 Ctrl-C stops it.
 `, set.url, set.apiURL, sandbox.SnipcartPrefix, sandbox.ShipStationV2JWKSPath, sandbox.ShoplinePrefix)

@@ -53,7 +53,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.shoplineSecret, "shopline-secret", devShoplineSecret, "SHOPLINE app secret")
 	fs.StringVar(&o.account, "account", "", "post to this named account's route, /webhooks/<provider>/<account> (docs/accounts.md); give its secret with -shipstation-token or -shopline-secret")
 	fs.StringVar(&o.shopID, "shop-id", "", "SHOPLINE: the webhook is about this shop (X-Shopline-Shop-Id and the sample body's shop_id), a named account's shop")
-	fs.IntVar(&o.n, "n", 1, "ShipStation V1 events and Snipcart order.completed: create this many new resources at the sandbox, each with its webhook")
+	fs.IntVar(&o.n, "n", 1, "ShipStation V1 events, Snipcart order.completed and SHOPLINE orders/*: create this many new resources at the sandbox, each with its webhook")
 	fs.Float64Var(&o.drop, "drop", 0, "with -n: this share (0 to 1) of the webhooks is not delivered, as a provider that drops them; the reconciler finds their resources")
 	fs.Usage = func() {
 		fmt.Fprintln(stdout, "usage: hookstream send [flags] <provider> <event>\n\nflags:")
@@ -98,7 +98,7 @@ func runSend(ctx context.Context, args []string, stdout io.Writer) error {
 		body, headers = aboutShop(body, headers, o.shopID)
 	}
 	if o.n != 1 || o.drop != 0 {
-		return o.sendMany(ctx, et, body, stdout)
+		return o.sendMany(ctx, et, body, headers, stdout)
 	}
 	return o.send(ctx, et, body, headers, stdout)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/envconf"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/subscriptions"
 )
 
@@ -31,7 +32,7 @@ var webhookAPIs = []string{apiShipStationV1, apiShipStationV2, apiShopline, apiS
 // defaultShoplineAPIVersion is the SHOPLINE API and event version used when
 // SHOPLINE_API_VERSION is unset: the one whose order bodies the
 // order-enricher reads.
-const defaultShoplineAPIVersion = "v20260301"
+const defaultShoplineAPIVersion = shopline.DefaultAPIVersion
 
 // webhooksOptions are the flags of `hookstream webhooks`.
 type webhooksOptions struct {

@@ -78,7 +78,7 @@ const (
 	// resource; no provider event may resolve to it.
 	ReconciledToken = "reconciled"
 	// ReconciledOrder is an order: ShipStation's GET /orders, Snipcart's
-	// GET /orders.
+	// GET /orders, SHOPLINE's GET orders.json.
 	ReconciledOrder = "order"
 	// ReconciledShipment is a ShipStation label (GET /shipments).
 	ReconciledShipment = "shipment"
@@ -301,6 +301,7 @@ func buildTable() []EventType {
 	reconciled(ShipStation, "shipstation-shipment.schema.json", ReconciledShipment)
 	reconciled(ShipStation, "shipstation-fulfillment.schema.json", ReconciledFulfillment)
 	reconciled(Snipcart, "snipcart-order.schema.json", ReconciledOrder)
+	reconciled(Shopline, "shopline-order.schema.json", ReconciledOrder)
 	canonical := func(stream, root, provider, schema string, events ...string) {
 		for _, e := range events {
 			typ := strings.TrimSuffix(root, "s") + "." + e // orders → order.upserted

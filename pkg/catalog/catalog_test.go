@@ -301,13 +301,16 @@ func checkReconciledRow(t *testing.T, row catalog.EventType) {
 
 func TestReconciliations(t *testing.T) {
 	t.Parallel()
-	want := []string{"shipstation order", "shipstation shipment", "shipstation fulfillment", "snipcart order"}
+	want := []string{"shipstation order", "shipstation shipment", "shipstation fulfillment", "snipcart order", "shopline order"}
 	var got []string
 	for _, et := range catalog.Reconciliations() {
 		got = append(got, et.Provider+" "+strings.TrimPrefix(et.Event, "reconciled."))
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Reconciliations() = %q, want %q", got, want)
+	}
+	if _, err := catalog.Reconciliation(catalog.Shopline, catalog.ReconciledOrder); err != nil {
+		t.Errorf("Reconciliation(shopline, order): %v", err)
 	}
 	if _, err := catalog.Reconciliation(catalog.Snipcart, catalog.ReconciledShipment); err == nil {
 		t.Error("Reconciliation(snipcart, shipment) found a row")

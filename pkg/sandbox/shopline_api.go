@@ -31,9 +31,11 @@ const (
 var shoplineVersion = regexp.MustCompile(`^v20\d{6}$`)
 
 // ShoplineAPI is a SANDBOX imitation of SHOPLINE's open API, the part that
-// manages webhook subscriptions, for tests and `hookstream dev`. Under
-// /admin/openapi/{version}/ it serves:
+// manages webhook subscriptions and lists orders, for tests and
+// `hookstream dev`. Under /admin/openapi/{version}/ it serves:
 //
+//	GET    merchants/shop.json  {"data":{"id": the store's id, …}}
+//	GET    orders.json          {"orders":[…]}, see shopline_orders.go
 //	GET    webhooks.json        {"webhooks":[{id, address, topic, api_version, created_at, updated_at}]}
 //	GET    webhooks/count.json  {"count": n}
 //	POST   webhooks.json        {"webhook":{address, topic, api_version}} → {"webhook":{…}}
@@ -57,9 +59,13 @@ type ShoplineAPI struct {
 	nextID   int64
 }
 
-// shoplineAccount is one token's subscriptions and bucket.
+// shoplineAccount is one token's store: its subscriptions, orders and
+// bucket.
 type shoplineAccount struct {
-	hooks []shoplineHook
+	// shopID is the store's id (merchants/shop.json), ShoplineShopID
+	// unless SetShop changed it.
+	shopID string
+	hooks  []shoplineHook
 	// orders indexes orderList by order id (see shopline_orders.go).
 	orders    map[string]int
 	orderList []shoplineOrder
@@ -81,9 +87,24 @@ func NewShoplineAPI(accessTokens ...string) *ShoplineAPI {
 	s := &ShoplineAPI{now: time.Now, tokens: map[string]*shoplineAccount{}, capacity: ShoplineBucketCapacity,
 		leak: ShoplineLeakPerSecond, nextID: 4_100_000_000_000_000_000}
 	for _, t := range accessTokens {
-		s.tokens[t] = &shoplineAccount{}
+		s.tokens[t] = &shoplineAccount{shopID: ShoplineShopID}
 	}
 	return s
+}
+
+// ShoplineShopID is the id of every sandbox store unless SetShop changes
+// it: the X-Shopline-Shop-Id of the catalog's SHOPLINE examples, which
+// `hookstream send` delivers.
+const ShoplineShopID = "1610418123456"
+
+// SetShop makes shopID the id of accessToken's store, as merchants/shop.json
+// answers it.
+func (s *ShoplineAPI) SetShop(accessToken, shopID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.tokens[accessToken]; a != nil {
+		a.shopID = shopID
+	}
 }
 
 // SetRateLimit changes the bucket: capacity requests, draining perSecond a
@@ -114,6 +135,10 @@ func (s *ShoplineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fail := func(status int, msg string) {
 		writeJSON(w, status, map[string]string{"errors": msg, "traceId": trace})
 	}
+	if r.URL.Path == ShoplineOrdersAddPath && r.Method == http.MethodPost {
+		s.addOrder(w, r, fail) // before the lock: AddOrder takes it
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.account(r)
@@ -141,6 +166,8 @@ func (s *ShoplineAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"webhooks": hooks})
 	case rest == "orders.json" && r.Method == http.MethodGet:
 		s.serveOrders(w, r, a, fail)
+	case rest == "merchants/shop.json" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"id": a.shopID, "biz_store_status": 2}})
 	case rest == "webhooks/count.json" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]int{"count": len(a.hooks)})
 	case rest == "webhooks.json" && r.Method == http.MethodPost:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,6 +18,35 @@ import (
 // status and fulfillment_status (default unshipped, as SHOPLINE's),
 // limit (≤ 100, default 50) and cursor paging by Link header.
 
+// ShoplineOrdersAddPath is the sandbox-only route that adds (or replaces,
+// by id) an order of the store of the request's bearer token, relative to
+// the SHOPLINE sandbox: POST the order as an orders/* webhook carries it
+// (AddOrder). `hookstream send -drop` records there the orders it creates.
+// Served on loopback only.
+const ShoplineOrdersAddPath = "/sandbox/orders"
+
+// addOrder is POST ShoplineOrdersAddPath.
+func (s *ShoplineAPI) addOrder(w http.ResponseWriter, r *http.Request, fail func(int, string)) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		fail(http.StatusRequestEntityTooLarge, "order too large")
+		return
+	}
+	if err := s.AddOrder(token, body); err != nil {
+		status := http.StatusBadRequest
+		if errors.Is(err, errShoplineToken) {
+			status = http.StatusUnauthorized
+		}
+		fail(status, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{})
+}
+
+// errShoplineToken refuses an order for a token the sandbox does not know.
+var errShoplineToken = errors.New("sandbox: unknown shopline access token")
+
 // shoplineOrder is one stored order: its body and the fields it is
 // filtered by.
 type shoplineOrder struct {
@@ -28,8 +58,9 @@ type shoplineOrder struct {
 
 // AddOrder stores an order (a body like an orders/* webhook's) for the
 // store of accessToken. The body must carry updated_at (RFC 3339);
-// status defaults to open, fulfillment_status to unshipped. An order with
-// the id of a stored one replaces it.
+// status defaults to open; fulfillment_status fulfilled (or shipped) is
+// listed by the filter shipped, partial by partial, null (or unshipped) by
+// unshipped. An order with the id of a stored one replaces it.
 func (s *ShoplineAPI) AddOrder(accessToken string, body []byte) error {
 	var o struct {
 		ID                string `json:"id"`
@@ -47,14 +78,12 @@ func (s *ShoplineAPI) AddOrder(accessToken string, body []byte) error {
 	if o.Status == "" {
 		o.Status = "open"
 	}
-	if o.FulfillmentStatus == "" {
-		o.FulfillmentStatus = "unshipped"
-	}
+	o.FulfillmentStatus = shoplineFulfillmentFilter(o.FulfillmentStatus)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.tokens[accessToken]
 	if a == nil {
-		return errors.New("sandbox: unknown shopline access token")
+		return errShoplineToken
 	}
 	if a.orders == nil {
 		a.orders = map[string]int{}
@@ -67,6 +96,19 @@ func (s *ShoplineAPI) AddOrder(accessToken string, body []byte) error {
 	a.orders[o.ID] = len(a.orderList)
 	a.orderList = append(a.orderList, stored)
 	return nil
+}
+
+// shoplineFulfillmentFilter is the fulfillment_status filter value that
+// lists an order whose fulfillment_status is v: an order says fulfilled,
+// partial or null, the filter unshipped, partial or shipped.
+func shoplineFulfillmentFilter(v string) string {
+	switch v {
+	case "", "unshipped", "unfulfilled":
+		return "unshipped"
+	case "fulfilled", "shipped":
+		return "shipped"
+	}
+	return v
 }
 
 // serveOrders answers GET orders.json for a; fail writes an error.

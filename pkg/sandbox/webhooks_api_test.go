@@ -93,11 +93,24 @@ func TestShoplineAPIStatusCodes(t *testing.T) {
 		{"bad version path", "GET", "/admin/openapi/latest/webhooks.json", "", bearer("tok"), 404, ""},
 		{"delete", "DELETE", base + "4100000000000000001/webhooks.json", "", bearer("tok"), 200, "{}"},
 		{"delete again", "DELETE", base + "4100000000000000001/webhooks.json", "", bearer("tok"), 404, ""},
+		{"shop", "GET", base + "merchants/shop.json", "", bearer("tok"), 200, `"id":"` + ShoplineShopID + `"`},
+		{"shop without a token", "GET", base + "merchants/shop.json", "", nil, 401, ""},
+		{"add an order", "POST", ShoplineOrdersAddPath, `{"id":"42","updated_at":"2026-12-01T10:00:00+08:00"}`, bearer("tok"), 200, "{}"},
+		{"the order listed", "GET", base + "orders.json?status=any", "", bearer("tok"), 200, `"id":"42"`},
+		{"a fulfilled order", "POST", ShoplineOrdersAddPath, `{"id":"44","updated_at":"2026-12-01T10:00:00Z","fulfillment_status":"fulfilled"}`, bearer("tok"), 200, "{}"},
+		{"listed as shipped", "GET", base + "orders.json?status=any&fulfillment_status=shipped", "", bearer("tok"), 200, `"id":"44"`},
+		{"another store lists none", "GET", base + "orders.json", "", bearer("tok2"), 200, `{"orders":[]}`},
+		{"add without a token", "POST", ShoplineOrdersAddPath, `{"id":"43","updated_at":"2026-12-01T10:00:00Z"}`, nil, 401, "unknown shopline access token"},
+		{"add without updated_at", "POST", ShoplineOrdersAddPath, `{"id":"43"}`, bearer("tok"), 400, "updated_at"},
 	} {
 		status, body, h := call(t, api, tc.method, tc.path, tc.body, tc.auth)
 		if status != tc.status || !strings.Contains(body, tc.contains) || h.Get("traceId") == "" || h.Get(HeaderSandbox) != "shopline" {
 			t.Errorf("%s: %d %s (traceId %q), want %d with %q", tc.name, status, body, h.Get("traceId"), tc.status, tc.contains)
 		}
+	}
+	api.SetShop("tok2", "77")
+	if status, body, _ := call(t, api, "GET", base+"merchants/shop.json", "", bearer("tok2")); status != 200 || !strings.Contains(body, `"id":"77"`) {
+		t.Errorf("SetShop: %d %s", status, body)
 	}
 	api.SetRateLimit(3, 0.0001)
 	var last int

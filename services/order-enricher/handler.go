@@ -42,6 +42,7 @@ func (s *Service) webhooks() *consumer.Routes {
 		// Orders the reconciler found in the providers' lists.
 		consumer.OnReconciled(catalog.ShipStation, catalog.ReconciledOrder, s.reconciledShipStationOrder),
 		consumer.OnReconciled(catalog.Snipcart, catalog.ReconciledOrder, s.reconciledSnipcartOrder),
+		consumer.OnReconciled(catalog.Shopline, catalog.ReconciledOrder, s.reconciledShoplineOrder),
 	)
 }
 

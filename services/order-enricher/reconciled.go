@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/runner"
 )
 
@@ -49,4 +50,17 @@ func (s *Service) reconciledSnipcartOrder(ctx context.Context, e *event.Event) e
 		return runner.Permanent(err)
 	}
 	return s.upsert(ctx, e, order)
+}
+
+// reconciledShoplineOrder applies a SHOPLINE order the reconciler found
+// (the order as GET orders.json lists it, the shop in the event's shopid
+// and source, as a webhook's) through the path of orders/* webhooks, with
+// the listed order's lowest tie-break at its updated_at: an order a webhook
+// already brought at that updated_at is newer, and nothing is published.
+func (s *Service) reconciledShoplineOrder(ctx context.Context, e *event.Event) error {
+	shop := shopline.ShopID(e)
+	if shop == "" {
+		return runner.Permanent(fmt.Errorf("reconciled SHOPLINE order: neither its shopid nor its source %q names a shop", e.Source()))
+	}
+	return s.upsertShopline(ctx, e, shop, model.FromShoplineListedOrder)
 }

@@ -16,7 +16,13 @@ import (
 // shoplineOrder normalises a SHOPLINE orders/* webhook, which carries the
 // whole order, and upserts it. The shop is the webhook's.
 func (s *Service) shoplineOrder(ctx context.Context, e *event.Event) error {
-	order, err := model.FromShoplineOrder(e.Data(), shopline.ShopID(e))
+	return s.upsertShopline(ctx, e, shopline.ShopID(e), model.FromShoplineOrder)
+}
+
+// upsertShopline normalises the SHOPLINE order e carries, of shop, with
+// normalise and upserts it.
+func (s *Service) upsertShopline(ctx context.Context, e *event.Event, shop string, normalise func([]byte, string) (model.Order, error)) error {
+	order, err := normalise(e.Data(), shop)
 	if err != nil {
 		return runner.Permanent(err)
 	}

@@ -2,12 +2,15 @@ package reconciler
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/process"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
+	"github.com/hookstream/hookstream/pkg/provider/subscriptions"
 )
 
 // DefaultHealthAddr is where /healthz, /readyz and /metrics listen.
@@ -37,8 +40,12 @@ type Config struct {
 	// reconciled.
 	ShipStation shipstation.Settings
 	// Snipcart are the SNIPCART_* settings. With a secret key, Snipcart's
-	// orders are reconciled. At least one provider is required.
+	// orders are reconciled.
 	Snipcart SnipcartSettings
+	// Shopline are the SHOPLINE_* settings. With an access token and the
+	// store (a handle or an API URL), SHOPLINE's orders are reconciled. At
+	// least one provider is required.
+	Shopline ShoplineSettings
 	// Interval is RECONCILE_INTERVAL: how often a run starts (default 5m).
 	Interval time.Duration
 	// Overlap is RECONCILE_OVERLAP: how far each window reaches back before
@@ -73,6 +80,42 @@ type SnipcartSettings struct {
 	Reread time.Duration
 }
 
+// ShoplineSettings are what the reconciler needs of SHOPLINE's open API.
+type ShoplineSettings struct {
+	// AccessToken is SHOPLINE_ACCESS_TOKEN (or _FILE): the store's token,
+	// with the scopes read_orders and read_store_information.
+	AccessToken string
+	// StoreURL is SHOPLINE_API_URL, else https://{SHOPLINE_SHOP_HANDLE}
+	// .myshopline.com; "" when neither is set.
+	StoreURL string
+	// APIVersion is SHOPLINE_API_VERSION (default v20260301).
+	APIVersion string
+}
+
+// Enabled reports whether SHOPLINE is reconciled: a token and a store.
+func (s ShoplineSettings) Enabled() bool { return s.AccessToken != "" && s.StoreURL != "" }
+
+// loadShopline reads the SHOPLINE_* settings through l.
+func loadShopline(l *envconf.Loader) ShoplineSettings {
+	s := ShoplineSettings{
+		AccessToken: l.Secret("SHOPLINE_ACCESS_TOKEN"),
+		APIVersion:  l.String("SHOPLINE_API_VERSION", shopline.DefaultAPIVersion),
+	}
+	if handle := l.String("SHOPLINE_SHOP_HANDLE", ""); handle != "" {
+		s.StoreURL = subscriptions.ShoplineStoreURL(handle)
+	}
+	if l.String("SHOPLINE_API_URL", "") != "" {
+		s.StoreURL = strings.TrimRight(l.URL("SHOPLINE_API_URL", ""), "/")
+	}
+	if !shopline.ValidAPIVersion(s.APIVersion) {
+		l.Fail("SHOPLINE_API_VERSION", "want v and a date, like %s, got %q", shopline.DefaultAPIVersion, s.APIVersion)
+	}
+	if s.AccessToken != "" && s.StoreURL == "" {
+		l.Fail("SHOPLINE_SHOP_HANDLE", "or SHOPLINE_API_URL is required with SHOPLINE_ACCESS_TOKEN: the store whose orders are listed")
+	}
+	return s
+}
+
 // DefaultSnipcartReread is RECONCILE_SNIPCART_REREAD's default.
 const DefaultSnipcartReread = 72 * time.Hour
 
@@ -91,6 +134,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 			Mode:      l.String("SNIPCART_MODE", "live"),
 			Reread:    l.Duration("RECONCILE_SNIPCART_REREAD", DefaultSnipcartReread),
 		},
+		Shopline: loadShopline(l),
 		Interval: l.Duration("RECONCILE_INTERVAL", DefaultInterval),
 		Overlap:  l.Duration("RECONCILE_OVERLAP", DefaultOverlap),
 		Settle:   l.Duration("RECONCILE_SETTLE", DefaultSettle),
@@ -100,8 +144,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.HealthAddr == "-" {
 		c.HealthAddr = ""
 	}
-	if c.ShipStation.Primary.Key == "" && c.Snipcart.SecretKey == "" {
-		l.Fail("SHIPSTATION_API_KEY", "or SNIPCART_SECRET_KEY is required: the reconciler lists the providers whose keys it has")
+	if c.ShipStation.Primary.Key == "" && c.Snipcart.SecretKey == "" && c.Shopline.AccessToken == "" {
+		l.Fail("SHIPSTATION_API_KEY", "or SNIPCART_SECRET_KEY or SHOPLINE_ACCESS_TOKEN is required: the reconciler lists the providers whose keys it has")
 	}
 	if c.Snipcart.Mode != "live" && c.Snipcart.Mode != "test" {
 		l.Fail("SNIPCART_MODE", "want live or test, got %q", c.Snipcart.Mode)
@@ -114,7 +158,15 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 
 // String renders the configuration for the start-up log, secrets redacted.
 func (c Config) String() string {
-	return fmt.Sprintf("%s LOG_LEVEL=%s HEALTH_ADDR=%s STREAM_REPLICAS=%d %s SNIPCART_API_URL=%s SNIPCART_SECRET_KEY=%s SNIPCART_MODE=%s RECONCILE_INTERVAL=%s RECONCILE_OVERLAP=%s RECONCILE_SETTLE=%s RECONCILE_LOOKBACK=%s RECONCILE_LEASE=%s RECONCILE_SNIPCART_REREAD=%s",
+	return fmt.Sprintf("%s LOG_LEVEL=%s HEALTH_ADDR=%s STREAM_REPLICAS=%d %s SNIPCART_API_URL=%s SNIPCART_SECRET_KEY=%s SNIPCART_MODE=%s SHOPLINE_API_URL=%s SHOPLINE_ACCESS_TOKEN=%s SHOPLINE_API_VERSION=%s RECONCILE_INTERVAL=%s RECONCILE_OVERLAP=%s RECONCILE_SETTLE=%s RECONCILE_LOOKBACK=%s RECONCILE_LEASE=%s RECONCILE_SNIPCART_REREAD=%s",
 		c.NATS, c.Log.Level, c.HealthAddr, c.Replicas, c.ShipStation, c.Snipcart.APIURL, envconf.Redact(c.Snipcart.SecretKey), c.Snipcart.Mode,
+		orUnset(c.Shopline.StoreURL), envconf.Redact(c.Shopline.AccessToken), c.Shopline.APIVersion,
 		c.Interval, c.Overlap, c.Settle, c.Lookback, c.Lease, c.Snipcart.Reread)
+}
+
+func orUnset(s string) string {
+	if s == "" {
+		return "(unset)"
+	}
+	return s
 }

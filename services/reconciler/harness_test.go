@@ -31,6 +31,9 @@ type harness struct {
 	// snipcart is the Snipcart sandbox at snipcartURL.
 	snipcart    *sandbox.Snipcart
 	snipcartURL string
+	// shopline is the SHOPLINE open-API sandbox at shoplineURL.
+	shopline    *sandbox.ShoplineAPI
+	shoplineURL string
 	// delivered and dropped count the resources whose webhook was
 	// published or withheld, by canonical stream.
 	delivered, dropped map[string]int
@@ -45,6 +48,9 @@ type webhook struct {
 
 // snipcartKey is the Snipcart sandbox's secret key.
 const snipcartKey = "snipcart-secret"
+
+// shoplineToken is the SHOPLINE sandbox's access token.
+const shoplineToken = "shopline-token"
 
 // reconcileEnv are the reconciler's settings in tests: next to no settle
 // time, so that a run sees everything created before it.
@@ -67,6 +73,11 @@ func newHarness(t *testing.T) *harness {
 	snipcartSrv := httptest.NewServer(h.snipcart)
 	t.Cleanup(snipcartSrv.Close)
 	h.snipcartURL = snipcartSrv.URL
+	h.shopline = sandbox.NewShoplineAPI(shoplineToken)
+	h.shopline.SetRateLimit(0, 0)
+	shoplineSrv := httptest.NewServer(h.shopline)
+	t.Cleanup(shoplineSrv.Close)
+	h.shoplineURL = shoplineSrv.URL
 
 	vars := h.env(map[string]string{"SHIPSTATION_RATE_LIMIT": "100000"})
 	oe, err := orderenricher.Load(envconf.Map(vars))
@@ -111,6 +122,8 @@ func (h *harness) reconciler(extra map[string]string) *reconciler.Service {
 		"SHIPSTATION_RATE_LIMIT": "100000",
 		"SNIPCART_SECRET_KEY":    snipcartKey,
 		"SNIPCART_API_URL":       h.snipcartURL,
+		"SHOPLINE_ACCESS_TOKEN":  shoplineToken,
+		"SHOPLINE_API_URL":       h.shoplineURL,
 	}
 	for k, v := range reconcileEnv {
 		vars[k] = v
@@ -167,8 +180,12 @@ func (h *harness) create(path, batch string, n int, drop bool) {
 func (h *harness) deliverWithheld() {
 	h.t.Helper()
 	for _, w := range h.withheld {
-		if w.resourceType == snipcartEvent {
+		switch w.resourceType {
+		case snipcartEvent:
 			h.Webhook(catalog.Snipcart, snipcartEvent, w.body)
+			continue
+		case shoplineTopic:
+			h.shoplineWebhook(w.body)
 			continue
 		}
 		h.Webhook(catalog.ShipStation, w.resourceType, w.body)
@@ -197,6 +214,49 @@ func (h *harness) snipcartOrder(token string, placed, modified time.Time, status
 	}
 	h.delivered[catalog.StreamOrders]++
 	h.Webhook(catalog.Snipcart, snipcartEvent, []byte(body))
+}
+
+// shoplineTopic is the webhook shoplineOrder sends.
+const shoplineTopic = "orders/updated"
+
+// shoplineOrder puts a SHOPLINE order (updated at updated, of fulfillment
+// status fulfilled, partial or "" for null) in the sandbox's store and
+// sends its orders/updated webhook unless drop. The webhook body is
+// indented, the list's compact, as a provider's may differ.
+func (h *harness) shoplineOrder(id string, updated time.Time, fulfilled string, drop bool) {
+	h.t.Helper()
+	order := map[string]any{
+		"id": id, "name": "#" + id[len(id)-4:], "email": "ada@example.com", "currency": "USD",
+		"financial_status": "paid", "status": "open", "fulfillment_status": nil,
+		"created_at": updated.Add(-time.Hour).Format(time.RFC3339), "updated_at": updated.Format(time.RFC3339),
+		"current_total_price": "26.00", "subtotal_price": "24.00",
+		"line_items": []map[string]any{{"sku": "MUG-1", "name": "Mug", "quantity": 2, "price": "12.00"}},
+	}
+	if fulfilled != "" {
+		order["fulfillment_status"] = fulfilled
+	}
+	body, err := json.MarshalIndent(order, "", "  ")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.shopline.AddOrder(shoplineToken, body); err != nil {
+		h.t.Fatal(err)
+	}
+	if drop {
+		h.dropped[catalog.StreamOrders]++
+		h.withheld = append(h.withheld, webhook{shoplineTopic, body})
+		return
+	}
+	h.delivered[catalog.StreamOrders]++
+	h.shoplineWebhook(body)
+}
+
+// shoplineWebhook delivers an orders/updated webhook of the sandbox's
+// store, as the gateway stores it.
+func (h *harness) shoplineWebhook(body []byte) {
+	h.t.Helper()
+	h.Webhook(catalog.Shopline, shoplineTopic, body,
+		consumertest.WithSource("/shopline/shops/"+sandbox.ShoplineShopID), consumertest.WithExtension("shopid", sandbox.ShoplineShopID))
 }
 
 // settled waits until both consumers have handled everything.

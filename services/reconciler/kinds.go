@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/pkg/state"
 )
@@ -45,8 +48,12 @@ type resource struct {
 	// storeID is the ShipStation store when the record names it (orders);
 	// orderKey is the canonical order's key, to find the store of a label.
 	storeID, orderKey string
-	// source, when set, is the event's ce-source (Snipcart's mode).
+	// source, when set, is the event's ce-source (Snipcart's mode,
+	// SHOPLINE's shop).
 	source string
+	// extensions are the event's extensions beyond provider (SHOPLINE's
+	// shopid, as its webhooks carry).
+	extensions []ce.Extension
 	// data is the record, published as the event's data.
 	data any
 	// invalid is why the record cannot be normalised, "" when it can.
@@ -112,6 +119,40 @@ func snipcartKinds(c *snipcart.OrdersClient, mode string, reread time.Duration) 
 		}}}
 }
 
+// shoplineKinds is SHOPLINE's order list, by updated_at. The store's id,
+// which the canonical orders name (a webhook's X-Shopline-Shop-Id), comes
+// from merchants/shop.json before the first list, and again after a failed
+// lookup.
+func shoplineKinds(c *shopline.OrdersClient) []kind {
+	var (
+		mu   sync.Mutex
+		shop string
+	)
+	shopID := func(ctx context.Context) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if shop != "" {
+			return shop, nil
+		}
+		id, err := c.ShopID(ctx)
+		if err != nil {
+			return "", err
+		}
+		shop = id
+		return shop, nil
+	}
+	return []kind{{provider: catalog.Shopline, name: "orders", row: reconciledRow(catalog.Shopline, catalog.ReconciledOrder),
+		list: func(ctx context.Context, start, end time.Time, each func([]resource) error) error {
+			shop, err := shopID(ctx)
+			if err != nil {
+				return err
+			}
+			return c.Updated(ctx, start, end, func(page []json.RawMessage) error {
+				return each(mapPage(page, func(raw json.RawMessage) resource { return fromShoplineOrder(raw, shop) }))
+			})
+		}}}
+}
+
 // reconciledRow is the catalog's row for provider's kind.
 func reconciledRow(provider, kind string) catalog.EventType {
 	et, err := catalog.Reconciliation(provider, kind)
@@ -161,10 +202,7 @@ func fromFulfillment(f shipstation.Fulfillment) resource {
 // fromSnipcartOrder normalises a Snipcart order as the order-enricher does
 // a reconciled one (no webhook time: the lowest tie-break).
 func fromSnipcartOrder(raw json.RawMessage, mode string) resource {
-	var compact bytes.Buffer
-	if json.Compact(&compact, raw) == nil {
-		raw = compact.Bytes() // as the event's data will be
-	}
+	raw = compact(raw)
 	r := resource{bucket: state.BucketOrders, data: raw, source: "/" + catalog.Snipcart + "/" + mode}
 	o, err := model.FromSnipcartOrder(raw, mode, time.Time{})
 	if err != nil {
@@ -173,6 +211,32 @@ func fromSnipcartOrder(raw json.RawMessage, mode string) resource {
 	}
 	r.id, r.key, r.version = strings.TrimPrefix(o.ID, catalog.Snipcart+":"), o.Key(), o.Version()
 	return r
+}
+
+// fromShoplineOrder normalises a listed SHOPLINE order as the
+// order-enricher does a reconciled one: the webhook's normaliser, the
+// lowest tie-break at its updated_at (model.FromShoplineListedOrder).
+func fromShoplineOrder(raw json.RawMessage, shop string) resource {
+	raw = compact(raw)
+	r := resource{bucket: state.BucketOrders, data: raw, source: "/" + catalog.Shopline + "/shops/" + shop,
+		extensions: []ce.Extension{{Name: "shopid", Value: shop}}}
+	o, err := model.FromShoplineListedOrder(raw, shop)
+	if err != nil {
+		r.invalid = err.Error()
+		return r
+	}
+	r.id, r.key, r.version = strings.TrimPrefix(o.ID, catalog.Shopline+":"), o.Key(), o.Version()
+	return r
+}
+
+// compact returns raw without insignificant space, as the event's data
+// will be (raw unchanged when it is not JSON).
+func compact(raw json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
 }
 
 func withShipment(r resource, sh model.Shipment, err error) resource {

@@ -22,14 +22,15 @@ import (
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/provider"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
+	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/provider/snipcart"
 	"github.com/hookstream/hookstream/pkg/state"
 )
 
 // Source is the ce-source of a reconciled ShipStation resource whose store
 // is not known; one whose store is known has /shipstation/stores/<storeID>,
-// as a V1 webhook naming it. A Snipcart order's is /snipcart/<mode>, as its
-// webhooks'.
+// as a V1 webhook naming it. A Snipcart order's is /snipcart/<mode>, a
+// SHOPLINE order's /shopline/shops/<shop id>, as their webhooks'.
 const Source = "/shipstation"
 
 // MaxRateLimitWait is the longest rate-limit wait the reconciler's
@@ -81,9 +82,24 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		}
 		s.kinds = append(s.kinds, snipcartKinds(c, cfg.Snipcart.Mode, cfg.Snipcart.Reread)...)
 	}
-	if len(s.kinds) == 0 {
-		return nil, errors.New("reconciler: no provider to reconcile: set SHIPSTATION_API_KEY or SNIPCART_SECRET_KEY")
+	if cfg.Shopline.Enabled() {
+		c, err := shopline.NewOrdersClient(shopline.OrdersConfig{
+			APIURL: shopline.APIURL(cfg.Shopline.StoreURL, cfg.Shopline.APIVersion), AccessToken: cfg.Shopline.AccessToken})
+		if err != nil {
+			return nil, fmt.Errorf("reconciler: %w", err)
+		}
+		s.kinds = append(s.kinds, shoplineKinds(c)...)
+	} else {
+		log.Info("SHOPLINE orders are not reconciled: set SHOPLINE_ACCESS_TOKEN and SHOPLINE_SHOP_HANDLE (or SHOPLINE_API_URL) to list them")
 	}
+	if len(s.kinds) == 0 {
+		return nil, errors.New("reconciler: no provider to reconcile: set SHIPSTATION_API_KEY, SNIPCART_SECRET_KEY or SHOPLINE_ACCESS_TOKEN")
+	}
+	names := make([]string, len(s.kinds))
+	for i, k := range s.kinds {
+		names[i] = k.provider + "." + k.name
+	}
+	log.Info("reconciling", zap.Strings("kinds", names))
 	s.metrics = newMetrics(s.registry)
 	s.holder = holderID()
 	s.health = &obs.Health{Checks: map[string]obs.Check{
@@ -294,7 +310,7 @@ func (s *Service) offer(ctx context.Context, buckets map[string]jetstream.KeyVal
 	msg, err := ce.NewMsg(k.row.Subject, ce.Attributes{
 		ID: id, Source: source, Type: k.row.Type, Subject: r.id, Time: r.version.Time,
 		DataContentType: event.ApplicationJSON,
-		Extensions:      []ce.Extension{{Name: "provider", Value: k.provider}},
+		Extensions:      append([]ce.Extension{{Name: "provider", Value: k.provider}}, r.extensions...),
 	}, data)
 	if err != nil {
 		return false, err

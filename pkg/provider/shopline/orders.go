@@ -112,23 +112,39 @@ func nextPageInfo(link string) string {
 	return u.Query().Get("page_info")
 }
 
-// get fetches one page, waiting out 429 answers.
+// get fetches one page of orders.
 func (c *OrdersClient) get(ctx context.Context, u string) ([]json.RawMessage, string, error) {
+	body, header, err := c.fetch(ctx, u)
+	if err != nil {
+		return nil, "", fmt.Errorf("shopline: list orders: %w", err)
+	}
+	var out struct {
+		Orders []json.RawMessage `json:"orders"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, "", fmt.Errorf("shopline: list orders: %w", err)
+	}
+	return out.Orders, header.Get("Link"), nil
+}
+
+// fetch GETs u and returns a 200 answer's body and headers, waiting out 429
+// answers.
+func (c *OrdersClient) fetch(ctx context.Context, u string) ([]byte, http.Header, error) {
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		req.Header.Set("Authorization", "Bearer "+c.token)
 		req.Header.Set("Accept", "application/json")
 		resp, err := c.http.Do(req)
 		if err != nil {
-			return nil, "", fmt.Errorf("shopline: list orders: %w", err)
+			return nil, nil, err
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxOrdersResponse))
 		resp.Body.Close()
 		if err != nil {
-			return nil, "", fmt.Errorf("shopline: list orders: %w", err)
+			return nil, nil, err
 		}
 		if resp.StatusCode == http.StatusTooManyRequests {
 			wait := time.Second
@@ -136,26 +152,20 @@ func (c *OrdersClient) get(ctx context.Context, u string) ([]json.RawMessage, st
 				wait = time.Duration(s) * time.Second
 			}
 			if wait > maxRateLimitWait {
-				return nil, "", fmt.Errorf("shopline: rate limited for %v", wait)
+				return nil, nil, fmt.Errorf("rate limited for %v", wait)
 			}
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil, "", ctx.Err()
+				return nil, nil, ctx.Err()
 			case <-t.C:
 			}
 			continue
 		}
 		if resp.StatusCode != http.StatusOK {
-			return nil, "", fmt.Errorf("shopline: list orders: HTTP %d", resp.StatusCode)
+			return nil, nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
-		var out struct {
-			Orders []json.RawMessage `json:"orders"`
-		}
-		if err := json.Unmarshal(body, &out); err != nil {
-			return nil, "", fmt.Errorf("shopline: list orders: %w", err)
-		}
-		return out.Orders, resp.Header.Get("Link"), nil
+		return body, resp.Header, nil
 	}
 }

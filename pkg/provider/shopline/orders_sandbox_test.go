@@ -60,3 +60,22 @@ func TestOrdersFromSandbox(t *testing.T) {
 		t.Fatal("window ends wrong")
 	}
 }
+
+// TestShopIDFromSandbox asks merchants/shop.json for the token's store.
+func TestShopIDFromSandbox(t *testing.T) {
+	t.Parallel()
+	api := sandbox.NewShoplineAPI("tok")
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	c, err := shopline.NewOrdersClient(shopline.OrdersConfig{APIURL: srv.URL + "/admin/openapi/v20260301", AccessToken: "tok"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := c.ShopID(context.Background()); err != nil || id != sandbox.ShoplineShopID {
+		t.Errorf("ShopID() = %q, %v; want %s", id, err, sandbox.ShoplineShopID)
+	}
+	bad, _ := shopline.NewOrdersClient(shopline.OrdersConfig{APIURL: srv.URL + "/admin/openapi/v20260301", AccessToken: "other"})
+	if _, err := bad.ShopID(context.Background()); err == nil {
+		t.Error("ShopID() with an unknown token succeeded")
+	}
+}
