@@ -69,4 +69,3 @@ func forAccount[C any](clients map[string]*C, account, what, variables, field st
 	}
 	return nil, fmt.Errorf("ShipStation account %q has no %s: add its %s in %s, then redrive", account, what, field, accounts.FileVar)
 }
-

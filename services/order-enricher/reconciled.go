@@ -10,6 +10,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/provider/shopline"
 	"github.com/hookstream/hookstream/pkg/runner"
@@ -32,7 +33,8 @@ func (s *Service) reconciledShipStationOrder(ctx context.Context, e *event.Event
 }
 
 // snipcartSourcePrefix begins the ce-source of a Snipcart event, which
-// names the mode: /snipcart/live, /snipcart/test.
+// names the mode: /snipcart/live, /snipcart/test (a named account's,
+// /snipcart/accounts/<account>/live, read through provider.DefaultSource).
 const snipcartSourcePrefix = "/snipcart/"
 
 // reconciledSnipcartOrder normalises a Snipcart order the reconciler found
@@ -41,7 +43,8 @@ const snipcartSourcePrefix = "/snipcart/"
 // version's tie-break is the lowest: an order a webhook already brought at
 // the same modificationDate is newer, and nothing is published.
 func (s *Service) reconciledSnipcartOrder(ctx context.Context, e *event.Event) error {
-	mode, ok := strings.CutPrefix(e.Source(), snipcartSourcePrefix)
+	source, _ := provider.DefaultSource(e.Source())
+	mode, ok := strings.CutPrefix(source, snipcartSourcePrefix)
 	if !ok {
 		return runner.Permanent(fmt.Errorf("reconciled Snipcart order: source %q names no mode", e.Source()))
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/process"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
@@ -59,6 +60,9 @@ type Config struct {
 	// Lookback is RECONCILE_LOOKBACK: where the first window starts when
 	// there is no checkpoint (default 24h before now).
 	Lookback time.Duration
+	// Accounts are the named accounts of HOOKSTREAM_ACCOUNTS_FILE: each
+	// with API credentials is reconciled too, with its own checkpoints.
+	Accounts accounts.Set
 	// Lease is RECONCILE_LEASE: how long a replica's lease lasts unless
 	// renewed (default three intervals); another replica takes over after
 	// it lapses.
@@ -141,10 +145,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Lookback: l.Duration("RECONCILE_LOOKBACK", DefaultLookback),
 	}
 	c.Lease = l.Duration("RECONCILE_LEASE", 3*c.Interval)
+	c.Accounts = accounts.Load(l)
 	if c.HealthAddr == "-" {
 		c.HealthAddr = ""
 	}
-	if c.ShipStation.Primary.Key == "" && c.Snipcart.SecretKey == "" && c.Shopline.AccessToken == "" {
+	if c.ShipStation.Primary.Key == "" && c.Snipcart.SecretKey == "" && c.Shopline.AccessToken == "" && c.Accounts.Empty() {
 		l.Fail("SHIPSTATION_API_KEY", "or SNIPCART_SECRET_KEY or SHOPLINE_ACCESS_TOKEN is required: the reconciler lists the providers whose keys it has")
 	}
 	if c.Snipcart.Mode != "live" && c.Snipcart.Mode != "test" {
@@ -158,10 +163,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 
 // String renders the configuration for the start-up log, secrets redacted.
 func (c Config) String() string {
-	return fmt.Sprintf("%s LOG_LEVEL=%s HEALTH_ADDR=%s STREAM_REPLICAS=%d %s SNIPCART_API_URL=%s SNIPCART_SECRET_KEY=%s SNIPCART_MODE=%s SHOPLINE_API_URL=%s SHOPLINE_ACCESS_TOKEN=%s SHOPLINE_API_VERSION=%s RECONCILE_INTERVAL=%s RECONCILE_OVERLAP=%s RECONCILE_SETTLE=%s RECONCILE_LOOKBACK=%s RECONCILE_LEASE=%s RECONCILE_SNIPCART_REREAD=%s",
+	return fmt.Sprintf("%s LOG_LEVEL=%s HEALTH_ADDR=%s STREAM_REPLICAS=%d %s SNIPCART_API_URL=%s SNIPCART_SECRET_KEY=%s SNIPCART_MODE=%s SHOPLINE_API_URL=%s SHOPLINE_ACCESS_TOKEN=%s SHOPLINE_API_VERSION=%s RECONCILE_INTERVAL=%s RECONCILE_OVERLAP=%s RECONCILE_SETTLE=%s RECONCILE_LOOKBACK=%s RECONCILE_LEASE=%s RECONCILE_SNIPCART_REREAD=%s %s",
 		c.NATS, c.Log.Level, c.HealthAddr, c.Replicas, c.ShipStation, c.Snipcart.APIURL, envconf.Redact(c.Snipcart.SecretKey), c.Snipcart.Mode,
 		orUnset(c.Shopline.StoreURL), envconf.Redact(c.Shopline.AccessToken), c.Shopline.APIVersion,
-		c.Interval, c.Overlap, c.Settle, c.Lookback, c.Lease, c.Snipcart.Reread)
+		c.Interval, c.Overlap, c.Settle, c.Lookback, c.Lease, c.Snipcart.Reread, c.Accounts)
 }
 
 func orUnset(s string) string {

@@ -23,6 +23,9 @@ type kind struct {
 	// provider and name make the checkpoint key and the metric labels:
 	// shipstation.orders.
 	provider, name string
+	// account is the named account whose list it is, "" for the default
+	// account (see inAccount).
+	account string
 	// row is the reconciled event the kind's resources are published as.
 	row catalog.EventType
 	// reread, when set, makes every window reach back at least this far

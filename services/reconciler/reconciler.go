@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/obs"
 	"github.com/hookstream/hookstream/pkg/provider"
@@ -45,7 +46,6 @@ type Service struct {
 	nc       *nats.Conn
 	js       jetstream.JetStream
 	log      *zap.Logger
-	client   *shipstation.Client
 	registry *prometheus.Registry
 	metrics  *metrics
 	health   *obs.Health
@@ -65,15 +65,11 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, nc: nc, js: js, log: log, registry: obs.NewRegistry(), now: time.Now}
 	if cfg.ShipStation.Primary.Key != "" {
-		// One ShipStation budget for the whole deployment: the reconciler
-		// takes only what the consumers leave (a background caller).
-		cc := cfg.ShipStation.ClientConfig(js, cfg.Replicas, log.Named("shipstation"), s.registry)
-		cc.Background = true
-		cc.MaxInProcessWait = MaxRateLimitWait
-		if s.client, err = cfg.ShipStation.NewClient(cc); err != nil {
+		c, err := s.shipStationClient(cfg.ShipStation, "")
+		if err != nil {
 			return nil, fmt.Errorf("reconciler: %w", err)
 		}
-		s.kinds = append(s.kinds, shipStationKinds(s.client)...)
+		s.kinds = append(s.kinds, shipStationKinds(c)...)
 	}
 	if cfg.Snipcart.SecretKey != "" {
 		c, err := snipcart.NewOrdersClient(snipcart.OrdersConfig{SecretKey: cfg.Snipcart.SecretKey, APIURL: cfg.Snipcart.APIURL})
@@ -92,12 +88,17 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 	} else {
 		log.Info("SHOPLINE orders are not reconciled: set SHOPLINE_ACCESS_TOKEN and SHOPLINE_SHOP_HANDLE (or SHOPLINE_API_URL) to list them")
 	}
+	named, err := s.accountKinds(cfg.Accounts)
+	if err != nil {
+		return nil, fmt.Errorf("reconciler: %w", err)
+	}
+	s.kinds = append(s.kinds, named...)
 	if len(s.kinds) == 0 {
-		return nil, errors.New("reconciler: no provider to reconcile: set SHIPSTATION_API_KEY, SNIPCART_SECRET_KEY or SHOPLINE_ACCESS_TOKEN")
+		return nil, errors.New("reconciler: no provider to reconcile: set SHIPSTATION_API_KEY, SNIPCART_SECRET_KEY or SHOPLINE_ACCESS_TOKEN, or name accounts with API credentials in " + accounts.FileVar)
 	}
 	names := make([]string, len(s.kinds))
 	for i, k := range s.kinds {
-		names[i] = k.provider + "." + k.name
+		names[i] = k.checkpointKey()
 	}
 	log.Info("reconciling", zap.Strings("kinds", names))
 	s.metrics = newMetrics(s.registry)
@@ -111,6 +112,21 @@ func New(cfg Config, nc *nats.Conn, log *zap.Logger) (*Service, error) {
 		},
 	}}
 	return s, nil
+}
+
+// shipStationClient is a ShipStation client of settings' key pair for
+// account ("" the default): one budget per key pair for the whole
+// deployment, of which the reconciler takes only what the consumers leave
+// (a background caller).
+func (s *Service) shipStationClient(settings shipstation.Settings, account string) (*shipstation.Client, error) {
+	log := s.log.Named("shipstation")
+	if account != "" {
+		log = log.With(zap.String("account", account))
+	}
+	cc := settings.ClientConfig(s.js, s.cfg.Replicas, log, s.registry)
+	cc.Background = true
+	cc.MaxInProcessWait = MaxRateLimitWait
+	return settings.NewClient(cc)
 }
 
 // holderID names this replica in the lease: host name and a random suffix,
@@ -197,6 +213,8 @@ func (s *Service) tick(ctx context.Context) {
 type Window struct {
 	// Provider and Kind name the list: shipstation, orders.
 	Provider, Kind string
+	// Account is the named account whose list it is, "" for the default.
+	Account string
 	// Start and End are the window listed; zero when the run skipped the
 	// kind (its window was empty).
 	Start, End time.Time
@@ -221,7 +239,7 @@ func (s *Service) RunOnce(ctx context.Context) ([]Window, error) {
 		w, err := s.reconcile(ctx, kv, k)
 		out = append(out, w)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s %s: %w", k.provider, k.name, err))
+			errs = append(errs, fmt.Errorf("%s: %w", k.checkpointKey(), err))
 		}
 	}
 	return out, errors.Join(errs...)
@@ -232,9 +250,9 @@ func (s *Service) RunOnce(ctx context.Context) ([]Window, error) {
 // RECONCILE_SETTLE before now, publishes every resource the canonical state
 // lacks, and then advances the checkpoint to the window's end.
 func (s *Service) reconcile(ctx context.Context, kv jetstream.KeyValue, k kind) (Window, error) {
-	w := Window{Provider: k.provider, Kind: k.name}
+	w := Window{Provider: k.provider, Kind: k.name, Account: k.account}
 	labels := prometheus.Labels{"provider": k.provider, "kind": k.name}
-	key := k.provider + "." + k.name
+	key := k.checkpointKey()
 	cp, ok, err := loadCheckpoint(ctx, kv, key)
 	if err != nil {
 		s.metrics.errors.With(labels).Inc()
@@ -277,7 +295,7 @@ func (s *Service) reconcile(ctx context.Context, kv jetstream.KeyValue, k kind) 
 		return w, err
 	}
 	s.metrics.lastSuccess.With(labels).Set(float64(end.Unix()))
-	s.log.Info("reconciled", zap.String("provider", k.provider), zap.String("kind", k.name),
+	s.log.Info("reconciled", zap.String("provider", k.provider), zap.String("account", k.account), zap.String("kind", k.name),
 		zap.Time("start", start), zap.Time("end", end), zap.Int("listed", w.Listed), zap.Int("found", w.Found))
 	return w, nil
 }
@@ -302,6 +320,11 @@ func (s *Service) offer(ctx context.Context, buckets map[string]jetstream.KeyVal
 			source = "/shipstation/stores/" + store
 		}
 	}
+	source = provider.AccountSource(source, k.account)
+	extensions := append([]ce.Extension{{Name: "provider", Value: k.provider}}, r.extensions...)
+	if k.account != "" {
+		extensions = append(extensions, ce.Extension{Name: accounts.Extension, Value: k.account})
+	}
 	data, err := jsonData(r.data)
 	if err != nil {
 		return false, err
@@ -310,7 +333,7 @@ func (s *Service) offer(ctx context.Context, buckets map[string]jetstream.KeyVal
 	msg, err := ce.NewMsg(k.row.Subject, ce.Attributes{
 		ID: id, Source: source, Type: k.row.Type, Subject: r.id, Time: r.version.Time,
 		DataContentType: event.ApplicationJSON,
-		Extensions:      append([]ce.Extension{{Name: "provider", Value: k.provider}}, r.extensions...),
+		Extensions:      extensions,
 	}, data)
 	if err != nil {
 		return false, err
@@ -322,7 +345,7 @@ func (s *Service) offer(ctx context.Context, buckets map[string]jetstream.KeyVal
 	if ack.Duplicate {
 		return false, nil
 	}
-	s.log.Info("found a change the provider did not deliver", zap.String("provider", k.provider),
+	s.log.Info("found a change the provider did not deliver", zap.String("provider", k.provider), zap.String("account", k.account),
 		zap.String("kind", k.name), zap.String("id", r.id), zap.String("key", r.key),
 		zap.Time("version_time", r.version.Time), zap.String("event_id", id))
 	return true, nil

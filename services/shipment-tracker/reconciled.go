@@ -9,14 +9,16 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/hookstream/hookstream/pkg/model"
+	"github.com/hookstream/hookstream/pkg/provider"
 	"github.com/hookstream/hookstream/pkg/provider/shipstation"
 	"github.com/hookstream/hookstream/pkg/runner"
 )
 
-// shipStationStoresSegment ends the ce-source of a ShipStation event that
-// names its store, before the store: /shipstation/stores/<storeID>, or
-// /shipstation/accounts/<account>/stores/<storeID>.
-const shipStationStoresSegment = "/stores/"
+// shipStationStorePrefix begins the ce-source of a ShipStation event that
+// names its store: /shipstation/stores/<storeID> (a named account's,
+// /shipstation/accounts/<account>/stores/<storeID>, read through
+// provider.DefaultSource).
+const shipStationStorePrefix = "/shipstation/stores/"
 
 // reconciledShipStation applies a label or fulfillment the reconciler
 // found, with the same normaliser and the same apply as one fetched for a
@@ -28,7 +30,11 @@ func reconciledShipStation[T any](ctx context.Context, s *Service, e *event.Even
 	if err := json.Unmarshal(e.Data(), &record); err != nil {
 		return runner.Permanent(fmt.Errorf("reconciled ShipStation record is not readable: %w", err))
 	}
-	_, storeID, _ := strings.Cut(e.Source(), shipStationStoresSegment)
+	source, _ := provider.DefaultSource(e.Source())
+	storeID, _ := strings.CutPrefix(source, shipStationStorePrefix)
+	if storeID == source {
+		storeID = ""
+	}
 	sh, err := normalise(record, storeID)
 	if err != nil {
 		return runner.Permanent(err)
