@@ -127,8 +127,9 @@ type devEnv struct {
 	opts       devOptions
 	reconciler *reconciler.Service
 	cancel     context.CancelFunc
-	// accounts are the gateway's named accounts (dev -accounts).
-	accounts accounts.Set
+	// accounts are the named accounts of dev -accounts, served by the
+	// gateway, the consumers and the reconciler.
+	accounts devAccounts
 }
 
 // startDev starts every part and returns once all of them listen.
@@ -162,7 +163,7 @@ func startDev(ctx context.Context, o devOptions, log *zap.Logger) (_ *devEnv, er
 	if err != nil {
 		return nil, err
 	}
-	env.accounts = named.set
+	env.accounts = named
 	cfg, err := gateway.Load(named.lookup(map[string]string{
 		"GATEWAY_ADDR":                    o.gatewayAddr,
 		"SHIPSTATION_WEBHOOK_TOKEN":       devShipStationToken,
@@ -364,7 +365,7 @@ Try, in another terminal:
                                                     subscription APIs are sandboxed too)
 
 Ctrl-C stops everything.
-`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL, env.opts.reconcileInterval(), accountsBanner(env.accounts))
+`, env.gatewayURL, natsURL, env.opts.dataDir, env.sandboxURL, devShipStationToken, devSnipcartKey, devShoplineSecret, env.apiURL, env.opts.reconcileInterval(), accountsBanner(env.accounts.set))
 }
 
 // accountsBanner is the banner's line of named accounts.

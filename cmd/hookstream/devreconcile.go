@@ -8,7 +8,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/hookstream/hookstream/pkg/envconf"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/services/reconciler"
 )
@@ -38,7 +37,8 @@ func (o devOptions) reconcileSettle() time.Duration {
 // startReconciler runs the reconciler against the ShipStation, Snipcart
 // and SHOPLINE API sandboxes (the orders `hookstream send -drop` records),
 // after the consumers (it reads their state buckets), and keeps it in
-// env.reconciler.
+// env.reconciler. The named accounts of -accounts with API credentials are
+// reconciled too.
 func startReconciler(ctx context.Context, env *devEnv, log *zap.Logger, o devOptions) error {
 	vars := map[string]string{
 		"SHIPSTATION_API_KEY":    devShipStationKey,
@@ -57,7 +57,7 @@ func startReconciler(ctx context.Context, env *devEnv, log *zap.Logger, o devOpt
 	if o.apiBudget > 0 {
 		vars["SHIPSTATION_RATE_LIMIT"] = strconv.Itoa(o.apiBudget)
 	}
-	cfg, err := reconciler.Load(envconf.Map(vars))
+	cfg, err := reconciler.Load(env.accounts.lookup(vars))
 	if err != nil {
 		return fmt.Errorf("reconciler: %w", err)
 	}
