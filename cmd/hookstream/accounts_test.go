@@ -10,9 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/sandbox"
@@ -90,12 +87,7 @@ shopline:
 		}
 	}
 
-	nc, err := nats.Connect(env.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := devJetStream(t, env)
 	s, err := js.Stream(context.Background(), catalog.StreamWebhooks)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -49,12 +48,7 @@ func TestDevReconcilesDroppedWebhooks(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(env.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := devJetStream(t, env)
 	delivered := 0
 	for _, body := range streamData(t, js, catalog.StreamWebhooks, "webhooks.shipstation.order_notify") {
 		var hook struct {
@@ -108,12 +102,7 @@ func TestDevReconcilesDroppedSnipcartWebhooks(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "30 created, 20 webhooks delivered, 10 dropped") {
 		t.Fatalf("send: %v\n%s", err, out.String())
 	}
-	nc, err := nats.Connect(env.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := devJetStream(t, env)
 	natstest.Eventually(t, "30 Snipcart orders in ORDERS", func() bool {
 		return countOn(t, js, catalog.StreamOrders, "orders.snipcart.upserted") >= 30
 	})
@@ -139,12 +128,7 @@ func TestDevReconcilesDroppedShoplineWebhooks(t *testing.T) {
 	if err != nil || !strings.Contains(out.String(), "30 created, 20 webhooks delivered, 10 dropped") {
 		t.Fatalf("send: %v\n%s", err, out.String())
 	}
-	nc, err := nats.Connect(env.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := devJetStream(t, env)
 	natstest.Eventually(t, "30 SHOPLINE orders in ORDERS", func() bool {
 		return countOn(t, js, catalog.StreamOrders, "orders.shopline.upserted") >= 30
 	})

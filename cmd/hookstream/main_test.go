@@ -82,12 +82,7 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 			t.Errorf("send %s %s: %v\n%s", et.Provider, et.Event, err, out.String())
 		}
 	}
-	nc, err := nats.Connect(env.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := devJetStream(t, env)
 	s, err := js.Stream(context.Background(), catalog.StreamWebhooks)
 	if err != nil {
 		t.Fatal(err)
@@ -137,6 +132,22 @@ func checkContract(t *testing.T, js jetstream.JetStream, stream string) {
 			t.Errorf("%s #%d on %s breaks the contract: %v", stream, seq, m.Subject, err)
 		}
 	}
+}
+
+// devJetStream is a JetStream context on env's NATS server, closed when
+// the test ends.
+func devJetStream(t *testing.T, env *devEnv) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(env.ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
 
 // countOn counts the events of a catalog subject in stream: canonical
@@ -395,12 +406,7 @@ func TestSendV2FetchedEventsToDev(t *testing.T) {
 			t.Fatalf("send %s: %v\n%s", event, err, out.String())
 		}
 	}
-	nc, err := nats.Connect(env.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := devJetStream(t, env)
 	for stream, subject := range map[string]string{
 		catalog.StreamShipments:   "shipments.shipstation.tracking_updated",
 		catalog.StreamFulfillment: "fulfillment.shipstation.rejected",

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -88,12 +87,7 @@ func TestTwoAccountsSideBySide(t *testing.T) {
 	}
 	send("-account", "shop-1", "-shop-id", shops["shop-1"], "shopline", "orders/cancelled")
 
-	nc, err := nats.Connect(env.ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := devJetStream(t, env)
 	natstest.Eventually(t, "every account's orders", func() bool {
 		return countOn(t, js, catalog.StreamOrders, "orders.shipstation.upserted.east") == 3 &&
 			countOn(t, js, catalog.StreamOrders, "orders.shipstation.upserted.west") == 3 &&
