@@ -60,11 +60,7 @@ shipstation:
 	}
 	natstest.Eventually(t, "east's orders", func() bool { return len(h.entities(catalog.StreamOrders)) == 6 })
 	h.settled()
-	for subject, n := range h.entities(catalog.StreamOrders) {
-		if n != 1 {
-			t.Errorf("%d events on %s, want 1", n, subject)
-		}
-	}
+	eachOnce(t, "after the run", h.entities(catalog.StreamOrders), 6)
 	named := 0
 	for _, e := range h.Events(catalog.StreamOrders) {
 		account, _ := e.Event.Extensions()[accounts.Extension].(string)

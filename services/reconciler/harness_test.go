@@ -311,6 +311,20 @@ func sumFound(ws []reconciler.Window) int {
 	return n
 }
 
+// eachOnce fails the test unless entities (events per subject, as
+// entities returns them) has want subjects, with one event each.
+func eachOnce(t *testing.T, when string, entities map[string]int, want int) {
+	t.Helper()
+	if len(entities) != want {
+		t.Errorf("%s: %d entities, want %d", when, len(entities), want)
+	}
+	for subject, n := range entities {
+		if n != 1 {
+			t.Errorf("%s: %d events on %s, want 1", when, n, subject)
+		}
+	}
+}
+
 // describe renders windows for failure messages.
 func describe(ws []reconciler.Window) string {
 	var b strings.Builder

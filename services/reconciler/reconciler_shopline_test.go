@@ -71,18 +71,7 @@ func TestDroppedShoplineWebhooksAreReconciled(t *testing.T) {
 	}
 	natstest.Eventually(t, "every order", func() bool { return len(h.shoplineEntities()) == 12 })
 	h.settled()
-	checkOnce := func(when string) {
-		t.Helper()
-		got := h.shoplineEntities()
-		if len(got) != 12 {
-			t.Errorf("%s: %d SHOPLINE orders in ORDERS, want 12", when, len(got))
-		}
-		for subject, n := range got {
-			if n != 1 {
-				t.Errorf("%s: %d events on %s, want 1", when, n, subject)
-			}
-		}
-	}
+	checkOnce := func(when string) { t.Helper(); eachOnce(t, when, h.shoplineEntities(), 12) }
 	checkOnce("after the run")
 
 	ws, err = svc.RunOnce(context.Background())

@@ -67,15 +67,7 @@ func TestDroppedWebhooksAreReconciled(t *testing.T) {
 	checkOnce := func(when string) {
 		t.Helper()
 		for stream, n := range want {
-			got := h.entities(stream)
-			if len(got) != n {
-				t.Errorf("%s: %d entities in %s, want %d", when, len(got), stream, n)
-			}
-			for subject, events := range got {
-				if events != 1 {
-					t.Errorf("%s: %d events on %s, want 1", when, events, subject)
-				}
-			}
+			eachOnce(t, when+", "+stream, h.entities(stream), n)
 		}
 	}
 	checkOnce("after the run")
