@@ -43,9 +43,15 @@ func provision(t *testing.T, srv *natstest.Server) env {
 func provisionJS(t *testing.T, js jetstream.JetStream) env {
 	t.Helper()
 	ctx := context.Background()
-	if err := streams.Ensure(ctx, js, streams.Orders(streams.Options{}), streams.Shipments(streams.Options{}), streams.Fulfillment(streams.Options{})); err != nil {
-		t.Fatal(err)
-	}
+	// Idempotent, so retried: on a loaded machine one JetStream API call
+	// can outlast its 5-second timeout.
+	natstest.Eventually(t, "the canonical streams", func() bool {
+		err := streams.Ensure(ctx, js, streams.Orders(streams.Options{}), streams.Shipments(streams.Options{}), streams.Fulfillment(streams.Options{}))
+		if err != nil {
+			t.Logf("ensure streams: %v (retrying)", err)
+		}
+		return err == nil
+	})
 	bucket := func(name string) jetstream.KeyValue {
 		kv, err := state.EnsureBucket(ctx, js, state.Bucket(name, "test", state.BucketOptions{}))
 		if err != nil {

@@ -2,7 +2,6 @@ package orderenricher_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"testing"
 
@@ -35,9 +34,7 @@ func (h *harness) reconciledShopline(id, shop string, order []byte) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.JS.PublishMsg(context.Background(), msg); err != nil {
-		h.t.Fatal(err)
-	}
+	h.Publish(msg)
 }
 
 // TestReconciledShoplineOrders: a SHOPLINE order the reconciler listed that

@@ -26,9 +26,7 @@ func (h *harness) reconciled(id string, data []byte) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.JS.PublishMsg(context.Background(), msg); err != nil {
-		h.t.Fatal(err)
-	}
+	h.Publish(msg)
 }
 
 // TestReconciledOrders: an order the reconciler found that the webhook

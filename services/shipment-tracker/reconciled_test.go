@@ -1,7 +1,6 @@
 package shipmenttracker_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -32,9 +31,7 @@ func (h *harness) reconciled(kind, source string, record any) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if _, err := h.JS.PublishMsg(context.Background(), msg); err != nil {
-		h.t.Fatal(err)
-	}
+	h.Publish(msg)
 }
 
 // TestReconciledLabelIsTheWebhooksLabel: the same label found by the

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -149,6 +150,15 @@ func (env *Env) Webhook(provider, name string, body []byte, opts ...WebhookOpt) 
 	if err != nil {
 		env.t.Fatal(err)
 	}
+	env.Publish(msg)
+	return m.Event
+}
+
+// Publish publishes msg, a message for WEBHOOKS built by the test (a
+// reconciled resource, say), and remembers it as the last one published,
+// so that Settled waits until the consumers it is for have handled it.
+func (env *Env) Publish(msg *nats.Msg) {
+	env.t.Helper()
 	ack, err := env.JS.PublishMsg(context.Background(), msg)
 	if err != nil {
 		env.t.Fatal(err)
@@ -156,7 +166,6 @@ func (env *Env) Webhook(provider, name string, body []byte, opts ...WebhookOpt) 
 	env.mu.Lock()
 	env.last = published{subject: msg.Subject, seq: ack.Sequence}
 	env.mu.Unlock()
-	return m.Event
 }
 
 // Published is the number of messages in stream on subjects that match
