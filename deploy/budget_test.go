@@ -243,13 +243,18 @@ func TestOneShipStationBudgetForEveryProcess(t *testing.T) {
 	}
 	// The reconciler sent only while more than its reserve (3 of 10) was
 	// left in the window: before each of its requests, at most 6 others in
-	// the window.
+	// the window. The budget counts a request when it grants it, the
+	// sandbox when it arrives, a scheduling delay later: a request granted
+	// just before the reconciler's window began can arrive just inside it
+	// (seen once in CI, 7 before it). So this check leaves out the window's
+	// first arrivalSkew; the limit above holds to the whole window.
 	reserve := (limit*shipstation.DefaultBackgroundReservePercent + 99) / 100
+	const arrivalSkew = 500 * time.Millisecond
 	for _, h := range all {
 		if !h.background {
 			continue
 		}
-		if n := len(windowBefore(all, h.at, window)); n > limit-reserve-1 {
+		if n := len(windowBefore(all, h.at, window-arrivalSkew)); n > limit-reserve-1 {
 			t.Errorf("the reconciler sent at %s with %d requests in the window before it; its reserve leaves room for %d",
 				h.at.Sub(all[0].at).Round(time.Millisecond), n, limit-reserve-1)
 		}
