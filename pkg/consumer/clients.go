@@ -31,7 +31,9 @@ func newShipStationClients(settings Settings, js jetstream.JetStream, log *zap.L
 			l = log.With(zap.String("account", account))
 		}
 		var err error
-		if c.v1[account], err = v1.NewClient(v1.ClientConfig(js, settings.Replicas, l.Named("shipstation"), reg)); err != nil {
+		cfg := v1.ClientConfig(js, settings.Replicas, l.Named("shipstation"), reg)
+		cfg.Account = account
+		if c.v1[account], err = v1.NewClient(cfg); err != nil {
 			return err
 		}
 		c.v2[account], err = v2.NewClient(l.Named("shipstation_v2"), reg)

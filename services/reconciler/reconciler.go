@@ -124,7 +124,7 @@ func (s *Service) shipStationClient(settings shipstation.Settings, account strin
 		log = log.With(zap.String("account", account))
 	}
 	cc := settings.ClientConfig(s.js, s.cfg.Replicas, log, s.registry)
-	cc.Background = true
+	cc.Background, cc.Account = true, account
 	cc.MaxInProcessWait = MaxRateLimitWait
 	return settings.NewClient(cc)
 }

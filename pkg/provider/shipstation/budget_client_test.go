@@ -108,7 +108,7 @@ func TestClientFallsBackWhenTheBucketIsUnavailable(t *testing.T) {
 		}
 	}
 	want := `
-# HELP hookstream_provider_api_budget_fallback 1 while the shared API budget bucket cannot be used and the process keeps to its own fallback limit, by API key (primary, secondary).
+# HELP hookstream_provider_api_budget_fallback 1 while the shared API budget bucket cannot be used and the process keeps to its own fallback limit, by API key (primary, secondary; <account>/primary, <account>/secondary for a named account).
 # TYPE hookstream_provider_api_budget_fallback gauge
 hookstream_provider_api_budget_fallback{key="primary",provider="shipstation"} 1
 `

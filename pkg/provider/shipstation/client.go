@@ -70,6 +70,11 @@ func (c Credentials) set() bool { return c.Key != "" || c.Secret != "" }
 type ClientConfig struct {
 	// Primary is the API key used first. Required, key and secret.
 	Primary Credentials
+	// Account is the named account whose keys these are, "" for the
+	// default account: metrics and logs name the keys <account>/primary
+	// and <account>/secondary, so that every account's budget has series
+	// of its own.
+	Account string
 	// Secondary is an optional second key for rotation: on a 401 from one
 	// key the client tries the other, and keeps using whichever works.
 	Secondary Credentials

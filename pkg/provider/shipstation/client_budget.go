@@ -36,6 +36,9 @@ func (c *Client) initBudget(cfg ClientConfig) {
 		if !k.creds.set() {
 			continue
 		}
+		if cfg.Account != "" {
+			k.name = cfg.Account + "/" + k.name
+		}
 		key := apiKey{name: k.name, creds: k.creds}
 		if len(c.keys) == 1 && c.keys[0].creds.Key == k.creds.Key {
 			// The same key shares its budget.

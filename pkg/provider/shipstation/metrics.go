@@ -42,7 +42,7 @@ func newAPIMetrics(reg prometheus.Registerer) (*apiMetrics, error) {
 		}, []string{"provider", "endpoint"}),
 		remaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hookstream_provider_api_budget_remaining",
-			Help: "Requests the provider says are left in the current rate-limit window (X-Rate-Limit-Remaining), by API key (primary, secondary).",
+			Help: "Requests the provider says are left in the current rate-limit window (X-Rate-Limit-Remaining), by API key (primary, secondary; <account>/primary, <account>/secondary for a named account).",
 		}, []string{"provider", "key"}),
 	}
 	m.waits = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -55,11 +55,11 @@ func newAPIMetrics(reg prometheus.Registerer) (*apiMetrics, error) {
 	}, []string{"provider", "caller"})
 	m.sharedRemaining = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "hookstream_provider_api_budget_shared_remaining",
-		Help: "Requests the budget shared by every process had left in the window after this process's last request, by API key (primary, secondary).",
+		Help: "Requests the budget shared by every process had left in the window after this process's last request, by API key (primary, secondary; <account>/primary, <account>/secondary for a named account).",
 	}, []string{"provider", "key"})
 	m.fallbackKeys = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "hookstream_provider_api_budget_fallback",
-		Help: "1 while the shared API budget bucket cannot be used and the process keeps to its own fallback limit, by API key (primary, secondary).",
+		Help: "1 while the shared API budget bucket cannot be used and the process keeps to its own fallback limit, by API key (primary, secondary; <account>/primary, <account>/secondary for a named account).",
 	}, []string{"provider", "key"})
 	if reg == nil {
 		return m, nil

@@ -46,4 +46,39 @@ hookstream_provider_api_requests_total{endpoint="/orders",provider="shipstation"
 	if n := testutil.CollectAndCount(reg, "hookstream_provider_api_budget_remaining"); n != 1 {
 		t.Errorf("%d budget series, want 1 (the primary key)", n)
 	}
+
+	// A named account's client beside it: its budget has a series of its
+	// own, the other series are shared.
+	east := e.client(t, func(cfg *shipstation.ClientConfig) { cfg.Metrics, cfg.Account = reg, "east" })
+	if _, _, err := east.ListOrders(context.Background(), target); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"primary", "east/primary"} {
+		if v, ok := budgetRemaining(t, reg, key); !ok || v <= 0 {
+			t.Errorf("budget remaining of key %s = %v (series found: %v), want the sandbox's figure", key, v, ok)
+		}
+	}
+}
+
+// budgetRemaining is the hookstream_provider_api_budget_remaining value
+// of key in reg; ok is false when there is no such series.
+func budgetRemaining(t *testing.T, reg *prometheus.Registry, key string) (v float64, ok bool) {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "hookstream_provider_api_budget_remaining" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "key" && l.GetValue() == key {
+					return m.GetGauge().GetValue(), true
+				}
+			}
+		}
+	}
+	return 0, false
 }
