@@ -5,9 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/ce"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/sandbox"
@@ -27,7 +25,6 @@ import (
 // its real gateway: every account has its own canonical orders, and a
 // cancellation in one shop leaves the other shop's order as it was.
 func TestTwoAccountsSideBySide(t *testing.T) {
-	dir := t.TempDir()
 	type shipStation struct {
 		name, token string
 		api         *sandbox.ShipStationAPI
@@ -37,11 +34,8 @@ func TestTwoAccountsSideBySide(t *testing.T) {
 	accountsYAML.WriteString("shipstation:\n")
 	var ships []shipStation
 	for _, name := range []string{"east", "west"} {
-		s := shipStation{name: name, token: name + "-webhook-token",
-			api: sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: name + "-key", Secret: name + "-secret"})}
-		srv := httptest.NewServer(s.api)
-		t.Cleanup(srv.Close)
-		s.url = srv.URL
+		s := shipStation{name: name, token: name + "-webhook-token"}
+		s.api, s.url = consumertest.ShipStationSandbox(t, sandbox.ShipStationKey{Key: name + "-key", Secret: name + "-secret"})
 		s.api.SetBatchSize("same", 3)
 		ships = append(ships, s)
 		upper := strings.ToUpper(name)
@@ -58,10 +52,7 @@ func TestTwoAccountsSideBySide(t *testing.T) {
 	for _, name := range []string{"shop-1", "shop-2"} {
 		accountsYAML.WriteString("  - account: " + name + "\n    shop_id: \"" + shops[name] + "\"\n    app_secret: {env: HOOKSTREAM_TEST_APP_SECRET}\n")
 	}
-	file := filepath.Join(dir, "accounts.yaml")
-	if err := os.WriteFile(file, []byte(accountsYAML.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := consumertest.AccountsFile(t, accountsYAML.String())
 	env := startTestDevWith(t, devOptions{accountsFile: file})
 
 	for _, s := range ships {

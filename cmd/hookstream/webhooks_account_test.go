@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hookstream/hookstream/pkg/accounts"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 )
 
 // `hookstream webhooks -account east` manages the named account's
@@ -21,16 +20,13 @@ func TestWebhooksForANamedAccount(t *testing.T) {
 	for k, v := range webhooksEnv(env) {
 		t.Setenv(k, v)
 	}
-	file := filepath.Join(t.TempDir(), "accounts.yaml")
-	if err := os.WriteFile(file, []byte(`
+	file := consumertest.AccountsFile(t, `
 shipstation:
   - account: east
     webhook_token: {env: EAST_TOKEN}
     api_key: {env: EAST_KEY}
     api_secret: {env: EAST_SECRET}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	t.Setenv(accounts.FileVar, file)
 	t.Setenv("EAST_TOKEN", "east-webhook-token")
 	t.Setenv("EAST_KEY", devShipStationKey) // the sandbox knows one key pair

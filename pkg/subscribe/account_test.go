@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/hookstream/hookstream/pkg/catalog"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/subscribe"
@@ -43,18 +41,7 @@ func TestDecodeNamedAccountEvent(t *testing.T) {
 	h := hold("77", model.HoldHeld, time.Date(2026, 11, 22, 19, 0, 0, 0, time.UTC))
 	h.SetAccount("shop-1")
 	e.putHold(t, h, catalog.HoldPlaced)
-	s, err := e.js.Stream(context.Background(), catalog.StreamFulfillment)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := s.GetMsg(context.Background(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := subscribe.DecodeMsg(&nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := e.decodeStored(t, catalog.StreamFulfillment, 1)
 	if ev.Account != "shop-1" || ev.EntityID != "shopline:shop-1:1610418123456:77" ||
 		ev.Subject != "fulfillment.shopline.hold_placed.shop-1.1610418123456.77" || !strings.HasSuffix(ev.Source, "/accounts/shop-1") {
 		t.Errorf("decoded %+v", ev)

@@ -26,18 +26,7 @@ func TestDecodeMsgReadsStoredEvent(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 19, 0, 0, 0, time.UTC)
 	h := hold("77", model.HoldHeld, t0)
 	e.putHold(t, h, catalog.HoldPlaced)
-	s, err := e.js.Stream(context.Background(), catalog.StreamFulfillment)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := s.GetMsg(context.Background(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := subscribe.DecodeMsg(&nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev := e.decodeStored(t, catalog.StreamFulfillment, 1)
 	if ev.ID != h.ID+"@1" || ev.EntityVersion != 1 || ev.Kind() != subscribe.KindFulfillment || ev.Name != catalog.HoldPlaced || ev.StreamSeq != 0 {
 		t.Errorf("decoded %+v", ev)
 	}

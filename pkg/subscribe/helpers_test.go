@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
@@ -64,6 +65,26 @@ func provisionJS(t *testing.T, js jetstream.JetStream) env {
 		orders: state.New(js, bucket(state.BucketOrders), state.Kind{Root: "orders", Stream: catalog.StreamOrders, Source: "/test/order-enricher"}),
 		holds:  state.New(js, bucket(state.BucketHolds), state.Kind{Root: "fulfillment", Stream: catalog.StreamFulfillment, Source: "/test/fulfillment-holds"}),
 	}
+}
+
+// decodeStored reads message seq of stream back as it is stored (GetMsg,
+// as a core subscriber or `nats stream get` sees it) and decodes it with
+// DecodeMsg.
+func (e env) decodeStored(t *testing.T, stream string, seq uint64) subscribe.Event {
+	t.Helper()
+	s, err := e.js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.GetMsg(context.Background(), seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := subscribe.DecodeMsg(&nats.Msg{Subject: raw.Subject, Header: raw.Header, Data: raw.Data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
 
 // putOrder stores o as the order-enricher does, publishing its upserted

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -51,11 +50,8 @@ type harness struct {
 func newHarness(t *testing.T, env map[string]string) *harness {
 	t.Helper()
 	h := &harness{Env: consumertest.New(t), t: t}
-	h.api = sandbox.NewShipStationAPI(consumertest.PrimaryKey)
-	srv := httptest.NewServer(h.api)
-	t.Cleanup(srv.Close)
-	h.url = srv.URL
-	vars := consumertest.ServiceEnv(srv.URL, []sandbox.ShipStationKey{consumertest.PrimaryKey}, env)
+	h.api, h.url = consumertest.ShipStationSandbox(t, consumertest.PrimaryKey)
+	vars := consumertest.ServiceEnv(h.url, []sandbox.ShipStationKey{consumertest.PrimaryKey}, env)
 	cfg, err := fulfillmentholds.Load(envconf.Map(vars))
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,6 @@
 package orderenricher_test
 
 import (
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,21 +22,16 @@ var eastKey = sandbox.ShipStationKey{Key: "east-key", Secret: "east-secret"}
 // webhook of an account without API keys, or of an account this service
 // does not know, goes to the DLQ saying what to configure.
 func TestNamedAccountsKeepOrdersApart(t *testing.T) {
-	east := sandbox.NewShipStationAPI(eastKey)
-	eastSrv := httptest.NewServer(east)
-	t.Cleanup(eastSrv.Close)
-	file := filepath.Join(t.TempDir(), "accounts.yaml")
-	if err := os.WriteFile(file, []byte(`
+	east, eastURL := consumertest.ShipStationSandbox(t, eastKey)
+	file := consumertest.AccountsFile(t, `
 shipstation:
   - account: east
     api_key: {env: EAST_KEY}
     api_secret: {env: EAST_SECRET}
-    api_url: `+eastSrv.URL+`
+    api_url: `+eastURL+`
   - account: west
     webhook_token: {env: WEST_TOKEN}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`)
 	h := newHarness(t, map[string]string{
 		accounts.FileVar: file, "EAST_KEY": eastKey.Key, "EAST_SECRET": eastKey.Secret, "WEST_TOKEN": "west-token",
 	})
@@ -48,7 +40,7 @@ shipstation:
 	h.api.SetBatchSize("same", 2)
 	east.SetBatchSize("same", 2)
 	h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(h.url+"/orders?storeID=123456&importBatch=same"))
-	h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(eastSrv.URL+"/orders?storeID=123456&importBatch=same"),
+	h.Webhook(catalog.ShipStation, "ORDER_NOTIFY", resourceBody(eastURL+"/orders?storeID=123456&importBatch=same"),
 		consumertest.WithExtension(accounts.Extension, "east"))
 	h.Webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"))
 	h.Webhook(catalog.Snipcart, "order.completed", snipcartOrder(t, "order.completed", "2024-05-01T10:00:00Z"),

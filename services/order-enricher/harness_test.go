@@ -2,7 +2,6 @@ package orderenricher_test
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"testing"
 
 	"go.uber.org/zap"
@@ -32,12 +31,8 @@ type harness struct {
 func newHarness(t testing.TB, env map[string]string) *harness {
 	t.Helper()
 	h := &harness{Env: consumertest.New(t), t: t}
-	h.api = sandbox.NewShipStationAPI(
-		consumertest.PrimaryKey, consumertest.SecondaryKey)
-	srv := httptest.NewServer(h.api)
-	t.Cleanup(srv.Close)
-	h.url = srv.URL
-	vars := consumertest.ServiceEnv(srv.URL, []sandbox.ShipStationKey{consumertest.PrimaryKey, consumertest.SecondaryKey}, env)
+	h.api, h.url = consumertest.ShipStationSandbox(t, consumertest.PrimaryKey, consumertest.SecondaryKey)
+	vars := consumertest.ServiceEnv(h.url, []sandbox.ShipStationKey{consumertest.PrimaryKey, consumertest.SecondaryKey}, env)
 	cfg, err := orderenricher.Load(envconf.Map(vars))
 	if err != nil {
 		t.Fatal(err)

@@ -3,14 +3,12 @@ package reconciler_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hookstream/hookstream/pkg/accounts"
 	"github.com/hookstream/hookstream/pkg/catalog"
+	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/natstest"
 	"github.com/hookstream/hookstream/pkg/sandbox"
 	"github.com/hookstream/hookstream/services/reconciler"
@@ -24,23 +22,18 @@ import (
 // finds nothing.
 func TestNamedAccountIsReconciledApart(t *testing.T) {
 	h := newHarness(t)
-	east := sandbox.NewShipStationAPI(sandbox.ShipStationKey{Key: "east-key", Secret: "east-secret"})
+	east, eastURL := consumertest.ShipStationSandbox(t, sandbox.ShipStationKey{Key: "east-key", Secret: "east-secret"})
 	east.SetRateLimit(0, 0)
-	eastSrv := httptest.NewServer(east)
-	t.Cleanup(eastSrv.Close)
-	file := filepath.Join(t.TempDir(), "accounts.yaml")
-	if err := os.WriteFile(file, []byte(`
+	file := consumertest.AccountsFile(t, `
 shipstation:
   - account: east
     api_key: {env: EAST_KEY}
     api_secret: {env: EAST_SECRET}
-    api_url: `+eastSrv.URL+`
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+    api_url: `+eastURL+`
+`)
 	h.create("/orders", "same", 3, false)
 	east.SetBatchSize("same", 3)
-	if created, err := east.Create(eastSrv.URL + "/orders?storeID=123456&importBatch=same"); err != nil || !created {
+	if created, err := east.Create(eastURL + "/orders?storeID=123456&importBatch=same"); err != nil || !created {
 		t.Fatalf("east: Create = %v, %v", created, err)
 	}
 	natstest.Eventually(t, "the default account's orders", func() bool { return len(h.entities(catalog.StreamOrders)) == 3 })

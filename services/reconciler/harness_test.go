@@ -63,12 +63,9 @@ var reconcileEnv = map[string]string{
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{Env: consumertest.New(t), t: t, delivered: map[string]int{}, dropped: map[string]int{}}
-	h.api = sandbox.NewShipStationAPI(consumertest.PrimaryKey)
+	h.api, h.url = consumertest.ShipStationSandbox(t, consumertest.PrimaryKey)
 	h.api.SetRateLimit(0, 0)
 	h.api.SetVoidRate(3)
-	srv := httptest.NewServer(h.api)
-	t.Cleanup(srv.Close)
-	h.url = srv.URL
 	h.snipcart = sandbox.NewSnipcart(snipcartKey)
 	snipcartSrv := httptest.NewServer(h.snipcart)
 	t.Cleanup(snipcartSrv.Close)

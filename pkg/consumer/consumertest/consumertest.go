@@ -11,6 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -346,6 +349,28 @@ var (
 // FastBackOff is the redelivery back-off consumer tests set, so that a
 // retry takes milliseconds.
 var FastBackOff = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond}
+
+// ShipStationSandbox serves a ShipStation V1 API sandbox that knows keys
+// until the test ends, and returns it with its base URL: the default
+// account's API, or a named account's own.
+func ShipStationSandbox(t testing.TB, keys ...sandbox.ShipStationKey) (*sandbox.ShipStationAPI, string) {
+	api := sandbox.NewShipStationAPI(keys...)
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return api, srv.URL
+}
+
+// AccountsFile writes content, an accounts file (HOOKSTREAM_ACCOUNTS_FILE,
+// see package accounts), to the test's temporary directory and returns
+// its path.
+func AccountsFile(t testing.TB, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "accounts.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 // ServiceEnv is the environment of a consumer service under test: the
 // ShipStation API at apiURL with keys (the first primary, the second, if
