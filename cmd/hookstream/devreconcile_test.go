@@ -197,6 +197,8 @@ func streamSubjects(t *testing.T, js jetstream.JetStream, stream string) []strin
 	return out
 }
 
+// eachMsg calls f with every message of stream, in stream order (only
+// those on subject, unless it is "").
 func eachMsg(t *testing.T, js jetstream.JetStream, stream, subject string, f func(*jetstream.RawStreamMsg)) {
 	t.Helper()
 	ctx := context.Background()

@@ -114,24 +114,11 @@ func TestSendEveryCatalogEventToDev(t *testing.T) {
 // ids, entity version, data).
 func checkContract(t *testing.T, js jetstream.JetStream, stream string) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachMsg(t, js, stream, "", func(m *jetstream.RawStreamMsg) {
 		if _, err := schemas.CheckCanonicalEvent(m.Subject, m.Header, m.Data); err != nil {
-			t.Errorf("%s #%d on %s breaks the contract: %v", stream, seq, m.Subject, err)
+			t.Errorf("%s #%d on %s breaks the contract: %v", stream, m.Sequence, m.Subject, err)
 		}
-	}
+	})
 }
 
 // devJetStream is a JetStream context on env's NATS server, closed when

@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookstream/hookstream/pkg/catalog"
-	"github.com/hookstream/hookstream/pkg/ce"
 	"github.com/hookstream/hookstream/pkg/consumer/consumertest"
 	"github.com/hookstream/hookstream/pkg/model"
 	"github.com/hookstream/hookstream/pkg/natstest"
@@ -120,30 +119,13 @@ func TestTwoAccountsSideBySide(t *testing.T) {
 // lastOrders returns the newest state of every order in ORDERS.
 func lastOrders(t *testing.T, js jetstream.JetStream) map[string]model.Order {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, catalog.StreamOrders)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]model.Order{}
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := ce.FromMsg(m.Header, m.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var o model.Order
-		if err := json.Unmarshal(e.Data(), &o); err != nil {
+	eachMsg(t, js, catalog.StreamOrders, "", func(m *jetstream.RawStreamMsg) {
+		var o model.Order // binary mode: the payload is the event's data
+		if err := json.Unmarshal(m.Data, &o); err != nil {
 			t.Fatal(err)
 		}
 		out[o.ID] = o
-	}
+	})
 	return out
 }
