@@ -244,25 +244,15 @@ func (s Set) String() string {
 }
 
 // named is an account of any provider.
-type named interface {
-	ShipStation | Snipcart | Shopline
-}
+type named interface{ name() string }
 
-func nameOf[T named](a T) string {
-	switch a := any(a).(type) {
-	case ShipStation:
-		return a.Name
-	case Snipcart:
-		return a.Name
-	case Shopline:
-		return a.Name
-	}
-	return ""
-}
+func (a ShipStation) name() string { return a.Name }
+func (a Snipcart) name() string    { return a.Name }
+func (a Shopline) name() string    { return a.Name }
 
 func find[T named](list []T, name string) (T, bool) {
 	for _, a := range list {
-		if nameOf(a) == name {
+		if a.name() == name {
 			return a, true
 		}
 	}
@@ -273,7 +263,7 @@ func find[T named](list []T, name string) (T, bool) {
 func names[T named](list []T) []string {
 	out := make([]string, len(list))
 	for i, a := range list {
-		out[i] = nameOf(a)
+		out[i] = a.name()
 	}
 	return out
 }
